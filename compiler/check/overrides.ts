@@ -1,0 +1,63 @@
+// `--set key=value` overrides: each is parsed as a .unet expression of literals in a synthetic
+// source named `--set`, so a bad value gets the same located diagnostic as a bad spec.
+import { parseExpressionText } from "../../grammars/parser.js";
+import { diag, type Diagnostic } from "../diagnostics/diagnostic.js";
+import { makeSource, type Span } from "../diagnostics/source.js";
+import type { Expr } from "../syntax/ast.js";
+import { AstBuilder } from "../syntax/build-ast.js";
+import type { Override } from "./elaborate.js";
+import { bool, float, int, list, NONE, str, type Value } from "./values.js";
+
+function literal(e: Expr): Value | { error: Span } {
+  switch (e.kind) {
+    case "num":
+      return e.isInt ? int(e.value) : float(e.value);
+    case "str":
+      return str(e.value);
+    case "bool":
+      return bool(e.value);
+    case "none":
+      return NONE;
+    case "unary":
+      if (e.op === "-" && e.operand.kind === "num") return e.operand.isInt ? int(-e.operand.value) : float(-e.operand.value);
+      return { error: e.span };
+    case "list": {
+      const items: Value[] = [];
+      for (const i of e.items) {
+        const v = literal(i);
+        if ("error" in v) return v;
+        items.push(v);
+      }
+      return list(items);
+    }
+    case "var":
+      // A bare word reads as a string, so `--set norm=group` works without shell quoting.
+      return str(e.name);
+    default:
+      return { error: e.span };
+  }
+}
+
+export function parseOverride(text: string): { override?: Override; diagnostics: Diagnostic[] } {
+  const file = makeSource("--set", text);
+  const eq = text.indexOf("=");
+  const key = eq < 0 ? text : text.slice(0, eq);
+  const whole: Span = { file, start: 0, end: text.length };
+  if (eq < 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(key.trim())) {
+    return { diagnostics: [diag("E0202", `\`--set\` takes \`key=value\`, found \`${text}\``, { span: whole, help: "for example `--set attn_start=2` or `--set nfs=[16,32,64]`" })] };
+  }
+  const valueText = text.slice(eq + 1);
+  const raw = parseExpressionText(valueText);
+  const vfile = makeSource("--set", text);
+  const shift = (s: Span): Span => ({ file: vfile, start: s.start + eq + 1, end: s.end + eq + 1 });
+  const valueSpan: Span = { file: vfile, start: eq + 1, end: Math.max(eq + 2, text.length) };
+  if (raw.lexErrors.length || raw.parseErrors.length || valueText.trim() === "") {
+    return { diagnostics: [diag("E0202", `cannot read the value of \`--set ${key}\``, { span: valueSpan, help: "values are numbers, strings, true/false, or lists like [16,32,64]" })] };
+  }
+  const expr = new AstBuilder(makeSource("--set", valueText)).expr(raw.cst);
+  const v = expr ? literal(expr) : { error: valueSpan };
+  if ("error" in v) {
+    return { diagnostics: [diag("E0202", `the value of \`--set ${key}\` must be a literal`, { span: "file" in v.error && v.error.file.path === "--set" ? shift(v.error) : valueSpan, help: "values are numbers, strings, true/false, or lists like [16,32,64]" })] };
+  }
+  return { override: { key: key.trim(), value: v, span: { file: vfile, start: 0, end: text.length }, keySpan: { file: vfile, start: 0, end: eq } }, diagnostics: [] };
+}

@@ -1,0 +1,72 @@
+// Elementwise binary primitives with NumPy broadcasting: a [..] op b [..] -> broadcast
+// shape. VJP rules return cotangents at the broadcast shape; the autodiff driver sums
+// them back to each input's shape.
+
+import { broadcastShapes, formatType, numel, shapesEqual } from "../graph/shape.js";
+import { allocFloat, check, floats, requireDType, type OpDef, type VjpRule } from "./def.js";
+import type { BinaryKind } from "./kinds.js";
+import { broadcastStrides, stridedOffsets } from "./strided.js";
+
+const functions: { [K in BinaryKind]: (a: number, b: number) => number } = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  max: (a, b) => (a >= b ? a : b),
+  eq: (a, b) => (a === b ? 1 : 0),
+};
+
+const vjps: { [K in BinaryKind]: VjpRule<K> } = {
+  add: ({ g }) => [g, g],
+  sub: ({ b, g, wants }) => [g, wants[1] ? b.neg(g) : null],
+  mul: ({ b, g, inputs: [x, y], wants }) => [wants[0] ? b.mul(g, y) : null, wants[1] ? b.mul(g, x) : null],
+  // d(x/y)/dy = -x/y^2 = -out/y
+  div: ({ b, g, out, inputs: [, y], wants }) => [
+    wants[0] ? b.div(g, y) : null,
+    wants[1] ? b.neg(b.div(b.mul(g, out), y)) : null,
+  ],
+  // ties split the cotangent evenly, as torch.maximum does
+  max: ({ b, g, inputs: [x, y] }) => {
+    const half = b.mul(0.5, b.eq(x, y));
+    return [b.mul(g, b.add(b.step(b.sub(x, y)), half)), b.mul(g, b.add(b.step(b.sub(y, x)), half))];
+  },
+  eq: () => [null, null],
+};
+
+function binaryOp<K extends BinaryKind>(kind: K): OpDef<K> {
+  const f = functions[kind];
+  return {
+    kind,
+    arity: 2,
+    shape: ([a, b]) => {
+      requireDType(kind, [a, b], "f32");
+      const shape = broadcastShapes(a.shape, b.shape);
+      check(kind, shape !== null, () => `shapes do not broadcast: ${formatType(a)} vs ${formatType(b)}`);
+      return { shape, dtype: "f32" };
+    },
+    vjp: vjps[kind],
+    reference: ([a, b], _p, out, ctx) => {
+      const x = floats(a);
+      const y = floats(b);
+      const dst = allocFloat(ctx, numel(out.shape));
+      if (shapesEqual(a.shape, b.shape)) {
+        for (let i = 0; i < dst.length; i++) dst[i] = f(x[i], y[i]);
+        return dst;
+      }
+      const ia = stridedOffsets(out.shape, broadcastStrides(a.shape, out.shape));
+      const ib = stridedOffsets(out.shape, broadcastStrides(b.shape, out.shape));
+      for (let i = 0; i < ia.length; i++) dst[i] = f(x[ia[i]], y[ib[i]]);
+      return dst;
+    },
+    wgsl: null,
+  };
+}
+
+export const binaryOps: { [K in BinaryKind]: OpDef<K> } = {
+  add: binaryOp("add"),
+  sub: binaryOp("sub"),
+  mul: binaryOp("mul"),
+  div: binaryOp("div"),
+  max: binaryOp("max"),
+  eq: binaryOp("eq"),
+};

@@ -1,0 +1,48 @@
+// Concatenation along one axis: xs[i] [.., d_i, ..] -> [.., sum d_i, ..]; its VJP slices
+// the cotangent back into the pieces.
+
+import { formatType, numel } from "../graph/shape.js";
+import { check, type OpDef } from "./def.js";
+
+export const concat: OpDef<"concat"> = {
+  kind: "concat",
+  arity: "variadic",
+  shape: (xs, { axis }) => {
+    const first = xs[0];
+    const rank = first.shape.length;
+    check("concat", Number.isInteger(axis) && axis >= 0 && axis < rank, () => `axis ${axis} is out of range for ${formatType(first)}`);
+    let total = 0;
+    xs.forEach((x, i) => {
+      check("concat", x.dtype === first.dtype, () => `input ${i} is ${formatType(x)} but input 0 is ${formatType(first)}`);
+      const same = x.shape.length === rank && x.shape.every((d, j) => j === axis || d === first.shape[j]);
+      check("concat", same, () => `input ${i} ${formatType(x)} must match input 0 ${formatType(first)} on every axis but ${axis}`);
+      total += x.shape[axis];
+    });
+    return { shape: first.shape.map((d, j) => (j === axis ? total : d)), dtype: first.dtype };
+  },
+  vjp: ({ b, g, inputs, params: { axis }, wants }) => {
+    let start = 0;
+    return inputs.map((x, i) => {
+      const end = start + x.shape[axis];
+      const piece = wants[i] ? b.sliceAxis(g, axis, start, end) : null;
+      start = end;
+      return piece;
+    });
+  },
+  reference: (xs, { axis }, out, ctx) => {
+    const dst = ctx.alloc(out.dtype, numel(out.shape));
+    const outer = numel(out.shape.slice(0, axis));
+    const inner = numel(out.shape.slice(axis + 1));
+    const rowOut = out.shape[axis] * inner;
+    let offset = 0;
+    for (const x of xs) {
+      const rowIn = x.shape[axis] * inner;
+      for (let o = 0; o < outer; o++) {
+        dst.set(x.data.subarray(o * rowIn, (o + 1) * rowIn), o * rowOut + offset);
+      }
+      offset += rowIn;
+    }
+    return dst;
+  },
+  wgsl: null,
+};

@@ -1,0 +1,50 @@
+// The primitive registry. Its type maps every OpKind to that op's definition, so an op
+// kind without a rule (shape, VJP or reference kernel) does not compile (jax-js).
+
+import { binaryOps } from "./binary.js";
+import { cast } from "./cast.js";
+import { concat } from "./concat.js";
+import { constant, fill } from "./constant.js";
+import { conv2d, conv2dInputGrad, conv2dWeightGrad } from "./conv2d.js";
+import type { OpDef } from "./def.js";
+import { gather, scatterAdd } from "./gather.js";
+import type { OpKind } from "./kinds.js";
+import { matmul } from "./matmul.js";
+import { broadcastTo, reshape, transpose } from "./movement.js";
+import { reduceOps } from "./reduce.js";
+import { pad, slice } from "./slice.js";
+import { softmax } from "./softmax.js";
+import { unaryOps } from "./unary.js";
+
+export type Registry = { readonly [K in OpKind]: OpDef<K> };
+
+export const registry: Registry = {
+  ...unaryOps,
+  ...binaryOps,
+  ...reduceOps,
+  conv2d,
+  conv2d_input_grad: conv2dInputGrad,
+  conv2d_weight_grad: conv2dWeightGrad,
+  matmul,
+  reshape,
+  transpose,
+  broadcast_to: broadcastTo,
+  concat,
+  slice,
+  pad,
+  gather,
+  scatter_add: scatterAdd,
+  softmax,
+  cast,
+  fill,
+  constant,
+};
+
+export function opDef<K extends OpKind>(kind: K): OpDef<K> {
+  return registry[kind] as OpDef<K>;
+}
+
+export type { OpDef, VjpRule, VjpContext, ReferenceImpl, RefContext, NoVjp } from "./def.js";
+export { ShapeError, hasVjp } from "./def.js";
+export type { OpKind, OpParams, OpParamsMap } from "./kinds.js";
+export { UNARY_KINDS, BINARY_KINDS, REDUCE_KINDS } from "./kinds.js";

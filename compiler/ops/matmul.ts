@@ -1,0 +1,52 @@
+// Batched matrix product: a [..., M, K] @ b [..., K, N] -> [..., M, N]. Leading (batch)
+// dims broadcast as NumPy's matmul does. Bilinear: each cotangent is one more matmul.
+
+import { broadcastShapes, formatType, numel } from "../graph/shape.js";
+import { allocFloat, check, floats, requireDType, type OpDef } from "./def.js";
+import { broadcastStrides, stridedOffsets } from "./strided.js";
+
+export const matmul: OpDef<"matmul"> = {
+  kind: "matmul",
+  arity: 2,
+  shape: ([a, b]) => {
+    requireDType("matmul", [a, b], "f32");
+    check("matmul", a.shape.length >= 2 && b.shape.length >= 2, () => `operands need rank >= 2, got ${formatType(a)} @ ${formatType(b)}`);
+    const k = a.shape[a.shape.length - 1];
+    check("matmul", k === b.shape[b.shape.length - 2], () => `contraction dims differ: ${formatType(a)} @ ${formatType(b)} (K=${k} vs ${b.shape[b.shape.length - 2]})`);
+    const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    check("matmul", batch !== null, () => `batch dims do not broadcast: ${formatType(a)} @ ${formatType(b)}`);
+    return { shape: [...batch, a.shape[a.shape.length - 2], b.shape[b.shape.length - 1]], dtype: "f32" };
+  },
+  // dA = g @ B^T, dB = A^T @ g (at the broadcast batch shape; the driver sums it back)
+  vjp: ({ b, g, inputs: [x, y], wants }) => [
+    wants[0] ? b.matmul(g, b.transposeLast2(y)) : null,
+    wants[1] ? b.matmul(b.transposeLast2(x), g) : null,
+  ],
+  reference: ([a, b], _p, out, ctx) => {
+    const [m, k] = a.shape.slice(-2);
+    const n = b.shape[b.shape.length - 1];
+    const batch = out.shape.slice(0, -2);
+    const aBase = stridedOffsets(batch, broadcastStrides(a.shape.slice(0, -2), batch));
+    const bBase = stridedOffsets(batch, broadcastStrides(b.shape.slice(0, -2), batch));
+    const x = floats(a);
+    const y = floats(b);
+    const z = allocFloat(ctx, numel(out.shape));
+    const row = new Float64Array(n);
+    for (let t = 0; t < aBase.length; t++) {
+      const ao = aBase[t] * m * k;
+      const bo = bBase[t] * k * n;
+      for (let i = 0; i < m; i++) {
+        row.fill(0);
+        // i-k-j order: the inner loop walks rows of b and the accumulator contiguously
+        for (let p = 0; p < k; p++) {
+          const av = x[ao + i * k + p];
+          const bRow = bo + p * n;
+          for (let j = 0; j < n; j++) row[j] += av * y[bRow + j];
+        }
+        z.set(row, (t * m + i) * n);
+      }
+    }
+    return z;
+  },
+  wgsl: null,
+};

@@ -1,0 +1,67 @@
+// Layout primitives that move data without arithmetic (any dtype):
+//   reshape      x [..] -> shape (same element count, row-major order kept)
+//   transpose    x [d0..dr] -> [d_perm[0] .. d_perm[r]]
+//   broadcast_to x [..] -> shape (NumPy rules; size-1 and missing leading dims repeat)
+// Reference kernels never write their inputs, so reshape can share its input's data.
+
+import { broadcastsTo, formatShape, formatType, numel, stridesOf } from "../graph/shape.js";
+import type { TensorData } from "../graph/tensor.js";
+import { check, type OpDef, type RefContext } from "./def.js";
+import { broadcastStrides, stridedOffsets } from "./strided.js";
+
+/** Copies src[offsets[i]] into a fresh array of `dtype`. */
+export function gatherElements(src: TensorData, offsets: Int32Array, dtype: "f32" | "i32", ctx: RefContext): TensorData {
+  const dst = ctx.alloc(dtype, offsets.length);
+  for (let i = 0; i < offsets.length; i++) dst[i] = src[offsets[i]];
+  return dst;
+}
+
+export const reshape: OpDef<"reshape"> = {
+  kind: "reshape",
+  arity: 1,
+  shape: ([x], { shape }) => {
+    check("reshape", shape.every((d) => Number.isInteger(d) && d >= 0), () => `invalid target shape ${formatShape(shape)}`);
+    check("reshape", numel(shape) === numel(x.shape), () => `cannot reshape ${formatType(x)} (${numel(x.shape)} elements) to ${formatShape(shape)} (${numel(shape)} elements)`);
+    return { shape, dtype: x.dtype };
+  },
+  vjp: ({ b, g, inputs: [x] }) => [b.reshape(g, x.shape)],
+  reference: ([x]) => x.data,
+  wgsl: null,
+};
+
+export function invertPerm(perm: readonly number[]): number[] {
+  const inv = new Array<number>(perm.length);
+  perm.forEach((p, i) => (inv[p] = i));
+  return inv;
+}
+
+export const transpose: OpDef<"transpose"> = {
+  kind: "transpose",
+  arity: 1,
+  shape: ([x], { perm }) => {
+    const r = x.shape.length;
+    const isPerm = perm.length === r && [...perm].sort((a, b) => a - b).every((p, i) => p === i);
+    check("transpose", isPerm, () => `perm ${formatShape(perm)} is not a permutation of the ${r} axes of ${formatType(x)}`);
+    return { shape: perm.map((p) => x.shape[p]), dtype: x.dtype };
+  },
+  vjp: ({ b, g, params }) => [b.transpose(g, invertPerm(params.perm))],
+  reference: ([x], { perm }, out, ctx) => {
+    const xs = stridesOf(x.shape);
+    return gatherElements(x.data, stridedOffsets(out.shape, perm.map((p) => xs[p])), out.dtype, ctx);
+  },
+  wgsl: null,
+};
+
+export const broadcastTo: OpDef<"broadcast_to"> = {
+  kind: "broadcast_to",
+  arity: 1,
+  shape: ([x], { shape }) => {
+    check("broadcast_to", broadcastsTo(x.shape, shape), () => `${formatType(x)} does not broadcast to ${formatShape(shape)}`);
+    return { shape, dtype: x.dtype };
+  },
+  // the cotangent has the output shape; the autodiff driver sums it back to x's shape
+  vjp: ({ g }) => [g],
+  reference: ([x], { shape }, out, ctx) =>
+    gatherElements(x.data, stridedOffsets(shape, broadcastStrides(x.shape, shape)), out.dtype, ctx),
+  wgsl: null,
+};

@@ -1,0 +1,422 @@
+// The .unet grammar as a Chevrotain CstParser with error recovery on: one run reports every syntax
+// error of a file. The CST is turned into a typed AST with spans in compiler/syntax/build-ast.ts.
+import { CstParser, type CstNode, type IRecognitionException, type ILexingError, type IParserErrorMessageProvider, type IToken, type TokenType } from "chevrotain";
+import * as T from "./lexer.js";
+
+/** What a rule stands for, in words, for "expected ..." messages. */
+const RULE_WORDS: Record<string, string> = {
+  file: "`version`, `import`, `block` or `model`",
+  topItem: "`import`, `block` or `model`",
+  stmt: "a statement (`name = ...`, `save`, `for`, `if`, `require`, `input` or `return`)",
+  typeAtom: "a type (`int`, `float`, `bool`, `str`, `[int]` or a string)",
+  primary: "an expression",
+  notExpr: "an expression",
+  unaryExpr: "an expression",
+  seqItem: "a layer call, `if` or `}`",
+  cmpExpr: "a comparison operator",
+};
+
+function describe(t: IToken): string {
+  if (t.tokenType.name === "EOF") return "the end of the file";
+  return `\`${t.image}\``;
+}
+
+function tokenWords(t: TokenType): string {
+  const label = t.LABEL ?? t.name;
+  return label === "Identifier" ? "a name" : label;
+}
+
+const messages: IParserErrorMessageProvider = {
+  buildMismatchTokenMessage: ({ expected, actual }) => `expected ${tokenWords(expected)}, found ${describe(actual)}`,
+  buildNotAllInputParsedMessage: ({ firstRedundant }) => `expected ${RULE_WORDS.topItem}, found ${describe(firstRedundant)}`,
+  buildNoViableAltMessage: ({ actual, ruleName, expectedPathsPerAlt }) => {
+    const words = RULE_WORDS[ruleName];
+    const firsts = [...new Set(expectedPathsPerAlt.flatMap((alt) => alt.map((path) => (path[0] ? tokenWords(path[0]) : ""))))].filter(Boolean);
+    const what = words ?? (firsts.length <= 6 ? `one of ${firsts.join(", ")}` : "something else");
+    return `expected ${what}, found ${describe(actual[0])}`;
+  },
+  buildEarlyExitMessage: ({ actual, ruleName }) => `expected ${RULE_WORDS[ruleName] ?? "more input"}, found ${describe(actual[0])}`,
+};
+
+export class UnetParser extends CstParser {
+  constructor() {
+    super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: "full", maxLookahead: 4, errorMessageProvider: messages });
+    this.performSelfAnalysis();
+  }
+
+  file = this.RULE("file", () => {
+    this.OPTION(() => this.SUBRULE(this.versionDecl));
+    this.MANY(() => this.SUBRULE(this.topItem));
+  });
+
+  versionDecl = this.RULE("versionDecl", () => {
+    this.CONSUME(T.Version);
+    this.CONSUME(T.Int);
+  });
+
+  topItem = this.RULE("topItem", () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.importDecl) },
+      { ALT: () => this.SUBRULE(this.blockDecl) },
+      { ALT: () => this.SUBRULE(this.modelDecl) },
+    ]);
+  });
+
+  importDecl = this.RULE("importDecl", () => {
+    this.CONSUME(T.Import);
+    this.CONSUME(T.StringLit);
+  });
+
+  blockDecl = this.RULE("blockDecl", () => {
+    this.CONSUME(T.Block);
+    this.CONSUME(T.Identifier);
+    this.SUBRULE(this.paramList);
+    this.SUBRULE(this.body);
+  });
+
+  modelDecl = this.RULE("modelDecl", () => {
+    this.CONSUME(T.Model);
+    this.CONSUME(T.Identifier);
+    this.SUBRULE(this.paramList);
+    this.SUBRULE(this.body);
+  });
+
+  paramList = this.RULE("paramList", () => {
+    this.CONSUME(T.LParen);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.param) });
+    this.CONSUME(T.RParen);
+  });
+
+  param = this.RULE("param", () => {
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => {
+      this.CONSUME(T.Colon);
+      this.SUBRULE(this.typeExpr);
+    });
+    this.OPTION2(() => {
+      this.CONSUME(T.Assign);
+      this.SUBRULE(this.expr);
+    });
+  });
+
+  typeExpr = this.RULE("typeExpr", () => {
+    this.SUBRULE(this.typeAtom);
+    this.MANY(() => {
+      this.CONSUME(T.Bar);
+      this.SUBRULE2(this.typeAtom);
+    });
+  });
+
+  typeAtom = this.RULE("typeAtom", () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.Identifier) },
+      { ALT: () => this.CONSUME(T.StringLit) },
+      {
+        ALT: () => {
+          this.CONSUME(T.LBracket);
+          this.SUBRULE(this.typeExpr);
+          this.CONSUME(T.RBracket);
+        },
+      },
+    ]);
+  });
+
+  body = this.RULE("body", () => {
+    this.CONSUME(T.LBrace);
+    this.MANY(() => this.SUBRULE(this.stmt));
+    this.CONSUME(T.RBrace);
+  });
+
+  stmt = this.RULE("stmt", () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.inputStmt) },
+      { ALT: () => this.SUBRULE(this.returnStmt) },
+      { ALT: () => this.SUBRULE(this.saveStmt) },
+      { ALT: () => this.SUBRULE(this.forStmt) },
+      { ALT: () => this.SUBRULE(this.ifStmt) },
+      { ALT: () => this.SUBRULE(this.requireStmt) },
+      { ALT: () => this.SUBRULE(this.assignStmt) },
+      { ALT: () => this.CONSUME(T.Semi) },
+    ]);
+  });
+
+  inputStmt = this.RULE("inputStmt", () => {
+    this.CONSUME(T.Input);
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Colon);
+    this.CONSUME2(T.Identifier);
+    this.OPTION(() => {
+      this.CONSUME(T.LBracket);
+      this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expr) });
+      this.CONSUME(T.RBracket);
+    });
+  });
+
+  returnStmt = this.RULE("returnStmt", () => {
+    this.CONSUME(T.Return);
+    this.SUBRULE(this.expr);
+  });
+
+  saveStmt = this.RULE("saveStmt", () => {
+    this.CONSUME(T.Save);
+    this.SUBRULE(this.expr);
+  });
+
+  // `downs: for i, nf in nfs { ... }` names the module path prefix of each iteration `downs.<i>`.
+  forStmt = this.RULE("forStmt", () => {
+    this.OPTION(() => {
+      this.CONSUME(T.Identifier, { LABEL: "label" });
+      this.CONSUME(T.Colon);
+    });
+    this.CONSUME(T.For);
+    this.CONSUME2(T.Identifier, { LABEL: "var" });
+    this.OPTION2(() => {
+      this.CONSUME(T.Comma);
+      this.CONSUME3(T.Identifier, { LABEL: "var" });
+    });
+    this.CONSUME(T.In);
+    this.SUBRULE(this.expr);
+    this.SUBRULE(this.body);
+  });
+
+  ifStmt = this.RULE("ifStmt", () => {
+    this.CONSUME(T.If);
+    this.SUBRULE(this.expr);
+    this.SUBRULE(this.body);
+    this.OPTION(() => {
+      this.CONSUME(T.Else);
+      this.OR([
+        { ALT: () => this.SUBRULE(this.ifStmt) },
+        { ALT: () => this.SUBRULE2(this.body) },
+      ]);
+    });
+  });
+
+  requireStmt = this.RULE("requireStmt", () => {
+    this.CONSUME(T.Require);
+    this.SUBRULE(this.expr);
+    this.CONSUME(T.Else);
+    this.CONSUME(T.StringLit);
+  });
+
+  assignStmt = this.RULE("assignStmt", () => {
+    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.CONSUME(T.Identifier) });
+    this.CONSUME(T.Assign);
+    this.SUBRULE(this.expr);
+  });
+
+  // Precedence, lowest first: |>, ?:, or, and, not, comparison, + -, * / // %, unary -, **, postfix.
+  expr = this.RULE("expr", () => {
+    this.SUBRULE(this.ternary);
+    this.MANY(() => {
+      this.CONSUME(T.Pipe);
+      this.SUBRULE2(this.ternary);
+    });
+  });
+
+  ternary = this.RULE("ternary", () => {
+    this.SUBRULE(this.orExpr);
+    this.OPTION(() => {
+      this.CONSUME(T.Question);
+      this.SUBRULE(this.expr);
+      this.CONSUME(T.Colon);
+      this.SUBRULE2(this.expr);
+    });
+  });
+
+  orExpr = this.RULE("orExpr", () => {
+    this.SUBRULE(this.andExpr);
+    this.MANY(() => {
+      this.CONSUME(T.Or);
+      this.SUBRULE2(this.andExpr);
+    });
+  });
+
+  andExpr = this.RULE("andExpr", () => {
+    this.SUBRULE(this.notExpr);
+    this.MANY(() => {
+      this.CONSUME(T.And);
+      this.SUBRULE2(this.notExpr);
+    });
+  });
+
+  notExpr = this.RULE("notExpr", () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Not);
+          this.SUBRULE(this.notExpr);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.cmpExpr) },
+    ]);
+  });
+
+  cmpExpr = this.RULE("cmpExpr", () => {
+    this.SUBRULE(this.addExpr);
+    this.OPTION(() => {
+      this.OR([
+        { ALT: () => this.CONSUME(T.EqEq) },
+        { ALT: () => this.CONSUME(T.NotEq) },
+        { ALT: () => this.CONSUME(T.LtEq) },
+        { ALT: () => this.CONSUME(T.GtEq) },
+        { ALT: () => this.CONSUME(T.Lt) },
+        { ALT: () => this.CONSUME(T.Gt) },
+      ]);
+      this.SUBRULE2(this.addExpr);
+    });
+  });
+
+  addExpr = this.RULE("addExpr", () => {
+    this.SUBRULE(this.mulExpr);
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.CONSUME(T.Plus) }, { ALT: () => this.CONSUME(T.Minus) }]);
+      this.SUBRULE2(this.mulExpr);
+    });
+  });
+
+  mulExpr = this.RULE("mulExpr", () => {
+    this.SUBRULE(this.unaryExpr);
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.CONSUME(T.Star) },
+        { ALT: () => this.CONSUME(T.FloorDiv) },
+        { ALT: () => this.CONSUME(T.Slash) },
+        { ALT: () => this.CONSUME(T.Percent) },
+      ]);
+      this.SUBRULE2(this.unaryExpr);
+    });
+  });
+
+  unaryExpr = this.RULE("unaryExpr", () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Minus);
+          this.SUBRULE(this.unaryExpr);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.powExpr) },
+    ]);
+  });
+
+  powExpr = this.RULE("powExpr", () => {
+    this.SUBRULE(this.postfixExpr);
+    this.OPTION(() => {
+      this.CONSUME(T.Power);
+      this.SUBRULE(this.unaryExpr);
+    });
+  });
+
+  postfixExpr = this.RULE("postfixExpr", () => {
+    this.SUBRULE(this.primary);
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.SUBRULE(this.callSuffix) },
+        { ALT: () => this.SUBRULE(this.indexSuffix) },
+      ]);
+    });
+    // `conv2d(x, 32) as conv_in` names the module that the call creates.
+    this.OPTION(() => {
+      this.CONSUME(T.As);
+      this.CONSUME(T.Identifier);
+    });
+  });
+
+  callSuffix = this.RULE("callSuffix", () => {
+    this.CONSUME(T.LParen);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.arg) });
+    this.CONSUME(T.RParen);
+  });
+
+  indexSuffix = this.RULE("indexSuffix", () => {
+    this.CONSUME(T.LBracket);
+    this.SUBRULE(this.expr);
+    this.CONSUME(T.RBracket);
+  });
+
+  arg = this.RULE("arg", () => {
+    this.OPTION(() => {
+      this.CONSUME(T.Identifier);
+      this.CONSUME(T.Assign);
+    });
+    this.SUBRULE(this.expr);
+  });
+
+  primary = this.RULE("primary", () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.Float) },
+      { ALT: () => this.CONSUME(T.Int) },
+      { ALT: () => this.CONSUME(T.StringLit) },
+      { ALT: () => this.CONSUME(T.True) },
+      { ALT: () => this.CONSUME(T.False) },
+      { ALT: () => this.CONSUME(T.None) },
+      { ALT: () => this.CONSUME(T.Skip) },
+      { ALT: () => this.CONSUME(T.Identifier) },
+      { ALT: () => this.SUBRULE(this.parenExpr) },
+      { ALT: () => this.SUBRULE(this.listExpr) },
+      { ALT: () => this.SUBRULE(this.seqExpr) },
+    ]);
+  });
+
+  parenExpr = this.RULE("parenExpr", () => {
+    this.CONSUME(T.LParen);
+    this.SUBRULE(this.expr);
+    this.CONSUME(T.RParen);
+  });
+
+  listExpr = this.RULE("listExpr", () => {
+    this.CONSUME(T.LBracket);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expr) });
+    this.CONSUME(T.RBracket);
+  });
+
+  // `seq { a(); if cond { b() }; c(n) }`: a chain applied to a piped input; items are numbered like
+  // PyTorch's nn.Sequential (only the items present count), so parameter paths match state_dict names.
+  seqExpr = this.RULE("seqExpr", () => {
+    this.CONSUME(T.Seq);
+    this.CONSUME(T.LBrace);
+    this.MANY(() => this.SUBRULE(this.seqItem));
+    this.CONSUME(T.RBrace);
+  });
+
+  seqItem = this.RULE("seqItem", () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.If);
+          this.SUBRULE(this.expr);
+          this.CONSUME(T.LBrace);
+          this.MANY(() => this.SUBRULE(this.seqItem));
+          this.CONSUME(T.RBrace);
+        },
+      },
+      { ALT: () => this.SUBRULE2(this.expr) },
+      { ALT: () => this.CONSUME(T.Semi) },
+    ]);
+  });
+}
+
+/** The parser is built once and reused: Chevrotain's self-analysis dominates start-up. */
+export const unetParser = new UnetParser();
+
+export interface RawParse {
+  cst: CstNode;
+  lexErrors: ILexingError[];
+  parseErrors: IRecognitionException[];
+}
+
+export function parseText(text: string): RawParse {
+  const lex = T.unetLexer.tokenize(text);
+  unetParser.input = lex.tokens;
+  const cst = unetParser.file();
+  return { cst, lexErrors: lex.errors, parseErrors: [...unetParser.errors] };
+}
+
+/** Parses a lone expression (the value of `--set key=value`). */
+export function parseExpressionText(text: string): RawParse {
+  const lex = T.unetLexer.tokenize(text);
+  unetParser.input = lex.tokens;
+  const cst = unetParser.expr();
+  return { cst, lexErrors: lex.errors, parseErrors: [...unetParser.errors] };
+}
