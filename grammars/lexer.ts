@@ -31,7 +31,7 @@ export const And = keyword("and");
 export const Or = keyword("or");
 export const Not = keyword("not");
 
-export const Float = createToken({ name: "Float", pattern: /\d+\.\d*(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+/, label: "a number" });
+export const Float = createToken({ name: "Float", pattern: /\d+\.\d+(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+/, label: "a number" });
 export const Int = createToken({ name: "Int", pattern: /\d+/, label: "an integer" });
 export const StringLit = createToken({ name: "StringLit", pattern: /"[^"\n]*"/, label: "a string" });
 

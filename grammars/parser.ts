@@ -74,16 +74,37 @@ export class UnetParser extends CstParser {
     this.SUBRULE(this.body);
   });
 
+  // `model name(params) { ... }`, or a preset of another model: `model cond = emb_unet(classes = 10)`.
   modelDecl = this.RULE("modelDecl", () => {
     this.CONSUME(T.Model);
     this.CONSUME(T.Identifier);
-    this.SUBRULE(this.paramList);
-    this.SUBRULE(this.body);
+    this.OR([
+      {
+        ALT: () => {
+          this.SUBRULE(this.paramList);
+          this.SUBRULE(this.body);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.Assign);
+          this.CONSUME2(T.Identifier, { LABEL: "base" });
+          this.SUBRULE(this.callSuffix);
+        },
+      },
+    ]);
   });
 
   paramList = this.RULE("paramList", () => {
     this.CONSUME(T.LParen);
-    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.param) });
+    this.OPTION(() => {
+      this.SUBRULE(this.param);
+      this.MANY(() => {
+        this.CONSUME(T.Comma);
+        this.SUBRULE2(this.param);
+      });
+      this.OPTION2(() => this.CONSUME2(T.Comma)); // a trailing comma, for one parameter per line
+    });
     this.CONSUME(T.RParen);
   });
 
@@ -316,16 +337,42 @@ export class UnetParser extends CstParser {
         { ALT: () => this.SUBRULE(this.indexSuffix) },
       ]);
     });
-    // `conv2d(x, 32) as conv_in` names the module that the call creates.
+    // `conv2d(x, 32) as conv_in` names the module that the call creates; a name may be a dotted
+    // path with computed parts: `as attentions.{j}`, `as to_out.0`.
     this.OPTION(() => {
       this.CONSUME(T.As);
-      this.CONSUME(T.Identifier);
+      this.SUBRULE(this.moduleName);
+    });
+  });
+
+  moduleName = this.RULE("moduleName", () => {
+    this.CONSUME(T.Identifier);
+    this.MANY(() => {
+      this.CONSUME(T.Dot);
+      this.OR([
+        { ALT: () => this.CONSUME2(T.Identifier) },
+        { ALT: () => this.CONSUME(T.Int) },
+        {
+          ALT: () => {
+            this.CONSUME(T.LBrace);
+            this.SUBRULE(this.expr);
+            this.CONSUME(T.RBrace);
+          },
+        },
+      ]);
     });
   });
 
   callSuffix = this.RULE("callSuffix", () => {
     this.CONSUME(T.LParen);
-    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.arg) });
+    this.OPTION(() => {
+      this.SUBRULE(this.arg);
+      this.MANY(() => {
+        this.CONSUME(T.Comma);
+        this.SUBRULE2(this.arg);
+      });
+      this.OPTION2(() => this.CONSUME2(T.Comma));
+    });
     this.CONSUME(T.RParen);
   });
 
@@ -367,7 +414,14 @@ export class UnetParser extends CstParser {
 
   listExpr = this.RULE("listExpr", () => {
     this.CONSUME(T.LBracket);
-    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expr) });
+    this.OPTION(() => {
+      this.SUBRULE(this.expr);
+      this.MANY(() => {
+        this.CONSUME(T.Comma);
+        this.SUBRULE2(this.expr);
+      });
+      this.OPTION2(() => this.CONSUME2(T.Comma));
+    });
     this.CONSUME(T.RBracket);
   });
 

@@ -47,15 +47,16 @@ export function appendGradients(b: GraphBuilder, y: Value, wrt: readonly Value[]
     if (!wants.some(Boolean)) continue;
     const rule = vjpRuleOf(node.op, () => formatNode(b.build({ prune: false }), node));
     const inputs = node.inputs.map((i) => b.value(i));
-    const cotangents = b.withLabel(node.label === undefined ? undefined : `grad ${node.label}`, () =>
-      rule({ b, inputs, out: b.value(id), g, params: node.params as never, wants }),
-    );
-    node.inputs.forEach((inputId, i) => {
-      const ct = cotangents[i];
-      if (!wants[i] || !ct) return;
-      const reduced = b.withLabel(node.label, () => unbroadcast(b, ct, inputs[i].shape));
-      const prev = grads.get(inputId);
-      grads.set(inputId, prev ? b.add(prev, reduced) : reduced);
+    const label = node.label === undefined ? b.currentLabel : `grad ${node.label}`;
+    b.withLabel(label, () => {
+      const cotangents = rule({ b, inputs, out: b.value(id), g, params: node.params as never, wants });
+      node.inputs.forEach((inputId, i) => {
+        const ct = cotangents[i];
+        if (!wants[i] || !ct) return;
+        const reduced = unbroadcast(b, ct, inputs[i].shape);
+        const prev = grads.get(inputId);
+        grads.set(inputId, prev ? b.add(prev, reduced) : reduced);
+      });
     });
   }
   return wrt.map((w) => grads.get(w.id) ?? b.zerosLike(w));

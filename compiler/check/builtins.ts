@@ -243,8 +243,10 @@ export const BUILTINS: Record<string, Builtin> = {
       { name: "t", type: T.tensor },
       { name: "dim", type: T.int },
       { name: "max_period", type: T.float, default: { t: "float", v: 10000 } },
+      { name: "freq_shift", type: T.float, default: { t: "float", v: 1 } },
+      { name: "flip", type: T.bool, default: { t: "bool", v: false } },
     ],
-    doc: "Sinusoidal timestep embedding as in the course: [sin | cos] of t times frequencies 1 .. 1/max_period (linspace of the exponent), zero-padded when dim is odd.",
+    doc: "Sinusoidal timestep embedding: t * exp(-ln(max_period) * k / (dim/2 - freq_shift)), k = 0 .. dim/2-1, as [sin | cos] ([cos | sin] with flip), zero-padded when dim is odd. freq_shift = 1 is the course's linspace (frequencies 1 .. 1/max_period); diffusers' UNet2DModel uses freq_shift = 0 and flip = true.",
     apply: (ctx, a) => {
       const t = tensor(a.t);
       if (t.shape.length !== 0 || t.dtype !== "f32") return ctx.error("E0306", `sinusoidal takes a timestep, found ${describeValue(t)}`, { span: ctx.argSpan("t") });
@@ -252,7 +254,9 @@ export const BUILTINS: Record<string, Builtin> = {
       if (dim < 2) return ctx.error("E0201", `sinusoidal needs dim >= 2, found ${dim}`, { span: ctx.argSpan("dim") });
       const mp = num(a.max_period);
       if (!(mp > 0)) return ctx.error("E0201", `max_period must be positive, found ${mp}`, { span: ctx.argSpan("max_period") });
-      return ctx.node("sinusoidal", [t], { dim, max_period: mp }, [dim], { flops: 3 * dim });
+      const shift = num(a.freq_shift);
+      if (Math.floor(dim / 2) - shift <= 0) return ctx.error("E0201", `sinusoidal: dim/2 - freq_shift must be positive (dim ${dim}, freq_shift ${shift})`, { span: ctx.span });
+      return ctx.node("sinusoidal", [t], { dim, max_period: mp, freq_shift: shift, flip: a.flip.t === "bool" && a.flip.v }, [dim], { flops: 3 * dim });
     },
   },
   silu: unary("silu", 4, "x * sigmoid(x), elementwise."),
@@ -337,8 +341,9 @@ export const BUILTINS: Record<string, Builtin> = {
       { name: "qkv", type: T.tensor },
       { name: "head_dim", type: T.int, default: NONE },
       { name: "heads", type: T.int, default: NONE },
+      { name: "layout", type: T.enumOf("per_head", "blocks"), default: { t: "str", v: "per_head" } },
     ],
-    doc: "Multi-head softmax(QK^T / sqrt(d)) V over tokens [S, 3C] -> [S, C]. Each head's slice of the features is laid out [q | k | v] (the course's layout). Give exactly one of head_dim (channels per head) and heads.",
+    doc: "Multi-head softmax(QK^T / sqrt(d)) V over tokens [S, 3C] -> [S, C]. layout per_head: each head's features are [q_h | k_h | v_h] (the course's fused qkv); layout blocks: [q | k | v], each split into heads (concat of separate projections, as diffusers). Give exactly one of head_dim (channels per head) and heads.",
     apply: (ctx, a) => {
       const qkv = tensor(a.qkv);
       if (!requireKind(ctx, qkv, [2], "attention", "qkv")) return POISON;
@@ -357,8 +362,8 @@ export const BUILTINS: Record<string, Builtin> = {
           help: a.heads.t !== "none" ? "use a number of heads that divides the channel count" : "use an attn_chans (channels per head) that divides every width that gets attention",
         });
       }
-      const d = c / heads;
-      return ctx.node("attention", [qkv], { heads }, [s, c], { flops: 4 * s * s * c + 5 * heads * s * s });
+      const layout = a.layout.t === "str" ? a.layout.v : "per_head";
+      return ctx.node("attention", [qkv], { heads, layout }, [s, c], { flops: 4 * s * s * c + 5 * heads * s * s });
     },
   },
   rearrange: {
@@ -470,6 +475,7 @@ export const FUNCTIONS: Record<string, BuiltinFunction> = {
     },
   },
   channels: shapeFn("Channels of an image, features of tokens or a vector.", (s) => (s.length ? channelsOf(s) : undefined)),
+  num_tokens: shapeFn("Number of tokens S of tokens [S, C].", (s) => (s.length === 2 ? s[0] : undefined)),
   height: shapeFn("Height of an image.", (s) => (s.length === 3 ? s[1] : undefined)),
   width: shapeFn("Width of an image.", (s) => (s.length === 3 ? s[2] : undefined)),
 };

@@ -3,9 +3,9 @@
 import { diag, hasErrors, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { loadSpec, type LoadedSpec } from "../load.js";
 import type { BlockDecl } from "../syntax/ast.js";
-import { Elaborator } from "./elaborate.js";
+import { Elaborator, type Override } from "./elaborate.js";
 import type { ModelGraph } from "./model-graph.js";
-import { parseOverride } from "./overrides.js";
+import { literal, parseOverride } from "./overrides.js";
 
 export interface CheckOptions {
   /** `key=value` strings, as given to `--set`. */
@@ -37,7 +37,7 @@ export function checkSpec(path: string, opts: CheckOptions = {}): CheckResult {
   const spec = loadSpec(path, opts.text);
   const diagnostics = [...spec.diagnostics];
   if (hasErrors(diagnostics)) return { spec, diagnostics };
-  const overrides = [];
+  const overrides: Override[] = [];
   for (const s of opts.set ?? []) {
     const r = parseOverride(s);
     diagnostics.push(...r.diagnostics);
@@ -46,7 +46,44 @@ export function checkSpec(path: string, opts: CheckOptions = {}): CheckResult {
   const model = pickModel(spec, opts.model);
   if ("code" in model) return { spec, diagnostics: [...diagnostics, model] };
   if (hasErrors(diagnostics)) return { spec, diagnostics };
+  const base = resolvePreset(spec, model, diagnostics);
+  if (!base) return { spec, diagnostics };
+  // Command-line overrides win over a preset's values.
+  const merged = [...base.overrides.filter((o) => !overrides.some((c) => c.key === o.key)), ...overrides];
   const elab = new Elaborator(spec.program);
-  const graph = elab.run(model, overrides);
+  const graph = elab.run(base.model, merged, model.name.name);
   return { graph, spec, diagnostics: [...diagnostics, ...elab.diagnostics] };
+}
+
+/** Follows `model a = b(k = v)` to the model with a body, collecting the presets' values (nearest wins). */
+function resolvePreset(spec: LoadedSpec, model: BlockDecl, diagnostics: Diagnostic[]): { model: BlockDecl; overrides: Override[] } | undefined {
+  const overrides: Override[] = [];
+  const seen = new Set<string>();
+  let m = model;
+  while (m.preset) {
+    if (seen.has(m.name.name)) {
+      diagnostics.push(diag("E0105", `preset \`${m.name.name}\` refers back to itself`, { span: m.name.span }));
+      return undefined;
+    }
+    seen.add(m.name.name);
+    for (const a of m.preset.args) {
+      if (!a.name) {
+        diagnostics.push(diag("E0106", "a preset gives parameters by name", { span: a.span, help: "write `model small = emb_unet(nfs = [16, 32])`" }));
+        return undefined;
+      }
+      const v = literal(a.value);
+      if ("error" in v) {
+        diagnostics.push(diag("E0202", `the value of preset parameter \`${a.name.name}\` must be a literal`, { span: a.value.span }));
+        return undefined;
+      }
+      if (!overrides.some((o) => o.key === a.name!.name)) overrides.push({ key: a.name.name, value: v, span: a.span, keySpan: a.name.span });
+    }
+    const base = spec.program.decls.get(m.preset.base.name);
+    if (!base || base.kind !== "model") {
+      diagnostics.push(diag("E0107", `\`${m.preset.base.name}\` is not a model`, { span: m.preset.base.span, help: "a preset names a model defined in this file or an imported one" }));
+      return undefined;
+    }
+    m = base;
+  }
+  return { model: m, overrides };
 }

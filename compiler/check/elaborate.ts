@@ -79,7 +79,7 @@ export class Elaborator {
 
   // ---- the model ----
 
-  run(model: A.BlockDecl, overrides: Override[]): ModelGraph | undefined {
+  run(model: A.BlockDecl, overrides: Override[], name = model.name.name): ModelGraph | undefined {
     const frame: Frame = { decl: model, scope: new Map(), path: "", returned: false, ret: NONE };
     const config: Record<string, unknown> = {};
     const byKey = new Map(overrides.map((o) => [o.key, o]));
@@ -126,7 +126,7 @@ export class Elaborator {
       this.report("E0201", `a model returns an image, found ${describeValue(out)}`, { span: this.returnSpan(model) ?? model.name.span });
     }
     if (this.diagnostics.some((d) => d.severity === "error") || out.t !== "tensor") return undefined;
-    return { name: model.name.name, config, inputs: this.inputs, nodes: this.nodes, output: out.node, parameters: this.params };
+    return { name, config, inputs: this.inputs, nodes: this.nodes, output: out.node, parameters: this.params };
   }
 
   private returnSpan(model: A.BlockDecl): Span | undefined {
@@ -343,10 +343,33 @@ export class Elaborator {
       case "index":
         return this.evalIndex(e, frame);
       case "call":
-        return this.evalCall(e, frame, e.name ? join(frame.path, e.name.name) : frame.path, e.name !== undefined);
-      case "seq":
-        return this.evalSeq(e, frame, e.name ? join(frame.path, e.name.name) : frame.path);
+      case "seq": {
+        const name = e.name ? this.moduleName(e.name, frame) : "";
+        if (name === undefined) return POISON;
+        const path = name ? join(frame.path, name) : frame.path;
+        return e.kind === "seq" ? this.evalSeq(e, frame, path) : this.evalCall(e, frame, path, e.name !== undefined);
+      }
     }
+  }
+
+  /** The text of an `as` name; computed parts must be ints or plain names. */
+  private moduleName(n: A.ModuleName, frame: Frame): string | undefined {
+    const out: string[] = [];
+    for (const p of n.parts) {
+      if ("text" in p) {
+        out.push(p.text);
+        continue;
+      }
+      const v = this.eval(p.expr, frame);
+      if (v.t === "poison") return undefined;
+      if (v.t === "int" && v.v >= 0) out.push(String(v.v));
+      else if (v.t === "str" && /^[A-Za-z_][A-Za-z0-9_]*$/.test(v.v)) out.push(v.v);
+      else {
+        this.report("E0201", `a computed name part must be a non-negative int or a plain name, found ${describeValue(v)}`, { span: p.expr.span });
+        return undefined;
+      }
+    }
+    return out.join(".");
   }
 
   private popSkip(span: Span): Value {
@@ -382,7 +405,7 @@ export class Elaborator {
     if (e.op === "not") return v.t === "bool" ? bool(!v.v) : this.report("E0201", `\`not\` takes a bool, found ${describeValue(v)}`, { span: e.operand.span });
     if (v.t === "int") return int(-v.v);
     if (v.t === "float") return float(-v.v);
-    if (v.t === "tensor") return this.tensorArith("mul", v, float(-1), e.span);
+    if (v.t === "tensor") return this.tensorArith("mul", v, float(-1), e.span, frame.path);
     return this.report("E0201", `cannot negate ${describeValue(v)}`, { span: e.span });
   }
 
@@ -407,7 +430,7 @@ export class Elaborator {
     if (l.t === "tensor" || r.t === "tensor") {
       const op = ({ "+": "add", "-": "sub", "*": "mul", "/": "div" } as Record<string, string>)[e.op];
       if (!op) return this.report("E0201", `\`${e.op}\` is not defined for tensors`, { span: e.opSpan, help: "tensors take `+`, `-`, `*` and `/`" });
-      return this.tensorArith(op, l, r, e.span);
+      return this.tensorArith(op, l, r, e.span, frame.path);
     }
     if (e.op === "+" && l.t === "list" && r.t === "list") return list([...l.items, ...r.items]);
     if (e.op === "+" && l.t === "str" && r.t === "str") return str(l.v + r.v);
@@ -450,7 +473,7 @@ export class Elaborator {
 
   /** Elementwise arithmetic with the language's broadcasting: equal shapes, a scalar (constant or
    *  per-sample), or a vector [C] over the channels of an image / the features of tokens. */
-  private tensorArith(op: string, l: Value, r: Value, span: Span): Value {
+  private tensorArith(op: string, l: Value, r: Value, span: Span, path: string): Value {
     const asTensor = (v: Value): TensorValue | undefined => {
       if (v.t === "tensor") return v;
       if (v.t === "int" || v.t === "float") return this.addNode("const", [], { value: v.v }, [], "", span, { flops: 0 });
@@ -473,7 +496,7 @@ export class Elaborator {
         help: "shapes must be equal, or one side a scalar, or a vector [C] matching the channels",
       });
     }
-    return this.addNode(op, [a, b], {}, shape, "", span, { flops: shape.reduce((p, d) => p * d, 1) });
+    return this.addNode(op, [a, b], {}, shape, path, span, { flops: shape.reduce((p, d) => p * d, 1) });
   }
 
   private evalIndex(e: Extract<A.Expr, { kind: "index" }>, frame: Frame): Value {
@@ -703,7 +726,9 @@ export class Elaborator {
           if (c.v) run(it.items);
           continue;
         }
-        const itemPath = join(path, it.call.name ? it.call.name.name : String(index));
+        const own = it.call.name ? this.moduleName(it.call.name, frame) : String(index);
+        if (own === undefined) return void (x = POISON);
+        const itemPath = join(path, own);
         index++;
         const input: A.Expr = { kind: "var", name: "\u0000seq", span: it.call.span };
         frame.scope.set("\u0000seq", x);

@@ -8,7 +8,7 @@ import { AstBuilder } from "../syntax/build-ast.js";
 import type { Override } from "./elaborate.js";
 import { bool, float, int, list, NONE, str, type Value } from "./values.js";
 
-function literal(e: Expr): Value | { error: Span } {
+export function literal(e: Expr): Value | { error: Span } {
   switch (e.kind) {
     case "num":
       return e.isInt ? int(e.value) : float(e.value);

@@ -262,6 +262,11 @@ export class GraphBuilder {
     }
   }
 
+  /** The label nodes created now receive. */
+  get currentLabel(): string | undefined {
+    return this.label;
+  }
+
   node(v: Value | ValueId): Node {
     const id = typeof v === "number" ? v : this.own(v).id;
     const node = this.nodes[id];

@@ -6,6 +6,12 @@ export interface Ident {
   span: Span;
 }
 
+/** The name given with `as`: a dotted path whose parts may be computed (`attentions.{j}`). */
+export interface ModuleName {
+  parts: Array<{ text: string } | { expr: Expr }>;
+  span: Span;
+}
+
 export type TypeExpr =
   | { kind: "named"; name: "int" | "float" | "bool" | "str" | "tensor"; span: Span }
   | { kind: "list"; elem: TypeExpr; span: Span }
@@ -39,9 +45,9 @@ export type Expr =
   | { kind: "ternary"; cond: Expr; then: Expr; else: Expr; span: Span }
   | { kind: "index"; target: Expr; index: Expr; span: Span }
   /** `callee(args) as name`; `piped` is true when the first argument came from `a |> callee(...)`. */
-  | { kind: "call"; callee: Ident; args: Arg[]; name?: Ident; piped: boolean; span: Span }
+  | { kind: "call"; callee: Ident; args: Arg[]; name?: ModuleName; piped: boolean; span: Span }
   /** `a |> seq {...}`: items applied in order to `input`. */
-  | { kind: "seq"; input: Expr | null; items: SeqItem[]; name?: Ident; span: Span }
+  | { kind: "seq"; input: Expr | null; items: SeqItem[]; name?: ModuleName; span: Span }
   /** Well-formed syntax in a place where it has no meaning (`a |> 3`, `x as n`); the checker reports it. */
   | { kind: "invalid"; reason: string; help?: string; span: Span };
 
@@ -64,6 +70,8 @@ export interface BlockDecl {
   name: Ident;
   params: Param[];
   body: Stmt[];
+  /** `model name = base(key = value, ...)`: a model that is another with other defaults. */
+  preset?: { base: Ident; args: Arg[] };
   span: Span;
 }
 

@@ -66,11 +66,14 @@ export class AstBuilder {
       if (!decl) continue;
       const name = this.ident(this.tok(decl.children, "Identifier"));
       if (!name) continue;
+      const base = this.ident(this.tok(decl.children, "base"));
+      const presetArgs = this.node(decl.children, "callSuffix");
       out.decls.push({
         kind: decl.name === "modelDecl" ? "model" : "block",
         name,
         params: this.params(this.node(decl.children, "paramList")),
         body: this.body(this.node(decl.children, "body")),
+        preset: base && presetArgs ? { base, args: this.args(presetArgs) } : undefined,
         span: this.nodeSpan(decl),
       });
     }
@@ -302,12 +305,28 @@ export class AstBuilder {
       }
     }
     const as = this.tok(c, "As");
-    if (as) {
-      const name = this.ident(this.tok(c, "Identifier"));
+    const mn = this.node(c, "moduleName");
+    if (as && mn) {
+      const name = this.moduleName(mn);
       if (name && (acc.kind === "call" || acc.kind === "seq")) acc = { ...acc, name, span: { ...acc.span, end: name.span.end } };
       else if (name) acc = { kind: "invalid", reason: "`as NAME` names the module a call creates; this is not a call", span: { ...acc.span, end: name.span.end } };
     }
     return acc;
+  }
+
+  private moduleName(n: CstNode): A.ModuleName | undefined {
+    const c = n.children;
+    const parts: A.ModuleName["parts"] = [];
+    const pieces: Array<{ offset: number; part: A.ModuleName["parts"][number] }> = [];
+    for (const t of [...this.toks(c, "Identifier"), ...this.toks(c, "Int")]) pieces.push({ offset: t.startOffset, part: { text: t.image } });
+    for (const e of this.nodes(c, "expr")) {
+      const x = this.expr(e);
+      if (!x) return undefined;
+      pieces.push({ offset: e.location?.startOffset ?? 0, part: { expr: x } });
+    }
+    pieces.sort((a, b) => a.offset - b.offset);
+    for (const p of pieces) parts.push(p.part);
+    return parts.length ? { parts, span: this.nodeSpan(n) } : undefined;
   }
 
   private args(s: CstNode): A.Arg[] {
