@@ -20,12 +20,22 @@ function useColor(opts: SpecOptions): boolean {
   return opts.color ?? (process.stderr.isTTY === true && !process.env.NO_COLOR);
 }
 
-function runCheck(file: string, opts: SpecOptions): number {
+function runChecks(files: string[], opts: SpecOptions): number {
+  let worst = 0;
+  const json: unknown[] = [];
+  for (const [i, f] of files.entries()) {
+    if (i > 0 && !opts.json) process.stdout.write("\n");
+    worst = Math.max(worst, runCheck(f, opts, json));
+  }
+  if (opts.json) process.stdout.write(JSON.stringify(files.length === 1 ? json[0] : json, null, 2) + "\n");
+  return worst;
+}
+
+function runCheck(file: string, opts: SpecOptions, json: unknown[]): number {
   const r = checkSpec(file, { set: opts.set, model: opts.model });
   const errors = r.diagnostics.filter((d) => d.severity === "error");
   if (opts.json) {
-    const payload = r.graph && errors.length === 0 ? { ...summaryJson(r.graph, file), diagnostics: r.diagnostics.map(diagnosticToJson) } : { ok: false, file, diagnostics: r.diagnostics.map(diagnosticToJson) };
-    process.stdout.write(JSON.stringify(payload, null, 2) + "\n");
+    json.push(r.graph && errors.length === 0 ? { ...summaryJson(r.graph, file), diagnostics: r.diagnostics.map(diagnosticToJson) } : { ok: false, file, diagnostics: r.diagnostics.map(diagnosticToJson) });
     return errors.length || !r.graph ? 1 : 0;
   }
   if (r.diagnostics.length) process.stderr.write(renderDiagnostics(r.diagnostics, { color: useColor(opts) }) + "\n");
@@ -38,7 +48,7 @@ function specCommand(program: Command, name: string, description: string): Comma
   return program
     .command(name)
     .description(description)
-    .argument("<spec>", "a .unet spec file")
+    .argument(name === "check" ? "<specs...>" : "<spec>", name === "check" ? "one or more .unet spec files" : "a .unet spec file")
     .option("--set <key=value>", "override a model parameter (repeatable), e.g. --set attn_start=2 --set nfs=[16,32,64]", collect, [])
     .option("--model <name>", "the model to use when the file defines several")
     .addOption(new Option("--color", "colour diagnostics").default(undefined))
@@ -54,7 +64,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   specCommand(program, "check", "check a spec and print its per-layer summary and totals")
     .option("--json", "print the summary (or the diagnostics) as JSON")
-    .action((file: string, opts: SpecOptions) => setExit(runCheck(file, opts)));
+    .action((files: string[], opts: SpecOptions) => setExit(runChecks(files, opts)));
 
   program
     .command("explain")
@@ -89,6 +99,12 @@ export async function main(argv: string[]): Promise<number> {
     return 3;
   }
 }
+
+// `unetc check ... | head` closes stdout early; that is not an error worth a stack trace.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw err;
+});
 
 const code = await main(process.argv.slice(2));
 process.exitCode = code;

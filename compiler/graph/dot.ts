@@ -4,9 +4,9 @@
 import { formatType } from "./shape.js";
 import type { Graph } from "./types.js";
 import { isSource } from "./types.js";
-import { formatParams } from "./printer.js";
+import { formatParams, paramsToShow } from "./printer.js";
 
-const quote = (s: string): string => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+const quote = (s: string): string => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`;
 
 export function toDot(graph: Graph, name = "unetc"): string {
   const lines = [`digraph ${quote(name)} {`, `  node [shape=box, fontname="monospace", fontsize=10];`];
@@ -15,7 +15,7 @@ export function toDot(graph: Graph, name = "unetc"): string {
       lines.push(`  n${n.id} [label=${quote(`${n.name}\n${n.op} ${formatType(n)}`)}, shape=ellipse];`);
       continue;
     }
-    const params = formatParams(n.params as unknown as Readonly<Record<string, unknown>>);
+    const params = formatParams(paramsToShow(n));
     const text = [`%${n.id} ${n.op}`, params, formatType(n), n.label ?? ""].filter((s) => s !== "").join("\n");
     lines.push(`  n${n.id} [label=${quote(text)}];`);
     for (const input of n.inputs) lines.push(`  n${input} -> n${n.id};`);

@@ -3,8 +3,8 @@
 // Sources are named by their graph-input name, op results by id. Tests pin it with
 // inline snapshots; the CLI's --emit graph prints it.
 
-import { formatType } from "./shape.js";
-import type { Graph, Node, ValueId } from "./types.js";
+import { formatType, shapesEqual } from "./shape.js";
+import type { Graph, Node, OpNode, ValueId } from "./types.js";
 import { isSource } from "./types.js";
 
 export interface PrintOptions {
@@ -37,9 +37,20 @@ export function formatNode(graphOrNames: Graph | ValueNames, node: Node, withLab
   const name = (id: ValueId): string => names.get(id) ?? `%${id}?`;
   const label = withLabel && node.label !== undefined ? `  # ${node.label}` : "";
   if (isSource(node)) return `${name(node.id)}: ${formatType(node)} = ${node.op}${label}`;
-  const params = formatParams(node.params as unknown as Readonly<Record<string, unknown>>);
+  const params = formatParams(paramsToShow(node));
   const args = node.inputs.map(name).join(", ");
   return `${name(node.id)}: ${formatType(node)} = ${node.op}(${args})${params ? " " + params : ""}${label}`;
+}
+
+/** The node's params minus those its printed type already states (a target shape, a dtype). */
+export function paramsToShow(node: OpNode): Readonly<Record<string, unknown>> {
+  const shown: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node.params)) {
+    if (key === "shape" && Array.isArray(value) && shapesEqual(value, node.shape)) continue;
+    if (key === "dtype" && value === node.dtype) continue;
+    shown[key] = value;
+  }
+  return shown;
 }
 
 export function formatParams(params: Readonly<Record<string, unknown>>): string {
