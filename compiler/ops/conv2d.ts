@@ -31,11 +31,105 @@ function outSpatial(op: string, x: ValueType, kh: number, kw: number, p: ConvPar
   return [oh, ow];
 }
 
-/** Range of output columns `o` for which o*s + k - p lands inside [0, size). */
+/** Range of output positions `o` for which o*s + k - p lands inside [0, size). */
 function validRange(size: number, outSize: number, k: number, s: number, p: number): [number, number] {
   const lo = Math.max(0, Math.ceil((p - k) / s));
   const hi = Math.min(outSize, Math.floor((size - 1 + p - k) / s) + 1);
   return [lo, hi];
+}
+
+// The reference kernels go through im2col: for one sample, cols [Ci*kh*kw, OH*OW] holds the
+// input patch under each output pixel, so all three ops become plain matrix products
+//   y[o, :] = w[o, :] @ cols,   dcols = w^T @ g (then col2im),   dw[o, :] += g[o, :] @ cols^T
+// with long contiguous inner loops; accumulation is in float64.
+
+interface ConvGeometry {
+  readonly ci: number;
+  readonly h: number;
+  readonly w: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly oh: number;
+  readonly ow: number;
+  readonly s: number;
+  readonly p: number;
+}
+
+/** cols[(c*kh + i)*kw + j, r*OW + q] = x[sample, c, r*s + i - p, q*s + j - p], 0 outside. */
+function im2col(x: ArrayLike<number>, sample: number, geo: ConvGeometry, cols: Float64Array): void {
+  const { ci, h, w, kh, kw, oh, ow, s, p } = geo;
+  const plane = oh * ow;
+  cols.fill(0);
+  for (let c = 0; c < ci; c++) {
+    const xPlane = (sample * ci + c) * h * w;
+    for (let i = 0; i < kh; i++) {
+      const [r0, r1] = validRange(h, oh, i, s, p);
+      for (let j = 0; j < kw; j++) {
+        const [q0, q1] = validRange(w, ow, j, s, p);
+        const row = ((c * kh + i) * kw + j) * plane;
+        for (let r = r0; r < r1; r++) {
+          const xRow = xPlane + (r * s + i - p) * w + j - p;
+          const cRow = row + r * ow;
+          for (let q = q0; q < q1; q++) cols[cRow + q] = x[xRow + q * s];
+        }
+      }
+    }
+  }
+}
+
+/** The transpose of im2col: adds each column entry back to the input pixel it came from. */
+function col2imAdd(cols: Float64Array, geo: ConvGeometry, dx: Float64Array): void {
+  const { ci, h, w, kh, kw, oh, ow, s, p } = geo;
+  const plane = oh * ow;
+  for (let c = 0; c < ci; c++) {
+    const xPlane = c * h * w;
+    for (let i = 0; i < kh; i++) {
+      const [r0, r1] = validRange(h, oh, i, s, p);
+      for (let j = 0; j < kw; j++) {
+        const [q0, q1] = validRange(w, ow, j, s, p);
+        const row = ((c * kh + i) * kw + j) * plane;
+        for (let r = r0; r < r1; r++) {
+          const xRow = xPlane + (r * s + i - p) * w + j - p;
+          const cRow = row + r * ow;
+          for (let q = q0; q < q1; q++) dx[xRow + q * s] += cols[cRow + q];
+        }
+      }
+    }
+  }
+}
+
+const BLOCK = 4;
+
+/**
+ * out[o, :] = sum_e w[o, e] * cols[e, :] for o < rows, written at out[base + o * plane].
+ * Four output rows share each load of cols (a register block), which matters because
+ * cols is streamed once per block rather than once per row.
+ */
+function matmulRows(w: ArrayLike<number>, cols: Float64Array, rows: number, k: number, plane: number, out: Float32Array | Float64Array, base: number): void {
+  const acc = new Float64Array(BLOCK * plane);
+  for (let o0 = 0; o0 < rows; o0 += BLOCK) {
+    const m = Math.min(BLOCK, rows - o0);
+    acc.fill(0);
+    for (let e = 0; e < k; e++) {
+      const row = e * plane;
+      const w0 = w[o0 * k + e];
+      const w1 = m > 1 ? w[(o0 + 1) * k + e] : 0;
+      const w2 = m > 2 ? w[(o0 + 2) * k + e] : 0;
+      const w3 = m > 3 ? w[(o0 + 3) * k + e] : 0;
+      for (let q = 0; q < plane; q++) {
+        const c = cols[row + q];
+        acc[q] += w0 * c;
+        acc[plane + q] += w1 * c;
+        acc[2 * plane + q] += w2 * c;
+        acc[3 * plane + q] += w3 * c;
+      }
+    }
+    out.set(acc.subarray(0, m * plane), base + o0 * plane);
+  }
+}
+
+function geometry(x: readonly number[], wShape: readonly number[], out: readonly number[], { stride, padding }: ConvParams): ConvGeometry {
+  return { ci: x[1], h: x[2], w: x[3], kh: wShape[2], kw: wShape[3], oh: out[2], ow: out[3], s: stride, p: padding };
 }
 
 export const conv2d: OpDef<"conv2d"> = {
@@ -55,34 +149,17 @@ export const conv2d: OpDef<"conv2d"> = {
     wants[0] ? b.op("conv2d_input_grad", [g, w], { ...params, inputSize: [x.shape[2], x.shape[3]] }) : null,
     wants[1] ? b.op("conv2d_weight_grad", [x, g], { ...params, kernelSize: [w.shape[2], w.shape[3]] }) : null,
   ],
-  reference: ([x, w], { stride: s, padding: p }, out, ctx) => {
-    const [n, ci, h, wd] = x.shape;
-    const [co, , kh, kw] = w.shape;
-    const [, , oh, ow] = out.shape;
-    const xs = floats(x);
+  reference: ([x, w], params, out, ctx) => {
+    const geo = geometry(x.shape, w.shape, out.shape, params);
+    const [n, co] = out.shape;
+    const k = geo.ci * geo.kh * geo.kw;
+    const plane = geo.oh * geo.ow;
     const ws = floats(w);
-    const y = allocFloat(ctx, n * co * oh * ow);
-    const acc = new Float64Array(oh * ow); // one output plane, accumulated in f64
+    const y = allocFloat(ctx, n * co * plane);
+    const cols = new Float64Array(k * plane); // [K, OH*OW]
     for (let b = 0; b < n; b++) {
-      for (let o = 0; o < co; o++) {
-        acc.fill(0);
-        for (let c = 0; c < ci; c++) {
-          const xPlane = (b * ci + c) * h * wd;
-          for (let i = 0; i < kh; i++) {
-            const [r0, r1] = validRange(h, oh, i, s, p);
-            for (let j = 0; j < kw; j++) {
-              const wv = ws[((o * ci + c) * kh + i) * kw + j];
-              const [c0, c1] = validRange(wd, ow, j, s, p);
-              for (let r = r0; r < r1; r++) {
-                const xRow = xPlane + (r * s + i - p) * wd + j - p;
-                const aRow = r * ow;
-                for (let q = c0; q < c1; q++) acc[aRow + q] += wv * xs[xRow + q * s];
-              }
-            }
-          }
-        }
-        y.set(acc, (b * co + o) * oh * ow);
-      }
+      im2col(floats(x), b, geo, cols);
+      matmulRows(ws, cols, co, k, plane, y, b * co * plane);
     }
     return y;
   },
@@ -109,34 +186,30 @@ export const conv2dInputGrad: OpDef<"conv2d_input_grad"> = {
     wants[0] ? b.conv2d(u, w, params) : null,
     wants[1] ? b.op("conv2d_weight_grad", [u, g], { stride: params.stride, padding: params.padding, kernelSize: [w.shape[2], w.shape[3]] }) : null,
   ],
-  reference: ([g, w], { stride: s, padding: p }, out, ctx) => {
-    const [n, co, oh, ow] = g.shape;
-    const [, ci, kh, kw] = w.shape;
-    const [, , h, wd] = out.shape;
+  reference: ([g, w], params, out, ctx) => {
+    const geo = geometry(out.shape, w.shape, g.shape, params);
+    const [n, co] = g.shape;
+    const k = geo.ci * geo.kh * geo.kw;
+    const plane = geo.oh * geo.ow;
+    const inSize = geo.ci * geo.h * geo.w;
     const gs = floats(g);
     const ws = floats(w);
-    const dx = allocFloat(ctx, n * ci * h * wd);
-    const acc = new Float64Array(h * wd); // one input plane
+    const dx = allocFloat(ctx, n * inSize);
+    const dcols = new Float64Array(k * plane); // [K, OH*OW] = w^T @ g
+    const acc = new Float64Array(inSize);
     for (let b = 0; b < n; b++) {
-      for (let c = 0; c < ci; c++) {
-        acc.fill(0);
-        for (let o = 0; o < co; o++) {
-          const gPlane = (b * co + o) * oh * ow;
-          for (let i = 0; i < kh; i++) {
-            const [r0, r1] = validRange(h, oh, i, s, p);
-            for (let j = 0; j < kw; j++) {
-              const wv = ws[((o * ci + c) * kh + i) * kw + j];
-              const [c0, c1] = validRange(wd, ow, j, s, p);
-              for (let r = r0; r < r1; r++) {
-                const aRow = (r * s + i - p) * wd + j - p;
-                const gRow = gPlane + r * ow;
-                for (let q = c0; q < c1; q++) acc[aRow + q * s] += wv * gs[gRow + q];
-              }
-            }
-          }
+      dcols.fill(0);
+      for (let o = 0; o < co; o++) {
+        const gRow = (b * co + o) * plane;
+        for (let e = 0; e < k; e++) {
+          const wv = ws[o * k + e];
+          const row = e * plane;
+          for (let q = 0; q < plane; q++) dcols[row + q] += wv * gs[gRow + q];
         }
-        dx.set(acc, (b * ci + c) * h * wd);
       }
+      acc.fill(0);
+      col2imAdd(dcols, geo, acc);
+      dx.set(acc, b * inSize);
     }
     return dx;
   },
@@ -162,34 +235,28 @@ export const conv2dWeightGrad: OpDef<"conv2d_weight_grad"> = {
     wants[0] ? b.op("conv2d_input_grad", [g, v], { stride: params.stride, padding: params.padding, inputSize: [x.shape[2], x.shape[3]] }) : null,
     wants[1] ? b.conv2d(x, v, params) : null,
   ],
-  reference: ([x, g], { stride: s, padding: p }, out, ctx) => {
-    const [n, ci, h, wd] = x.shape;
-    const [, co, oh, ow] = g.shape;
-    const [, , kh, kw] = out.shape;
-    const xs = floats(x);
+  reference: ([x, g], params, out, ctx) => {
+    const geo = geometry(x.shape, out.shape, g.shape, params);
+    const [n, co] = g.shape;
+    const k = geo.ci * geo.kh * geo.kw;
+    const plane = geo.oh * geo.ow;
     const gs = floats(g);
-    const dw = allocFloat(ctx, co * ci * kh * kw);
-    for (let o = 0; o < co; o++) {
-      for (let c = 0; c < ci; c++) {
-        for (let i = 0; i < kh; i++) {
-          const [r0, r1] = validRange(h, oh, i, s, p);
-          for (let j = 0; j < kw; j++) {
-            const [c0, c1] = validRange(wd, ow, j, s, p);
-            let acc = 0;
-            for (let b = 0; b < n; b++) {
-              const xPlane = (b * ci + c) * h * wd;
-              const gPlane = (b * co + o) * oh * ow;
-              for (let r = r0; r < r1; r++) {
-                const xRow = xPlane + (r * s + i - p) * wd + j - p;
-                const gRow = gPlane + r * ow;
-                for (let q = c0; q < c1; q++) acc += xs[xRow + q * s] * gs[gRow + q];
-              }
-            }
-            dw[((o * ci + c) * kh + i) * kw + j] = acc;
-          }
+    const acc = new Float64Array(co * k); // [Co, K] = sum over samples of g @ cols^T
+    const cols = new Float64Array(k * plane);
+    for (let b = 0; b < n; b++) {
+      im2col(floats(x), b, geo, cols);
+      for (let o = 0; o < co; o++) {
+        const gRow = (b * co + o) * plane;
+        for (let e = 0; e < k; e++) {
+          const row = e * plane;
+          let dot = 0;
+          for (let q = 0; q < plane; q++) dot += gs[gRow + q] * cols[row + q];
+          acc[o * k + e] += dot;
         }
       }
     }
+    const dw = allocFloat(ctx, co * k);
+    dw.set(acc);
     return dw;
   },
   wgsl: null,

@@ -5,16 +5,7 @@ import { describe, expect, it } from "vitest";
 import { checkSpec } from "../../compiler/check/check.js";
 import { modelTotals } from "../../compiler/check/model-graph.js";
 import { renderDiagnostics } from "../../compiler/diagnostics/render.js";
-
-interface RefConfig {
-  kind: "emb" | "plain";
-  nfs: number[];
-  num_layers: number;
-  attn_chans?: number;
-  attn_start?: number;
-  n_classes?: number | null;
-  image_size?: number;
-}
+import { specFor, type RefConfig } from "./reference-configs.js";
 
 interface RefModel {
   config: RefConfig;
@@ -23,15 +14,6 @@ interface RefModel {
 }
 
 const reference = JSON.parse(readFileSync("tests/reference/state_dicts.json", "utf8")) as Record<string, RefModel>;
-
-/** The spec and `--set` overrides that describe a reference config. */
-function specFor(c: RefConfig): { file: string; set: string[] } {
-  const set = [`nfs=[${c.nfs.join(",")}]`, `num_layers=${c.num_layers}`];
-  if (c.image_size) set.push(`size=${c.image_size}`);
-  if (c.kind === "plain") return { file: "models/lesson/plain_unet.unet", set };
-  set.push(`attn_chans=${c.attn_chans ?? 0}`, `attn_start=${c.attn_start ?? 1}`, `classes=${c.n_classes ?? 0}`);
-  return { file: "models/lesson/emb_unet.unet", set };
-}
 
 function check(file: string, set: string[] = []) {
   const r = checkSpec(file, { set });
