@@ -1,13 +1,48 @@
 #!/usr/bin/env node
 // The unetc command line. Exit codes: 0 success, 1 invalid input (a spec, a value, a file),
 // 2 usage errors (unknown command or flag), 3 internal errors (a unetc bug).
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { checkSpec } from "../check/check.js";
 import { CODES, type DiagnosticCode } from "../diagnostics/codes.js";
 import { diagnosticToJson, renderDiagnostics } from "../diagnostics/render.js";
 import { summaryJson, summaryText } from "./summary.js";
+import { compileText, runModel, type Emit } from "./graph-commands.js";
+import type { ModelGraph } from "../check/model-graph.js";
+import { SafetensorsError } from "../../runtime/io/safetensors.js";
+import { TensorBindingError } from "../../runtime/session/tensor-io.js";
+
+/** A number flag: finite, and positive / non-negative / an integer where asked. */
+function numberArg(kind: "positive" | "nonnegative" | "positive-int") {
+  return (text: string): number => {
+    const v = Number(text);
+    const ok = Number.isFinite(v) && (kind === "nonnegative" ? v >= 0 : v > 0) && (kind !== "positive-int" || Number.isInteger(v));
+    if (!ok) throw new InvalidArgumentError(`expected a ${kind.replace("-", " ")} number, found "${text}"`);
+    return v;
+  };
+}
+
+/** Checks a spec for a command that goes on to compile or run it; diagnostics go to stderr. */
+function checkedModel(file: string, opts: SpecOptions): ModelGraph | undefined {
+  const r = checkSpec(file, { set: opts.set, model: opts.model });
+  if (r.diagnostics.length) process.stderr.write(renderDiagnostics(r.diagnostics, { color: useColor(opts) }) + "\n");
+  return r.graph && !r.diagnostics.some((d) => d.severity === "error") ? r.graph : undefined;
+}
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+interface RunFlags {
+  weights: string;
+  inputs: string;
+  out: string;
+  mode: "eval" | "train" | "step";
+  device: "reference" | "webgpu";
+  optimizer: "adam" | "adamw";
+  lr: number;
+  eps: number;
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+}
 
 interface SpecOptions {
   set: string[];
@@ -65,6 +100,48 @@ export function buildProgram(setExit: (code: number) => void): Command {
   specCommand(program, "check", "check a spec and print its per-layer summary and totals")
     .option("--json", "print the summary (or the diagnostics) as JSON")
     .action((files: string[], opts: SpecOptions) => setExit(runChecks(files, opts)));
+
+  specCommand(program, "compile", "lower a spec to its op graph and print it")
+    .addOption(new Option("--emit <what>", "what to print").choices(["graph", "dot", "train-graph", "train-dot"]).default("graph"))
+    .option("--batch <n>", "batch size the graph is compiled for", numberArg("positive-int"), 2)
+    .addOption(new Option("--optimizer <name>", "optimizer of the training step").choices(["adam", "adamw"]).default("adam"))
+    .action((file: string, opts: SpecOptions & { emit: Emit; batch: number; optimizer: "adam" | "adamw" }) => {
+      const model = checkedModel(file, opts);
+      if (!model) return setExit(1);
+      process.stdout.write(compileText(model, opts.emit, opts.batch, opts.optimizer) + "\n");
+      setExit(0);
+    });
+
+  specCommand(program, "run", "run a model on named tensors and write every output (safetensors)")
+    .requiredOption("--weights <file>", "parameters and buffers by name (safetensors)")
+    .requiredOption("--inputs <file>", "inputs by the spec's input names, plus `target` for --mode step (safetensors)")
+    .requiredOption("--out <file>", "where to write the outputs (safetensors)")
+    .addOption(new Option("--mode <mode>", "eval: inference; train: batch statistics; step: loss, gradients and one optimizer step").choices(["eval", "train", "step"]).default("eval"))
+    .addOption(new Option("--device <device>", "where to run").choices(["reference", "webgpu"]).default("reference"))
+    .addOption(new Option("--optimizer <name>", "optimizer for --mode step").choices(["adam", "adamw"]).default("adam"))
+    .option("--lr <x>", "learning rate", numberArg("positive"), 1e-3)
+    .option("--eps <x>", "Adam epsilon", numberArg("positive"), 1e-5)
+    .option("--weight-decay <x>", "weight decay", numberArg("nonnegative"), 0)
+    .option("--beta1 <x>", "Adam beta1", numberArg("positive"), 0.9)
+    .option("--beta2 <x>", "Adam beta2", numberArg("positive"), 0.999)
+    .action(async (file: string, opts: SpecOptions & RunFlags) => {
+      if (opts.device === "webgpu") {
+        process.stderr.write("error: the webgpu device is not built yet; use --device reference\n");
+        return setExit(1);
+      }
+      const model = checkedModel(file, opts);
+      if (!model) return setExit(1);
+      try {
+        const names = await runModel(model, opts);
+        process.stdout.write(`wrote ${names.length} tensors to ${opts.out} (${opts.mode} mode, reference device)\n`);
+        setExit(0);
+      } catch (err) {
+        if (err instanceof SafetensorsError) process.stderr.write(`error: ${err.message}\n`);
+        else if (err instanceof TensorBindingError) process.stderr.write(`error: the tensors do not match the spec:\n${err.problems.map((p) => `  - ${p}`).join("\n")}\n`);
+        else throw err;
+        setExit(1);
+      }
+    });
 
   program
     .command("explain")

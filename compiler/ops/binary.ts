@@ -53,9 +53,24 @@ function binaryOp<K extends BinaryKind>(kind: K): OpDef<K> {
         for (let i = 0; i < dst.length; i++) dst[i] = f(x[i], y[i]);
         return dst;
       }
-      const ia = stridedOffsets(out.shape, broadcastStrides(a.shape, out.shape));
-      const ib = stridedOffsets(out.shape, broadcastStrides(b.shape, out.shape));
-      for (let i = 0; i < ia.length; i++) dst[i] = f(x[ia[i]], y[ib[i]]);
+      // usually one side already has the output shape ([N,C,H,W] + [1,C,1,1] or a scalar)
+      if (y.length === 1 && x.length === dst.length) {
+        const y0 = y[0];
+        for (let i = 0; i < dst.length; i++) dst[i] = f(x[i], y0);
+      } else if (x.length === 1 && y.length === dst.length) {
+        const x0 = x[0];
+        for (let i = 0; i < dst.length; i++) dst[i] = f(x0, y[i]);
+      } else if (shapesEqual(a.shape, out.shape)) {
+        const ib = stridedOffsets(out.shape, broadcastStrides(b.shape, out.shape));
+        for (let i = 0; i < ib.length; i++) dst[i] = f(x[i], y[ib[i]]);
+      } else if (shapesEqual(b.shape, out.shape)) {
+        const ia = stridedOffsets(out.shape, broadcastStrides(a.shape, out.shape));
+        for (let i = 0; i < ia.length; i++) dst[i] = f(x[ia[i]], y[i]);
+      } else {
+        const ia = stridedOffsets(out.shape, broadcastStrides(a.shape, out.shape));
+        const ib = stridedOffsets(out.shape, broadcastStrides(b.shape, out.shape));
+        for (let i = 0; i < ia.length; i++) dst[i] = f(x[ia[i]], y[ib[i]]);
+      }
       return dst;
     },
     wgsl: null,

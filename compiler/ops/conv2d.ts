@@ -100,31 +100,46 @@ function col2imAdd(cols: Float64Array, geo: ConvGeometry, dx: Float64Array): voi
 
 const BLOCK = 4;
 
+/** A [rows, k] matrix read from `data` at off + r * rowStride + e * colStride. */
+interface MatrixView {
+  readonly data: ArrayLike<number>;
+  readonly off: number;
+  readonly rowStride: number;
+  readonly colStride: number;
+}
+
 /**
- * out[o, :] = sum_e w[o, e] * cols[e, :] for o < rows, written at out[base + o * plane].
- * Four output rows share each load of cols (a register block), which matters because
- * cols is streamed once per block rather than once per row.
+ * out[off + r * plane + q] (+)= sum_e A[r, e] * B[e, q] for r < rows, q < plane, with B
+ * row-major at bData[bOff + e * plane + q]. Four rows of A share each load of B (a
+ * register block), so B is streamed once per block rather than once per row.
  */
-function matmulRows(w: ArrayLike<number>, cols: Float64Array, rows: number, k: number, plane: number, out: Float32Array | Float64Array, base: number): void {
+function matmulRows(
+  a: MatrixView, rows: number, k: number,
+  bData: ArrayLike<number>, bOff: number, plane: number,
+  out: Float32Array | Float64Array, outOff: number, accumulate: boolean,
+): void {
   const acc = new Float64Array(BLOCK * plane);
-  for (let o0 = 0; o0 < rows; o0 += BLOCK) {
-    const m = Math.min(BLOCK, rows - o0);
+  const at = (r: number, e: number): number => (r < rows ? a.data[a.off + r * a.rowStride + e * a.colStride] : 0);
+  for (let r0 = 0; r0 < rows; r0 += BLOCK) {
+    const m = Math.min(BLOCK, rows - r0);
     acc.fill(0);
     for (let e = 0; e < k; e++) {
-      const row = e * plane;
-      const w0 = w[o0 * k + e];
-      const w1 = m > 1 ? w[(o0 + 1) * k + e] : 0;
-      const w2 = m > 2 ? w[(o0 + 2) * k + e] : 0;
-      const w3 = m > 3 ? w[(o0 + 3) * k + e] : 0;
+      const row = bOff + e * plane;
+      const w0 = at(r0, e);
+      const w1 = at(r0 + 1, e);
+      const w2 = at(r0 + 2, e);
+      const w3 = at(r0 + 3, e);
       for (let q = 0; q < plane; q++) {
-        const c = cols[row + q];
+        const c = bData[row + q];
         acc[q] += w0 * c;
         acc[plane + q] += w1 * c;
         acc[2 * plane + q] += w2 * c;
         acc[3 * plane + q] += w3 * c;
       }
     }
-    out.set(acc.subarray(0, m * plane), base + o0 * plane);
+    const dst = outOff + r0 * plane;
+    if (!accumulate) out.set(acc.subarray(0, m * plane), dst);
+    else for (let i = 0; i < m * plane; i++) out[dst + i] += acc[i];
   }
 }
 
@@ -159,7 +174,8 @@ export const conv2d: OpDef<"conv2d"> = {
     const cols = new Float64Array(k * plane); // [K, OH*OW]
     for (let b = 0; b < n; b++) {
       im2col(floats(x), b, geo, cols);
-      matmulRows(ws, cols, co, k, plane, y, b * co * plane);
+      // y[b] [Co, OH*OW] = w [Co, K] @ cols [K, OH*OW]
+      matmulRows({ data: ws, off: 0, rowStride: k, colStride: 1 }, co, k, cols, 0, plane, y, b * co * plane, false);
     }
     return y;
   },
@@ -195,18 +211,11 @@ export const conv2dInputGrad: OpDef<"conv2d_input_grad"> = {
     const gs = floats(g);
     const ws = floats(w);
     const dx = allocFloat(ctx, n * inSize);
-    const dcols = new Float64Array(k * plane); // [K, OH*OW] = w^T @ g
+    const dcols = new Float64Array(k * plane);
     const acc = new Float64Array(inSize);
     for (let b = 0; b < n; b++) {
-      dcols.fill(0);
-      for (let o = 0; o < co; o++) {
-        const gRow = (b * co + o) * plane;
-        for (let e = 0; e < k; e++) {
-          const wv = ws[o * k + e];
-          const row = e * plane;
-          for (let q = 0; q < plane; q++) dcols[row + q] += wv * gs[gRow + q];
-        }
-      }
+      // dcols [K, OH*OW] = w^T [K, Co] @ g[b] [Co, OH*OW]
+      matmulRows({ data: ws, off: 0, rowStride: 1, colStride: k }, k, co, gs, b * co * plane, plane, dcols, 0, false);
       acc.fill(0);
       col2imAdd(dcols, geo, acc);
       dx.set(acc, b * inSize);
@@ -241,19 +250,14 @@ export const conv2dWeightGrad: OpDef<"conv2d_weight_grad"> = {
     const k = geo.ci * geo.kh * geo.kw;
     const plane = geo.oh * geo.ow;
     const gs = floats(g);
-    const acc = new Float64Array(co * k); // [Co, K] = sum over samples of g @ cols^T
+    const acc = new Float64Array(co * k);
     const cols = new Float64Array(k * plane);
+    const colsT = new Float64Array(plane * k);
     for (let b = 0; b < n; b++) {
       im2col(floats(x), b, geo, cols);
-      for (let o = 0; o < co; o++) {
-        const gRow = (b * co + o) * plane;
-        for (let e = 0; e < k; e++) {
-          const row = e * plane;
-          let dot = 0;
-          for (let q = 0; q < plane; q++) dot += gs[gRow + q] * cols[row + q];
-          acc[o * k + e] += dot;
-        }
-      }
+      for (let e = 0; e < k; e++) for (let q = 0; q < plane; q++) colsT[q * k + e] = cols[e * plane + q];
+      // dw [Co, K] += g[b] [Co, OH*OW] @ cols^T [OH*OW, K]
+      matmulRows({ data: gs, off: b * co * plane, rowStride: plane, colStride: 1 }, co, plane, colsT, 0, k, acc, 0, true);
     }
     const dw = allocFloat(ctx, co * k);
     dw.set(acc);

@@ -28,10 +28,11 @@ model tiny(size: int = 8) {
       severity: "error",
       title: "saved activation never used",
       message: "an activation saved here is never used by a `skip`",
+      // Columns are 1-based; endCol is exclusive (one past the last character).
       span: { file: PATH, line: 7, col: 3, endLine: 7, endCol: 9 },
       label: "saved [8, 8, 8] in the model's top level",
       secondary: [
-        { span: { file: PATH, line: 9, col: 21, endLine: 9, endCol: 25 }, message: "the last `skip` is here; saves and skips must balance" },
+        { span: { file: PATH, line: 9, col: 24, endLine: 9, endCol: 28 }, message: "the last `skip` is here; saves and skips must balance" },
       ],
       expected: null,
       found: null,

@@ -1,0 +1,68 @@
+// `unetc compile` (print the op graph) and `unetc run` (execute a model on named tensors).
+import type { ModelGraph } from "../check/model-graph.js";
+import { printGraph } from "../graph/printer.js";
+import { toDot } from "../graph/dot.js";
+import type { Graph } from "../graph/types.js";
+import { lowerModel } from "../lower/lower.js";
+import { buildTrainStep, HYPER_PARAMS, type OptimizerKind } from "../train/index.js";
+import { isSource } from "../graph/types.js";
+import { readSafetensorsFile, writeSafetensorsFile, type TensorToWrite } from "../../runtime/io/safetensors.js";
+import { runGraph, type Feed } from "../../runtime/reference/index.js";
+import { batchOf, bindSources } from "../../runtime/session/tensor-io.js";
+
+export type Emit = "graph" | "dot" | "train-graph" | "train-dot";
+
+export function compileText(model: ModelGraph, emit: Emit, batch: number, optimizer: OptimizerKind): string {
+  const train = emit.startsWith("train");
+  const graph = train ? buildTrainStep(lowerModel(model, { batch, mode: "train" }), { optimizer }) : lowerModel(model, { batch, mode: "eval" });
+  if (emit.endsWith("dot")) return toDot(graph, model.name);
+  return `# ${train ? "training step (forward, backward, optimizer)" : "inference"} graph of ${model.name}, batch ${batch}\n${printGraph(graph)}`;
+}
+
+export interface RunOptions {
+  weights: string;
+  inputs: string;
+  out: string;
+  mode: "eval" | "train" | "step";
+  optimizer: OptimizerKind;
+  lr: number;
+  eps: number;
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+}
+
+/** Runs one model evaluation (or one training step) and writes every output, named. */
+export async function runModel(model: ModelGraph, opts: RunOptions): Promise<string[]> {
+  const [weights, inputs] = await Promise.all([readSafetensorsFile(opts.weights), readSafetensorsFile(opts.inputs)]);
+  const batch = batchOf(model, inputs.tensors);
+  const forward = lowerModel(model, { batch, mode: opts.mode === "eval" ? "eval" : "train" });
+  const graph: Graph = opts.mode === "step" ? buildTrainStep(forward, { optimizer: opts.optimizer }) : forward;
+  const given: Record<string, Feed> = {};
+  if (opts.mode === "step") {
+    const hyper: Record<(typeof HYPER_PARAMS)[number], number> = { lr: opts.lr, beta1: opts.beta1, beta2: opts.beta2, eps: opts.eps, weight_decay: opts.weightDecay, step: 1 };
+    Object.assign(given, hyper);
+    // A fresh optimizer: zero moments.
+    for (const n of graph.nodes) if (isSource(n) && n.name.startsWith("adam.")) given[n.name] = { shape: [...n.shape], data: new Float32Array(n.shape.reduce((a, b) => a * b, 1)) };
+  }
+  const feeds = bindSources(graph, [inputs.tensors, weights.tensors], given);
+  const { outputs } = runGraph(graph, feeds);
+  const i64 = new Set(model.parameters.filter((p) => p.dtype === "i64").map((p) => p.name));
+  const written = new Map<string, TensorToWrite>();
+  const put = (name: string, t: { shape: readonly number[]; data: Float32Array | Float64Array | Int32Array }) => {
+    const data = i64.has(name) ? Int32Array.from(t.data, (v) => Math.round(v)) : t.data instanceof Float64Array ? Float32Array.from(t.data) : t.data;
+    written.set(name, { shape: t.shape, data, dtype: i64.has(name) ? "I64" : undefined });
+  };
+  put("output", outputs.output);
+  if (outputs.loss) put("loss", outputs.loss);
+  for (const [name, t] of Object.entries(outputs)) {
+    if (name.startsWith("grad.")) put(name, t);
+    else if (name.startsWith("new.") && !name.startsWith("new.adam.")) put(name.slice(4), t);
+  }
+  if (opts.mode === "step") {
+    // Parameters and buffers the step did not change (none today) still belong in the result.
+    for (const p of model.parameters) if (!written.has(p.name)) put(p.name, { shape: weights.tensors.get(p.name)!.shape, data: weights.tensors.get(p.name)!.data });
+  }
+  await writeSafetensorsFile(opts.out, written, { generator: "unetc run", model: model.name, mode: opts.mode, batch: String(batch) });
+  return [...written.keys()];
+}
