@@ -49,7 +49,7 @@ export function appendGradients(b: GraphBuilder, y: Value, wrt: readonly Value[]
     const inputs = node.inputs.map((i) => b.value(i));
     const label = node.label === undefined ? b.currentLabel : `grad ${node.label}`;
     b.withLabel(label, () => {
-      const cotangents = rule({ b, inputs, out: b.value(id), g, params: node.params as never, wants });
+      const cotangents = rule({ b, inputs, out: b.value(id), g, params: node.params, wants });
       node.inputs.forEach((inputId, i) => {
         const ct = cotangents[i];
         if (!wants[i] || !ct) return;

@@ -5,7 +5,7 @@
 import type { OpKind, OpParams } from "../ops/kinds.js";
 import { registry } from "../ops/index.js";
 import { check } from "../ops/def.js";
-import { normalizeAxis, numel, formatShape, shapesEqual } from "./shape.js";
+import { normalizeAxis, numel, formatShape, formatType, shapesEqual } from "./shape.js";
 import type { DType, Graph, GraphOutput, Node, OpNode, Shape, SourceNode, SourceRole, ValueId, ValueType } from "./types.js";
 import { isSource } from "./types.js";
 import { Value } from "./value.js";
@@ -25,6 +25,7 @@ export class GraphBuilder {
   private readonly values: Value[] = [];
   private readonly outputs = new Map<string, ValueId>();
   private readonly sourcesByName = new Map<string, Value>();
+  private readonly fills = new Map<string, Value>();
   private readonly owner = nextOwner++;
   private label: string | undefined;
 
@@ -51,7 +52,7 @@ export class GraphBuilder {
     const existing = this.sourcesByName.get(name);
     if (existing) {
       const prev = this.nodes[existing.id] as SourceNode;
-      throw new Error(`graph input '${name}' is already defined (as ${prev.op} ${dtype}${formatShape(prev.shape)})`);
+      throw new Error(`graph input '${name}' is already defined (as ${prev.op} ${formatType(prev)})`);
     }
     shape.forEach((d) => check(role, Number.isInteger(d) && d >= 0, () => `'${name}' has invalid shape ${formatShape(shape)}`));
     const node: SourceNode = { id: this.nodes.length, op: role, name, shape: [...shape], dtype, ...this.labelField() };
@@ -93,7 +94,15 @@ export class GraphBuilder {
    * order (default shape [length]).
    */
   constant(value: number | ArrayLike<number>, shape?: Shape, dtype: DType = "f32"): Value {
-    if (typeof value === "number") return this.op("fill", [], { value, shape: [...(shape ?? [])], dtype });
+    if (typeof value === "number") {
+      // fills are pure: share one node per (value, shape, dtype) instead of repeating it
+      const key = `${value}|${(shape ?? []).join(",")}|${dtype}`;
+      const cached = this.fills.get(key);
+      if (cached) return cached;
+      const v = this.op("fill", [], { value, shape: [...(shape ?? [])], dtype });
+      this.fills.set(key, v);
+      return v;
+    }
     const values = Array.from(value);
     return this.op("constant", [], { values, shape: [...(shape ?? [values.length])], dtype });
   }
@@ -308,7 +317,7 @@ export class GraphBuilder {
       const v = b.withLabel(node.label, () =>
         isSource(node)
           ? b.source(node.op, node.name, node.shape, node.dtype)
-          : b.op(node.op, node.inputs.map(valueOf), node.params as never),
+          : b.op<OpKind>(node.op, node.inputs.map(valueOf), node.params),
       );
       map.set(node.id, v);
     }

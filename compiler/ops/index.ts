@@ -40,10 +40,6 @@ export const registry: Registry = {
   constant,
 };
 
-export function opDef<K extends OpKind>(kind: K): OpDef<K> {
-  return registry[kind] as OpDef<K>;
-}
-
 export type { OpDef, VjpRule, VjpContext, ReferenceImpl, RefContext, NoVjp } from "./def.js";
 export { ShapeError, hasVjp } from "./def.js";
 export type { OpKind, OpParams, OpParamsMap } from "./kinds.js";

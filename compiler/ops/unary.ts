@@ -1,5 +1,5 @@
 // Elementwise unary primitives: f32 in, same shape f32 out. Each entry is its math and
-// its derivative; the VJP multiplies the cotangent by that derivative.
+// its VJP, which for most is the cotangent times the derivative.
 
 import type { GraphBuilder } from "../graph/builder.js";
 import type { Value } from "../graph/value.js";
@@ -51,23 +51,25 @@ function erfcContinuedFraction(x: number): number {
 
 const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 
-type Derivative = (b: GraphBuilder, x: Value, y: Value) => Value;
+/** The VJP of y = f(x) with derivative f'(x) given as a graph of x and y (whichever is cheaper). */
+function chain<K extends UnaryKind>(derivative: (b: GraphBuilder, x: Value, y: Value) => Value): VjpRule<K> {
+  return ({ b, inputs: [x], out, g }) => [b.mul(g, derivative(b, x, out))];
+}
 
-/** `dy/dx` as a graph, from the input x and the output y (whichever is cheaper). */
-const derivatives: { [K in UnaryKind]: Derivative | "zero" } = {
-  neg: (b, x) => b.constant(-1, x.shape),
-  exp: (_b, _x, y) => y,
-  log: (b, x) => b.div(1, x),
-  sin: (b, x) => b.cos(x),
-  cos: (b, x) => b.neg(b.sin(x)),
-  sqrt: (b, _x, y) => b.div(0.5, y),
-  rsqrt: (b, x, y) => b.mul(-0.5, b.div(y, x)), // d/dx x^-1/2 = -1/2 x^-3/2 = -y/(2x)
-  sigmoid: (b, _x, y) => b.mul(y, b.sub(1, y)),
-  tanh: (b, _x, y) => b.sub(1, b.square(y)),
-  erf: (b, x) => b.mul(TWO_OVER_SQRT_PI, b.exp(b.neg(b.square(x)))),
-  square: (b, x) => b.mul(2, x),
-  relu: (b, x) => b.step(x),
-  step: "zero",
+const vjps: { [K in UnaryKind]: VjpRule<K> } = {
+  neg: ({ b, g }) => [b.neg(g)],
+  exp: chain((_b, _x, y) => y),
+  log: chain((b, x) => b.div(1, x)),
+  sin: chain((b, x) => b.cos(x)),
+  cos: chain((b, x) => b.neg(b.sin(x))),
+  sqrt: chain((b, _x, y) => b.div(0.5, y)),
+  rsqrt: chain((b, x, y) => b.mul(-0.5, b.div(y, x))), // d/dx x^-1/2 = -1/2 x^-3/2 = -y/(2x)
+  sigmoid: chain((b, _x, y) => b.mul(y, b.sub(1, y))),
+  tanh: chain((b, _x, y) => b.sub(1, b.square(y))),
+  erf: chain((b, x) => b.mul(TWO_OVER_SQRT_PI, b.exp(b.neg(b.square(x))))),
+  square: chain((b, x) => b.mul(2, x)),
+  relu: chain((b, x) => b.step(x)),
+  step: () => [null], // piecewise constant: zero almost everywhere
 };
 
 const functions: { [K in UnaryKind]: (x: number) => number } = {
@@ -86,16 +88,6 @@ const functions: { [K in UnaryKind]: (x: number) => number } = {
   step: (x) => (x > 0 ? 1 : 0),
 };
 
-function unaryVjp<K extends UnaryKind>(kind: K): VjpRule<K> {
-  const d = derivatives[kind];
-  return ({ b, inputs, out, g }) => {
-    if (d === "zero") return [null];
-    // neg is linear: its transpose is just neg, no constant -1 tensor
-    if (kind === "neg") return [b.neg(g)];
-    return [b.mul(g, d(b, inputs[0], out))];
-  };
-}
-
 function unaryOp<K extends UnaryKind>(kind: K): OpDef<K> {
   const f = functions[kind];
   return {
@@ -105,7 +97,7 @@ function unaryOp<K extends UnaryKind>(kind: K): OpDef<K> {
       requireDType(kind, inputs, "f32");
       return { shape: inputs[0].shape, dtype: "f32" };
     },
-    vjp: unaryVjp(kind),
+    vjp: vjps[kind],
     reference: ([x], _p, _out, ctx) => {
       const src = floats(x);
       const dst = allocFloat(ctx, src.length);

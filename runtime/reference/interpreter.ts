@@ -3,10 +3,11 @@
 // so it stays plain: no fusion, no scheduling, float32 or float64 storage throughout.
 
 import { registry } from "../../compiler/ops/index.js";
-import type { RefContext } from "../../compiler/ops/def.js";
+import type { OpDef, RefContext } from "../../compiler/ops/def.js";
+import type { OpKind } from "../../compiler/ops/kinds.js";
 import { formatShape, formatType, shapesEqual } from "../../compiler/graph/shape.js";
 import type { Tensor, TensorData } from "../../compiler/graph/tensor.js";
-import type { DType, Graph, Node, OpNode, SourceNode, ValueId } from "../../compiler/graph/types.js";
+import type { DType, Graph, OpNode, SourceNode, ValueId } from "../../compiler/graph/types.js";
 import { isSource } from "../../compiler/graph/types.js";
 import { formatNode } from "../../compiler/graph/printer.js";
 
@@ -66,9 +67,9 @@ function evalNode(node: OpNode, values: ReadonlyMap<ValueId, Tensor>, ctx: RefCo
     if (!v) throw new Error(`internal: %${id} is not available when running ${formatNode(graph, node)}`);
     return v;
   });
-  const impl = registry[node.op].reference as (inputs: readonly Tensor[], params: unknown, out: Node, ctx: RefContext) => TensorData;
+  const def = registry[node.op] as OpDef<OpKind>;
   try {
-    return { shape: node.shape, data: impl(inputs, node.params, node, ctx) };
+    return { shape: node.shape, data: def.reference(inputs, node.params, node, ctx) };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     throw new Error(`while running ${formatNode(graph, node)}: ${message}`, { cause: err });

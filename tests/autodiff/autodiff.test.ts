@@ -53,8 +53,8 @@ describe("appendGradients", () => {
     // no conv2d_input_grad into x, no gradient through the first conv at all
     expect(counts.get("conv2d_input_grad")).toBeUndefined();
     expect(counts.get("conv2d_weight_grad")).toBe(1);
-    const gu = g.outputs.find((o) => o.name === "gu")!.value;
-    expect(g.nodes[gu]).toMatchObject({ op: "fill", params: { value: 0 }, shape: [5] });
+    const zeros = g.outputs.find((o) => o.name === "gu")!.value;
+    expect(g.nodes[zeros]).toMatchObject({ op: "fill", params: { value: 0 }, shape: [5] });
   });
 
   test("i32 values are never differentiated", () => {

@@ -9,7 +9,7 @@
 // model that imports them appended (the importing file minus its `version` and that `import`
 // line), so the mutated blocks are elaborated, not only parsed.
 //
-// Knobs: MUTANTS (default 2400, about 40 s on two slow cores), MUTATION_SEED, MUTANT (one index).
+// Knobs: MUTANTS (default 3000: 15-50 s on two slow cores), MUTATION_SEED, MUTANT (one index).
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -20,7 +20,7 @@ import { lineCol, lineText, type Span } from "../../compiler/diagnostics/source.
 import { mulberry32, mutantSeed, mutate, MUTATIONS, type Mutant, type MutationKind } from "../support/mutate.js";
 
 const SEED = Number(process.env.MUTATION_SEED ?? 0x5eed);
-const COUNT = Number(process.env.MUTANTS ?? 2400);
+const COUNT = Number(process.env.MUTANTS ?? 3000);
 const ONLY = process.env.MUTANT === undefined ? undefined : Number(process.env.MUTANT);
 const HANG_MS = 5000;
 /** Codes that may have no place in a file. */
@@ -154,5 +154,38 @@ describe("mutated specs never crash, hang, or fail without a located error", () 
     const kinds = MUTATIONS.map((k) => `${k} ${byKind[k].n} (${byKind[k].invalid} invalid)`).join(", ");
     console.log(`mutation test: ${indices.length} mutants of ${all.length} specs, seed ${SEED}, ${seconds.toFixed(1)} s, slowest ${slowest.ms.toFixed(0)} ms (#${slowest.index}); ${kinds}`);
     expect(failures.map((f) => `#${f.index} ${f.target}: ${f.mutant.what}: ${f.problem.split("\n")[0]}`)).toEqual([]);
+  });
+});
+
+// Inputs no token-level mutation produces. Deep nesting overflows the recursive parser and
+// elaborator today: a RangeError escapes checkSpec (from about 125 nested parentheses under tsx;
+// the depth depends on the stack size). That is a reported compiler problem, pinned with `.fails`
+// so these tests flip once it is fixed: then drop `.fails`.
+describe("pathological inputs", () => {
+  const PATH = "tests/cases/errors/inline-pathological.unet";
+  const model = (body: string) => `version 1\nimport "std/lesson"\nmodel tiny(size: int = 8) {\n  input x: image[1, size, size]\n${body}\n  return conv2d(x, 1) as conv_out\n}\n`;
+
+  it("a long flat spec (3000 statements) checks quickly", () => {
+    const t0 = performance.now();
+    const r = checkSpec(PATH, { text: model(Array.from({ length: 3000 }, (_, i) => `  n${i} = ${i} * 2 + 1`).join("\n")) });
+    expect(renderDiagnostics(r.diagnostics)).toBe("");
+    expect(performance.now() - t0).toBeLessThan(HANG_MS);
+  });
+
+  it("a file of garbage bytes gets located errors", () => {
+    const rng = mulberry32(SEED);
+    const text = Array.from({ length: 2000 }, () => String.fromCharCode(Math.floor(rng() * 0x3000))).join("");
+    const r = checkSpec(PATH, { text });
+    expect(violation(r, text, PATH)).toBeUndefined();
+  });
+
+  it.fails("2000 nested parentheses give a diagnostic, not a RangeError", () => {
+    const text = model(`  n = ${"(".repeat(2000)}1${")".repeat(2000)}`);
+    expect(() => checkSpec(PATH, { text })).not.toThrow();
+  });
+
+  it.fails("a 50000-term sum gives a diagnostic or a value, not a RangeError", () => {
+    const text = model(`  n = 1${" + 1".repeat(50000)}`);
+    expect(() => checkSpec(PATH, { text })).not.toThrow();
   });
 });

@@ -145,6 +145,14 @@ describe("sinusoidalEmbedding", () => {
     });
   });
 
+  test("diffusers form: arange / (half - freq_shift), flip_sin_to_cos", () => {
+    const [dim, half, shift] = [6, 3, 0];
+    const y = run([{ shape: [1], data: Float64Array.of(2.5) }], (b, [t]) => ({ y: c.sinusoidalEmbedding(b, t, dim, 10000, { freqShift: shift, flipSinToCos: true }) })).y;
+    const freqs = [0, 1, 2].map((k) => Math.exp((-Math.log(10000) * k) / (half - shift)));
+    const want = [...freqs.map((f) => Math.cos(2.5 * f)), ...freqs.map((f) => Math.sin(2.5 * f))];
+    expect(maxAbsDiff(y.data, want)).toBeLessThan(1e-6);
+  });
+
   test("integer timesteps are cast", () => {
     const y = run([{ shape: [2], data: Int32Array.of(0, 3) }], (b, [t]) => ({ y: c.sinusoidalEmbedding(b, t, 4) })).y;
     expect(maxAbsDiff(y.data, [...closedForm(0, 4, 10000), ...closedForm(3, 4, 10000)])).toBeLessThan(1e-6);

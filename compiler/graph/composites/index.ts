@@ -5,3 +5,4 @@ export { batchNorm, groupNorm, layerNorm } from "./norms.js";
 export type { BatchNormOptions, BatchNormResult } from "./norms.js";
 export { attentionCore } from "./attention.js";
 export { sinusoidalEmbedding, sinusoidalFrequencies } from "./embedding.js";
+export type { SinusoidalOptions } from "./embedding.js";

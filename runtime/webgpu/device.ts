@@ -1,0 +1,111 @@
+// Acquires a WebGPU device through Dawn's node binding (`webgpu` on npm): prints what it got,
+// requests the adapter's real limits and the features unetc can use, and turns every failure
+// into a DeviceError that says what is missing and how to fix it.
+import { existsSync, mkdirSync } from "node:fs";
+
+export class DeviceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DeviceError";
+  }
+}
+
+export interface GpuContext {
+  readonly device: GPUDevice;
+  readonly adapterInfo: AdapterSummary;
+  readonly limits: GPUSupportedLimits;
+  readonly features: ReadonlySet<string>;
+  /** Set when the device is lost or an uncaptured error arrives; checked after each submit. */
+  readonly failures: string[];
+}
+
+export interface AdapterSummary {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  backend: string;
+  isSoftware: boolean;
+}
+
+/** Features used when present: f16 arithmetic, subgroup ops, GPU timestamps for profiling. */
+const WANTED_FEATURES = ["shader-f16", "subgroups", "timestamp-query"] as const;
+
+/** Limits that decide how kernels and the memory plan are shaped. */
+const WANTED_LIMITS = [
+  "maxStorageBufferBindingSize",
+  "maxBufferSize",
+  "maxStorageBuffersPerShaderStage",
+  "maxComputeWorkgroupStorageSize",
+  "maxComputeInvocationsPerWorkgroup",
+  "maxComputeWorkgroupSizeX",
+  "maxComputeWorkgroupSizeY",
+  "maxComputeWorkgroupsPerDimension",
+  "minStorageBufferOffsetAlignment",
+] as const;
+
+const INSTALL_HINT =
+  "unetc runs on WebGPU through Dawn, which needs a Vulkan driver on Linux. Without a GPU, install Mesa's " +
+  "software driver (lavapipe) from bookworm-backports: `bash scripts/setup-vulkan.sh` (it runs " +
+  "`apt-get install -t bookworm-backports mesa-vulkan-drivers libvulkan1`); Debian 12's own Mesa 22 is too old for Dawn. " +
+  "With an NVIDIA GPU, point VK_DRIVER_FILES at its ICD (e.g. /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json).";
+
+let cached: Promise<GpuContext> | undefined;
+
+/** The process's one device (pipelines and buffers are created per compiled graph on it). */
+export function acquireDevice(): Promise<GpuContext> {
+  cached ??= createDevice();
+  return cached;
+}
+
+async function createDevice(): Promise<GpuContext> {
+  // Dawn's Vulkan loader warns without it; an empty private folder is enough.
+  if (!process.env.XDG_RUNTIME_DIR) {
+    const dir = `/tmp/unetc-xdg-${process.getuid?.() ?? 0}`;
+    if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    process.env.XDG_RUNTIME_DIR = dir;
+  }
+  let gpu: GPU;
+  try {
+    const webgpu = (await import("webgpu")) as { create: (opts: string[]) => GPU; globals: object };
+    Object.assign(globalThis, webgpu.globals);
+    gpu = webgpu.create([]);
+  } catch (err) {
+    throw new DeviceError(`cannot load Dawn's WebGPU binding (${(err as Error).message}). ${INSTALL_HINT}`);
+  }
+  const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+  if (!adapter) throw new DeviceError(`no WebGPU adapter found. ${INSTALL_HINT}`);
+  const features = WANTED_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
+  const requiredLimits: Record<string, number> = {};
+  for (const k of WANTED_LIMITS) requiredLimits[k] = adapter.limits[k] as number;
+  // Alignment limits are minimums: keep the adapter's value (a request may not go lower).
+  const device = await adapter.requestDevice({ requiredFeatures: features, requiredLimits });
+  const failures: string[] = [];
+  device.addEventListener("uncapturederror", (ev) => failures.push(`WebGPU error: ${(ev as GPUUncapturedErrorEvent).error.message}`));
+  void device.lost.then((info) => {
+    if (info.reason !== "destroyed") failures.push(`the GPU device was lost (${info.reason}): ${info.message}`);
+  });
+  const info = adapter.info;
+  const summary: AdapterSummary = {
+    vendor: info.vendor || "unknown",
+    architecture: info.architecture || "unknown",
+    device: info.device || "",
+    description: info.description || "",
+    backend: "vulkan",
+    isSoftware: /llvmpipe|lavapipe|swiftshader|software/i.test(`${info.description} ${info.device} ${info.architecture} ${info.vendor}`),
+  };
+  return { device, adapterInfo: summary, limits: device.limits, features: new Set(features), failures };
+}
+
+export function describeAdapter(ctx: GpuContext): string {
+  const a = ctx.adapterInfo;
+  const l = ctx.limits;
+  const name = [a.vendor, a.architecture, a.device, a.description].filter((s) => s && s !== "unknown").join(" / ");
+  return [
+    `adapter: ${name || "unknown"}${a.isSoftware ? " (software)" : ""}, backend ${a.backend}`,
+    `features: ${[...ctx.features].join(", ") || "none"}`,
+    `limits: storage binding ${(l.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB, buffer ${(l.maxBufferSize / 2 ** 20).toFixed(0)} MiB, ` +
+      `${l.maxStorageBuffersPerShaderStage} storage buffers/stage, ${l.maxComputeInvocationsPerWorkgroup} invocations/workgroup, ` +
+      `${l.maxComputeWorkgroupStorageSize} B workgroup memory, offset alignment ${l.minStorageBufferOffsetAlignment}`,
+  ].join("\n");
+}
