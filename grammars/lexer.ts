@@ -34,6 +34,27 @@ export const Not = keyword("not");
 export const Float = createToken({ name: "Float", pattern: /\d+\.\d+(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+/, label: "a number" });
 export const Int = createToken({ name: "Int", pattern: /\d+/, label: "an integer" });
 export const StringLit = createToken({ name: "StringLit", pattern: /"[^"\n]*"/, label: "a string" });
+/** A string with no closing `"` on its line: it takes the rest of the line and stands in for a string,
+ *  so the parser goes on as if it were closed and only the missing `"` is reported. */
+export const UnterminatedString = createToken({ name: "UnterminatedString", pattern: /"[^"\n]*/, categories: [StringLit], label: "a string" });
+
+/** `//` that starts a line (after indentation) and is followed by a space or the line's end: a C-style comment, which
+ *  .unet does not have. It is lexed apart (group `badComments`, not seen by the parser) so the
+ *  rest of the file still parses and one error says that comments start with `#`. */
+const SLASH_COMMENT = /\/\/(?=[ \t\r\n/]|$)[^\n]*/y;
+export const SlashComment = createToken({
+  name: "SlashComment",
+  pattern: {
+    exec: (text: string, offset: number) => {
+      for (let i = offset - 1; i >= 0 && text[i] !== "\n"; i--) if (text[i] !== " " && text[i] !== "\t") return null;
+      SLASH_COMMENT.lastIndex = offset;
+      return SLASH_COMMENT.exec(text);
+    },
+  },
+  start_chars_hint: ["/"],
+  line_breaks: false,
+  group: "badComments",
+});
 
 const punct = (name: string, pattern: RegExp, label: string) => createToken({ name, pattern, label: `\`${label}\`` });
 export const Pipe = punct("Pipe", /\|>/, "|>");
@@ -65,10 +86,10 @@ export const Question = punct("Question", /\?/, "?");
 export const Dot = punct("Dot", /\./, ".");
 
 export const allTokens: TokenType[] = [
-  WhiteSpace, Comment,
+  WhiteSpace, Comment, SlashComment,
   Version, Import, Block, Model, Input, Return, Save, Skip, For, In, As, If, Else, Seq, Require,
   True, False, None, And, Or, Not,
-  Identifier, Float, Int, StringLit,
+  Identifier, Float, Int, StringLit, UnterminatedString,
   Pipe, Bar, LParen, RParen, LBrace, RBrace, LBracket, RBracket, Comma, Colon, Semi,
   EqEq, NotEq, LtEq, GtEq, Lt, Gt, Assign, Power, Star, FloorDiv, Slash, Percent, Plus, Minus, Question, Dot,
 ];

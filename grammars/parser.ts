@@ -22,10 +22,13 @@ function describe(t: IToken): string {
 }
 
 function tokenWords(t: TokenType): string {
+  // The end of input is expected only after the last top-level item.
+  if (t.name === "EOF") return RULE_WORDS.topItem;
   const label = t.LABEL ?? t.name;
   return label === "Identifier" ? "a name" : label;
 }
 
+/** Every syntax message reads "expected WHAT, found TOKEN"; parse.ts relies on that form. */
 const messages: IParserErrorMessageProvider = {
   buildMismatchTokenMessage: ({ expected, actual }) => `expected ${tokenWords(expected)}, found ${describe(actual)}`,
   buildNotAllInputParsedMessage: ({ firstRedundant }) => `expected ${RULE_WORDS.topItem}, found ${describe(firstRedundant)}`,
@@ -38,10 +41,39 @@ const messages: IParserErrorMessageProvider = {
   buildEarlyExitMessage: ({ actual, ruleName }) => `expected ${RULE_WORDS[ruleName] ?? "more input"}, found ${describe(actual[0])}`,
 };
 
+/** How deep rules may nest (Chevrotain's rule stack). Each level costs a few JavaScript frames, so
+ *  unbounded input (`((((...))))`, `- - - 1`, `if` in `if` in `if`) would overflow the call stack;
+ *  past this depth the parser stops and parseText reports where. About 35 nested parentheses (an
+ *  expression level is 14 rules), 160 nested `if`s or 500 prefix `-`: far beyond any real spec. */
+export const MAX_PARSE_DEPTH = 500;
+
+/** Thrown out of the parser when input nests deeper than MAX_PARSE_DEPTH; caught in parseText. */
+export class NestingTooDeep extends Error {
+  constructor(
+    readonly token: IToken,
+    readonly what: "expression" | "statement" | "type",
+  ) {
+    super(`${what} nests too deeply`);
+  }
+}
+
 export class UnetParser extends CstParser {
   constructor() {
     super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: "full", maxLookahead: 4, errorMessageProvider: messages });
     this.performSelfAnalysis();
+    if (typeof this.ruleDepth() !== "number") throw new Error("chevrotain no longer exposes RULE_STACK_IDX; update UnetParser.ruleDepth");
+  }
+
+  /** The current depth of the rule stack (a Chevrotain internal, checked in the constructor). */
+  private ruleDepth(): number {
+    return (this as unknown as { RULE_STACK_IDX: number }).RULE_STACK_IDX;
+  }
+
+  /** Called first in every rule that can recurse; skipped while Chevrotain records the grammar. */
+  private guardDepth(what: NestingTooDeep["what"]): void {
+    this.ACTION(() => {
+      if (this.ruleDepth() > MAX_PARSE_DEPTH) throw new NestingTooDeep(this.LA(1), what);
+    });
   }
 
   file = this.RULE("file", () => {
@@ -121,6 +153,7 @@ export class UnetParser extends CstParser {
   });
 
   typeExpr = this.RULE("typeExpr", () => {
+    this.guardDepth("type");
     this.SUBRULE(this.typeAtom);
     this.MANY(() => {
       this.CONSUME(T.Bar);
@@ -143,6 +176,7 @@ export class UnetParser extends CstParser {
   });
 
   body = this.RULE("body", () => {
+    this.guardDepth("statement");
     this.CONSUME(T.LBrace);
     this.MANY(() => this.SUBRULE(this.stmt));
     this.CONSUME(T.RBrace);
@@ -201,6 +235,7 @@ export class UnetParser extends CstParser {
   });
 
   ifStmt = this.RULE("ifStmt", () => {
+    this.guardDepth("statement");
     this.CONSUME(T.If);
     this.SUBRULE(this.expr);
     this.SUBRULE(this.body);
@@ -228,6 +263,7 @@ export class UnetParser extends CstParser {
 
   // Precedence, lowest first: |>, ?:, or, and, not, comparison, + -, * / // %, unary -, **, postfix.
   expr = this.RULE("expr", () => {
+    this.guardDepth("expression");
     this.SUBRULE(this.ternary);
     this.MANY(() => {
       this.CONSUME(T.Pipe);
@@ -262,6 +298,7 @@ export class UnetParser extends CstParser {
   });
 
   notExpr = this.RULE("notExpr", () => {
+    this.guardDepth("expression");
     this.OR([
       {
         ALT: () => {
@@ -310,6 +347,7 @@ export class UnetParser extends CstParser {
   });
 
   unaryExpr = this.RULE("unaryExpr", () => {
+    this.guardDepth("expression");
     this.OR([
       {
         ALT: () => {
@@ -435,6 +473,7 @@ export class UnetParser extends CstParser {
   });
 
   seqItem = this.RULE("seqItem", () => {
+    this.guardDepth("expression");
     this.OR([
       {
         ALT: () => {
@@ -456,21 +495,34 @@ export const unetParser = new UnetParser();
 
 export interface RawParse {
   cst: CstNode;
+  /** The tokens the parser saw, in order (for bracket matching in error messages). */
+  tokens: IToken[];
   lexErrors: ILexingError[];
+  /** `//` comments at the start of a line (see T.SlashComment). */
+  slashComments: IToken[];
   parseErrors: IRecognitionException[];
+  /** Set when the input nests deeper than MAX_PARSE_DEPTH: the parse stopped there and `cst` is empty. */
+  tooDeep?: NestingTooDeep;
+}
+
+function run(text: string, rule: (p: UnetParser) => CstNode): RawParse {
+  const lex = T.unetLexer.tokenize(text);
+  unetParser.input = lex.tokens;
+  const slashComments = (lex.groups.badComments ?? []) as IToken[];
+  try {
+    const cst = rule(unetParser);
+    return { cst, tokens: lex.tokens, lexErrors: lex.errors, slashComments, parseErrors: [...unetParser.errors] };
+  } catch (err) {
+    if (!(err instanceof NestingTooDeep)) throw err;
+    return { cst: { name: "file", children: {} }, tokens: lex.tokens, lexErrors: lex.errors, slashComments, parseErrors: [], tooDeep: err };
+  }
 }
 
 export function parseText(text: string): RawParse {
-  const lex = T.unetLexer.tokenize(text);
-  unetParser.input = lex.tokens;
-  const cst = unetParser.file();
-  return { cst, lexErrors: lex.errors, parseErrors: [...unetParser.errors] };
+  return run(text, (p) => p.file());
 }
 
 /** Parses a lone expression (the value of `--set key=value`). */
 export function parseExpressionText(text: string): RawParse {
-  const lex = T.unetLexer.tokenize(text);
-  unetParser.input = lex.tokens;
-  const cst = unetParser.expr();
-  return { cst, lexErrors: lex.errors, parseErrors: [...unetParser.errors] };
+  return run(text, (p) => p.expr());
 }

@@ -96,7 +96,7 @@ export class GraphBuilder {
   constant(value: number | ArrayLike<number>, shape?: Shape, dtype: DType = "f32"): Value {
     if (typeof value === "number") {
       // fills are pure: share one node per (value, shape, dtype) instead of repeating it
-      const key = `${value}|${(shape ?? []).join(",")}|${dtype}`;
+      const key = `${Object.is(value, -0) ? "-0" : value}|${(shape ?? []).join(",")}|${dtype}`;
       const cached = this.fills.get(key);
       if (cached) return cached;
       const v = this.op("fill", [], { value, shape: [...(shape ?? [])], dtype });

@@ -47,6 +47,8 @@ function checkNode(node: Node, types: ReadonlyMap<ValueId, ValueType>, sourceNam
   if (isSource(node)) {
     if (sourceNames.has(node.name)) return `graph input '${node.name}' is defined twice`;
     sourceNames.add(node.name);
+    if (node.op !== "input" && node.dtype !== "f32") return `${node.op} '${node.name}' must be f32, got ${formatType(node)}`;
+    if (node.op === "scalar" && node.shape.length !== 0) return `scalar '${node.name}' must have shape [], got ${formatType(node)}`;
     return null;
   }
   if (!Object.hasOwn(registry, node.op)) return `unknown op '${node.op}'`;

@@ -6,6 +6,17 @@ import { broadcastShapes, formatType, numel, shapesEqual } from "../graph/shape.
 import { allocFloat, check, floats, requireDType, type OpDef, type VjpRule } from "./def.js";
 import type { BinaryKind } from "./kinds.js";
 import { broadcastStrides, stridedOffsets } from "./strided.js";
+import { bindings, broadcastStridesTo, flatMain, grid, offsetsFromIndex } from "../codegen/wgsl.js";
+
+/** The WGSL expression of each op on `a` and `b`. */
+const wgslExpr: { [K in BinaryKind]: string } = {
+  add: "a + b",
+  sub: "a - b",
+  mul: "a * b",
+  div: "a / b",
+  max: "select(b, a, a >= b)",
+  eq: "select(0.0, 1.0, a == b)",
+};
 
 const functions: { [K in BinaryKind]: (a: number, b: number) => number } = {
   add: (a, b) => a + b,
@@ -73,7 +84,20 @@ function binaryOp<K extends BinaryKind>(kind: K): OpDef<K> {
       }
       return dst;
     },
-    wgsl: null,
+    wgsl: ({ inputs: [a, b], out, limits }) => {
+      const n = numel(out.shape);
+      const strides = [broadcastStridesTo(a.shape, out.shape), broadcastStridesTo(b.shape, out.shape)];
+      return {
+        code: `${bindings([a, b], out)}
+${flatMain(n)}
+${offsetsFromIndex(out.shape, strides, ["ia", "ib"])}
+  let a = in0[ia];
+  let b = in1[ib];
+  out[i] = ${wgslExpr[kind]};
+}`,
+        workgroups: grid(n, limits),
+      };
+    },
   };
 }
 

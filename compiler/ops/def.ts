@@ -7,6 +7,7 @@ import type { Tensor, TensorData } from "../graph/tensor.js";
 import type { DType, ValueType } from "../graph/types.js";
 import type { Value } from "../graph/value.js";
 import type { OpKind, OpParams } from "./kinds.js";
+import type { KernelTemplate } from "../codegen/kernel.js";
 
 /** A shape or dtype rule was broken: names the op, the constraint and the values. */
 export class ShapeError extends Error {
@@ -63,8 +64,12 @@ export type ReferenceImpl<K extends OpKind> = (
   ctx: RefContext,
 ) => TensorData;
 
-/** Placeholder for the WGSL kernel template (a later issue). */
-export type WgslTemplate<K extends OpKind> = (params: OpParams<K>) => string;
+/**
+ * The op's WGSL kernel for concrete input and output types (compiler/codegen/kernel.ts states
+ * the binding convention). `null` only for ops that never reach a device: reshape is an alias
+ * of its input's memory, and fill/constant are computed once on the host.
+ */
+export type WgslTemplate<K extends OpKind> = KernelTemplate<K>;
 
 export interface OpDef<K extends OpKind> {
   readonly kind: K;

@@ -17,6 +17,11 @@ export interface GpuContext {
   readonly features: ReadonlySet<string>;
   /** Set when the device is lost or an uncaptured error arrives; checked after each submit. */
   readonly failures: string[];
+  /**
+   * The instance and adapter the device came from. Dawn's node binding tears down native state
+   * when their JS wrappers are garbage collected, so the context keeps them alive.
+   */
+  readonly keepAlive: readonly object[];
 }
 
 export interface AdapterSummary {
@@ -94,7 +99,7 @@ async function createDevice(): Promise<GpuContext> {
     backend: "vulkan",
     isSoftware: /llvmpipe|lavapipe|swiftshader|software/i.test(`${info.description} ${info.device} ${info.architecture} ${info.vendor}`),
   };
-  return { device, adapterInfo: summary, limits: device.limits, features: new Set(features), failures };
+  return { device, adapterInfo: summary, limits: device.limits, features: new Set(features), failures, keepAlive: [gpu, adapter] };
 }
 
 export function describeAdapter(ctx: GpuContext): string {

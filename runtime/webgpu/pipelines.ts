@@ -18,6 +18,8 @@ export class ShaderCompileError extends Error {
 
 export class PipelineCache {
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  /** Dawn's node binding can free a shader module still referenced by a pipeline: keep them. */
+  private readonly modules: GPUShaderModule[] = [];
 
   constructor(private readonly device: GPUDevice) {}
 
@@ -36,6 +38,7 @@ export class PipelineCache {
 
   private async create(code: string, label: string): Promise<GPUComputePipeline> {
     const module = this.device.createShaderModule({ code, label });
+    this.modules.push(module);
     const info = await module.getCompilationInfo();
     const errors = info.messages.filter((m) => m.type === "error");
     if (errors.length) throw new ShaderCompileError(label, errors.map((m) => `${m.lineNum}:${m.linePos}: ${m.message}`), code);

@@ -1,0 +1,218 @@
+// Runs a whole graph on a WebGPU device. Everything is built once per compiled graph: the
+// memory plan, one pipeline per distinct kernel, one bind group per op. A run encodes every
+// dispatch of the graph into one command buffer, then copies each `new.X` output over its
+// source X (the next step's parameters, buffers and optimizer state). No allocation and no
+// readback happen inside a run; `read` copies a value back when asked.
+import type { Graph, Node, OpNode, SourceNode, ValueId } from "../../compiler/graph/types.js";
+import { isSource } from "../../compiler/graph/types.js";
+import { numel } from "../../compiler/graph/shape.js";
+import { registry } from "../../compiler/ops/index.js";
+import type { Tensor } from "../../compiler/graph/tensor.js";
+import { kernelFor } from "../../compiler/codegen/kernels.js";
+import { refContext } from "../reference/index.js";
+import type { GpuContext } from "./device.js";
+import { aliasRoot, isPersistent, planMemory, MemoryLimitError, valueBytes, type MemoryPlan } from "./memory-plan.js";
+import { PipelineCache } from "./pipelines.js";
+
+interface Region {
+  buffer: GPUBuffer;
+  offset: number;
+  size: number;
+}
+
+interface Dispatch {
+  pipeline: GPUComputePipeline;
+  /** Held only so the native layout outlives its bind group (see inFlight). */
+  layout: GPUBindGroupLayout;
+  bindGroup: GPUBindGroup;
+  workgroups: readonly [number, number, number];
+}
+
+const align = (n: number, a: number) => Math.ceil(n / a) * a;
+// TypeScript 5.9 types typed arrays over ArrayBufferLike; ours are never shared, which writeBuffer needs.
+const bufferSource = (d: Float32Array | Int32Array) => d as unknown as GPUAllowSharedBufferSource;
+const bytesOf = (n: Node) => valueBytes(n.shape);
+
+export interface ExecutorStats {
+  kernels: number;
+  pipelines: number;
+  plan: MemoryPlan;
+  persistentBytes: number;
+}
+
+export class GraphExecutor {
+  private constructor(
+    private readonly ctx: GpuContext,
+    readonly graph: Graph,
+    private readonly regions: Map<ValueId, Region>,
+    private readonly sources: Map<string, SourceNode>,
+    private readonly dispatches: Dispatch[],
+    private readonly copies: Array<{ from: Region; to: Region }>,
+    private readonly buffers: GPUBuffer[],
+    readonly stats: ExecutorStats,
+  ) {}
+
+  static async compile(ctx: GpuContext, graph: Graph, pipelines = new PipelineCache(ctx.device)): Promise<GraphExecutor> {
+    const { device, limits } = ctx;
+    const alignment = limits.minStorageBufferOffsetAlignment;
+    const maxBinding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+    const plan = planMemory(graph, maxBinding);
+    const buffers: GPUBuffer[] = [];
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const makeBuffer = (size: number, label: string) => {
+      const b = device.createBuffer({ size: Math.max(16, align(size, 16)), usage, label });
+      buffers.push(b);
+      return b;
+    };
+    const slotBuffers = plan.slots.map((size, i) => makeBuffer(size, `slot ${i}`));
+
+    // Persistent values (sources and constants), packed in order into state buffers.
+    const persistent = graph.nodes.filter((n) => isPersistent(graph, n.id));
+    const statePlacements = new Map<ValueId, { arena: number; offset: number }>();
+    const stateSizes: number[] = [];
+    for (const n of persistent) {
+      const bytes = align(bytesOf(n), alignment);
+      if (bytes > maxBinding) throw new MemoryLimitError(`\`${isSource(n) ? n.name : `constant %${n.id}`}\` (${bytes} bytes) exceeds maxStorageBufferBindingSize (${maxBinding} bytes)`);
+      let arena = stateSizes.length - 1;
+      if (arena < 0 || stateSizes[arena] + bytes > maxBinding) stateSizes.push(0), (arena = stateSizes.length - 1);
+      statePlacements.set(n.id, { arena, offset: stateSizes[arena] });
+      stateSizes[arena] += bytes;
+    }
+    const stateBuffers = stateSizes.map((s, i) => makeBuffer(s, `state ${i}`));
+
+    const roots = aliasRoot(graph);
+    const regions = new Map<ValueId, Region>();
+    for (const n of graph.nodes) {
+      const root = roots.get(n.id) ?? n.id;
+      const t = plan.slotOf.get(root);
+      const s = statePlacements.get(root);
+      const size = bytesOf(n);
+      if (t !== undefined) regions.set(n.id, { buffer: slotBuffers[t], offset: 0, size });
+      else if (s) regions.set(n.id, { buffer: stateBuffers[s.arena], offset: s.offset, size });
+    }
+
+    // Constants are computed once on the host and uploaded.
+    const host = refContext("f32");
+    for (const n of persistent) {
+      if (isSource(n)) continue;
+      const data = registry[n.op].reference([], n.params as never, n, host);
+      const r = regions.get(n.id)!;
+      const typed = n.dtype === "i32" ? Int32Array.from(data) : Float32Array.from(data);
+      device.queue.writeBuffer(r.buffer, r.offset, bufferSource(typed));
+    }
+
+    const maxBindings = limits.maxStorageBuffersPerShaderStage;
+    const dispatches: Dispatch[] = [];
+    for (const n of graph.nodes) {
+      if (isSource(n) || isPersistent(graph, n.id) || n.op === "reshape") continue;
+      const op = n as OpNode;
+      if (op.inputs.length + 1 > maxBindings) {
+        throw new MemoryLimitError(`op %${op.id} (${op.op}) needs ${op.inputs.length + 1} storage buffers, more than the device's maxStorageBuffersPerShaderStage (${maxBindings})`);
+      }
+      const kernel = kernelFor(op, graph, { maxWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension });
+      const pipeline = await pipelines.get(kernel.code, `${op.op} %${op.id}${op.label ? ` (${op.label})` : ""}`);
+      const entries = [...op.inputs, op.id].map((id, binding) => {
+        const r = regions.get(id)!;
+        return { binding, resource: { buffer: r.buffer, offset: r.offset, size: align(r.size, 4) } };
+      });
+      const layout = pipeline.getBindGroupLayout(0);
+      const bindGroup = device.createBindGroup({ layout, entries, label: `${op.op} %${op.id}` });
+      dispatches.push({ pipeline, layout, bindGroup, workgroups: kernel.workgroups });
+    }
+
+    const sources = new Map<string, SourceNode>();
+    for (const n of graph.nodes) if (isSource(n)) sources.set(n.name, n);
+    const copies: Array<{ from: Region; to: Region }> = [];
+    for (const o of graph.outputs) {
+      if (!o.name.startsWith("new.")) continue;
+      const target = sources.get(o.name.slice(4));
+      if (!target) continue;
+      const from = regions.get(o.value)!;
+      const to = regions.get(target.id)!;
+      if (from.buffer !== to.buffer || from.offset !== to.offset) copies.push({ from, to });
+    }
+    const persistentBytes = stateSizes.reduce((a, b) => a + b, 0);
+    return new GraphExecutor(ctx, graph, regions, sources, dispatches, copies, buffers, { kernels: dispatches.length, pipelines: pipelines.size, plan, persistentBytes });
+  }
+
+  /** Writes a source (param, buffer, input or scalar) by name. */
+  write(name: string, value: Tensor | number): void {
+    const s = this.sources.get(name);
+    if (!s) throw new Error(`the graph has no input named '${name}'`);
+    const r = this.regions.get(s.id)!;
+    const data =
+      typeof value === "number"
+        ? s.dtype === "i32"
+          ? Int32Array.of(value)
+          : Float32Array.of(value)
+        : s.dtype === "i32"
+          ? value.data instanceof Int32Array
+            ? value.data
+            : Int32Array.from(value.data)
+          : value.data instanceof Float32Array
+            ? value.data
+            : Float32Array.from(value.data);
+    if (data.length !== numel(s.shape)) throw new Error(`'${name}' needs ${numel(s.shape)} values, got ${data.length}`);
+    this.ctx.device.queue.writeBuffer(r.buffer, r.offset, bufferSource(data));
+  }
+
+  /** Encodes the whole graph (and the state copies) into one command buffer and submits it. */
+  run(): void {
+    const encoder = this.ctx.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    for (const d of this.dispatches) {
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+    }
+    pass.end();
+    for (const c of this.copies) encoder.copyBufferToBuffer(c.from.buffer, c.from.offset, c.to.buffer, c.to.offset, align(c.from.size, 4));
+    const commands = encoder.finish();
+    this.ctx.device.queue.submit([commands]);
+    this.inFlight.push(encoder, pass, commands);
+  }
+
+  /**
+   * JS wrappers of submitted work (encoders, command buffers, staging buffers), held until the
+   * work completes: Dawn's node binding can free the native objects when a wrapper is collected
+   * while the GPU still uses them, which crashes the process.
+   */
+  private inFlight: object[] = [];
+
+  /** Reads a graph output or a source back to the host. */
+  async read(name: string): Promise<Tensor> {
+    const out = this.graph.outputs.find((o) => o.name === name);
+    const node = out ? this.graph.nodes[out.value] : this.sources.get(name);
+    if (!node) throw new Error(`the graph has no output or input named '${name}'`);
+    const r = this.regions.get(node.id)!;
+    const size = align(r.size, 4);
+    const staging = this.ctx.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const encoder = this.ctx.device.createCommandEncoder();
+    encoder.copyBufferToBuffer(r.buffer, r.offset, staging, 0, size);
+    const commands = encoder.finish();
+    this.ctx.device.queue.submit([commands]);
+    this.inFlight.push(encoder, commands, staging);
+    await staging.mapAsync(GPUMapMode.READ);
+    const bytes = staging.getMappedRange().slice(0, numel(node.shape) * 4);
+    staging.unmap();
+    staging.destroy();
+    this.throwIfFailed();
+    const data = node.dtype === "i32" ? new Int32Array(bytes) : new Float32Array(bytes);
+    return { shape: [...node.shape], data };
+  }
+
+  /** Waits for submitted work; reports device errors that arrived meanwhile. */
+  async sync(): Promise<void> {
+    await this.ctx.device.queue.onSubmittedWorkDone();
+    this.inFlight = [];
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
+    if (this.ctx.failures.length) throw new Error(this.ctx.failures.splice(0).join("\n"));
+  }
+
+  destroy(): void {
+    for (const b of this.buffers) b.destroy();
+  }
+}

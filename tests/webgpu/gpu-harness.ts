@@ -1,0 +1,89 @@
+// Test support for WebGPU: one device per test file, a clear skip reason when no adapter can be
+// had (CI installs lavapipe, so there it must exist: UNETC_REQUIRE_GPU=1 turns a skip into a
+// failure), and a helper that checks one op's kernel against the reference interpreter.
+import { expect } from "vitest";
+import { GraphBuilder } from "../../compiler/graph/builder.js";
+import type { Tensor } from "../../compiler/graph/tensor.js";
+import type { DType, Shape } from "../../compiler/graph/types.js";
+import type { OpKind, OpParams } from "../../compiler/ops/kinds.js";
+import type { Value } from "../../compiler/graph/value.js";
+import { runGraph } from "../../runtime/reference/index.js";
+import { acquireDevice, type GpuContext } from "../../runtime/webgpu/device.js";
+import { GraphExecutor } from "../../runtime/webgpu/executor.js";
+
+let gpu: Promise<GpuContext | string> | undefined;
+
+/** The device, or the reason there is none. */
+export function getGpu(): Promise<GpuContext | string> {
+  gpu ??= acquireDevice().catch((err: Error) => {
+    if (process.env.UNETC_REQUIRE_GPU === "1") throw err;
+    return `no WebGPU adapter: ${err.message}`;
+  });
+  return gpu;
+}
+
+/** Seeded uniform values in [lo, hi) (mulberry32), so failures reproduce. */
+export function randomData(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  let a = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    const r = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    out[i] = lo + (hi - lo) * r;
+  }
+  return out;
+}
+
+export interface InputSpec {
+  shape: Shape;
+  dtype?: DType;
+  /** Value range for random floats (default [-1, 1)); for i32, indices in [0, hi). */
+  range?: [number, number];
+  data?: Float32Array | Int32Array;
+}
+
+/**
+ * Builds a graph with `op` on fresh inputs, runs it on the GPU and on the reference interpreter,
+ * and compares: max |gpu - ref| <= atol + rtol * max |ref|.
+ */
+export async function expectKernelMatchesReference<K extends OpKind>(
+  ctx: GpuContext,
+  op: K,
+  inputs: InputSpec[],
+  params: OpParams<K>,
+  tol: { rtol?: number; atol?: number; seed?: number } = {},
+): Promise<void> {
+  const b = new GraphBuilder();
+  const feeds: Record<string, Tensor> = {};
+  const vals: Value[] = inputs.map((spec, i) => {
+    const dtype = spec.dtype ?? "f32";
+    const n = spec.shape.reduce((a, c) => a * c, 1);
+    const [lo, hi] = spec.range ?? [-1, 1];
+    const data = spec.data ?? (dtype === "i32" ? Int32Array.from(randomData(n, (tol.seed ?? 7) + i, 0, hi), Math.floor) : randomData(n, (tol.seed ?? 7) + i, lo, hi));
+    feeds[`in${i}`] = { shape: [...spec.shape], data };
+    return b.input(`in${i}`, spec.shape, dtype);
+  });
+  b.output("out", b.op(op, vals, params));
+  const graph = b.build();
+  const ref = runGraph(graph, feeds).outputs.out;
+  const exec = await GraphExecutor.compile(ctx, graph);
+  try {
+    for (const [name, t] of Object.entries(feeds)) exec.write(name, t);
+    exec.run();
+    const got = await exec.read("out");
+    expect([...got.shape]).toEqual([...ref.shape]);
+    let diff = 0;
+    let scale = 0;
+    for (let i = 0; i < ref.data.length; i++) {
+      diff = Math.max(diff, Math.abs(got.data[i] - ref.data[i]));
+      scale = Math.max(scale, Math.abs(ref.data[i]));
+    }
+    const bound = (tol.atol ?? 1e-6) + (tol.rtol ?? 1e-5) * scale;
+    expect(diff, `${op} ${JSON.stringify(inputs.map((s) => s.shape))} ${JSON.stringify(params)}: max diff ${diff} > ${bound}`).toBeLessThanOrEqual(bound);
+  } finally {
+    exec.destroy();
+  }
+}
