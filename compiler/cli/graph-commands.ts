@@ -7,8 +7,11 @@ import { lowerModel } from "../lower/lower.js";
 import { buildTrainStep, HYPER_PARAMS, type OptimizerKind } from "../train/index.js";
 import { isSource } from "../graph/types.js";
 import { readSafetensorsFile, writeSafetensorsFile, type TensorToWrite } from "../../runtime/io/safetensors.js";
-import { runGraph, type Feed } from "../../runtime/reference/index.js";
+import type { Feed } from "../../runtime/reference/index.js";
 import { batchOf, bindSources } from "../../runtime/session/tensor-io.js";
+import { ReferenceRunner, WebGpuRunner, type DeviceKind, type GraphRunner } from "../../runtime/session/runner.js";
+import { acquireDevice, describeAdapter } from "../../runtime/webgpu/device.js";
+import type { Tensor } from "../graph/tensor.js";
 
 export type Emit = "graph" | "dot" | "train-graph" | "train-dot";
 
@@ -24,6 +27,7 @@ export interface RunOptions {
   inputs: string;
   out: string;
   mode: "eval" | "train" | "step";
+  device: DeviceKind;
   optimizer: OptimizerKind;
   lr: number;
   eps: number;
@@ -46,7 +50,17 @@ export async function runModel(model: ModelGraph, opts: RunOptions): Promise<str
     for (const n of graph.nodes) if (isSource(n) && n.name.startsWith("adam.")) given[n.name] = { shape: [...n.shape], data: new Float32Array(n.shape.reduce((a, b) => a * b, 1)) };
   }
   const feeds = bindSources(graph, [inputs.tensors, weights.tensors], given);
-  const { outputs } = runGraph(graph, feeds);
+  let runner: GraphRunner;
+  if (opts.device === "webgpu") {
+    const gpu = await acquireDevice();
+    process.stderr.write(`${describeAdapter(gpu)}\n`);
+    runner = await WebGpuRunner.create(gpu, graph);
+  } else runner = new ReferenceRunner(graph);
+  for (const [name, v] of Object.entries(feeds)) runner.write(name, v);
+  runner.run();
+  const outputs: Record<string, Tensor> = {};
+  for (const o of graph.outputs) outputs[o.name] = await runner.read(o.name);
+  runner.destroy();
   const i64 = new Set(model.parameters.filter((p) => p.dtype === "i64").map((p) => p.name));
   const written = new Map<string, TensorToWrite>();
   const put = (name: string, t: { shape: readonly number[]; data: Float32Array | Float64Array | Int32Array }) => {

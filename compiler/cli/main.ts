@@ -10,6 +10,18 @@ import { compileText, runModel, type Emit } from "./graph-commands.js";
 import type { ModelGraph } from "../check/model-graph.js";
 import { SafetensorsError } from "../../runtime/io/safetensors.js";
 import { TensorBindingError } from "../../runtime/session/tensor-io.js";
+import { DeviceError } from "../../runtime/webgpu/device.js";
+import { MemoryLimitError } from "../../runtime/webgpu/memory-plan.js";
+import { runStep } from "./run-step.js";
+
+/** Prints a device or resource error (a user-facing condition, not a bug); false for others. */
+function reportRuntimeError(err: unknown): boolean {
+  if (err instanceof DeviceError || err instanceof MemoryLimitError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    return true;
+  }
+  return false;
+}
 
 /** A number flag: finite, and positive / non-negative / an integer where asked. */
 function numberArg(kind: "positive" | "nonnegative" | "positive-int") {
@@ -117,7 +129,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption("--inputs <file>", "inputs by the spec's input names, plus `target` for --mode step (safetensors)")
     .requiredOption("--out <file>", "where to write the outputs (safetensors)")
     .addOption(new Option("--mode <mode>", "eval: inference; train: batch statistics; step: loss, gradients and one optimizer step").choices(["eval", "train", "step"]).default("eval"))
-    .addOption(new Option("--device <device>", "where to run").choices(["reference", "webgpu"]).default("reference"))
+    .addOption(new Option("--device <device>", "where to run: a WebGPU adapter, or the CPU reference interpreter").choices(["webgpu", "reference"]).default("webgpu"))
     .addOption(new Option("--optimizer <name>", "optimizer for --mode step").choices(["adam", "adamw"]).default("adam"))
     .option("--lr <x>", "learning rate", numberArg("positive"), 1e-3)
     .option("--eps <x>", "Adam epsilon", numberArg("positive"), 1e-5)
@@ -125,20 +137,35 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option("--beta1 <x>", "Adam beta1", numberArg("positive"), 0.9)
     .option("--beta2 <x>", "Adam beta2", numberArg("positive"), 0.999)
     .action(async (file: string, opts: SpecOptions & RunFlags) => {
-      if (opts.device === "webgpu") {
-        process.stderr.write("error: the webgpu device is not built yet; use --device reference\n");
-        return setExit(1);
-      }
       const model = checkedModel(file, opts);
       if (!model) return setExit(1);
       try {
         const names = await runModel(model, opts);
-        process.stdout.write(`wrote ${names.length} tensors to ${opts.out} (${opts.mode} mode, reference device)\n`);
+        process.stdout.write(`wrote ${names.length} tensors to ${opts.out} (${opts.mode} mode, ${opts.device} device)\n`);
         setExit(0);
       } catch (err) {
         if (err instanceof SafetensorsError) process.stderr.write(`error: ${err.message}\n`);
         else if (err instanceof TensorBindingError) process.stderr.write(`error: the tensors do not match the spec:\n${err.problems.map((p) => `  - ${p}`).join("\n")}\n`);
-        else throw err;
+        else if (!reportRuntimeError(err)) throw err;
+        setExit(1);
+      }
+    });
+
+  specCommand(program, "run-step", "compile the training step and run it on random data: adapter, kernels, memory plan, loss")
+    .option("--steps <n>", "training steps to run", numberArg("positive-int"), 3)
+    .option("--batch <n>", "batch size", numberArg("positive-int"), 8)
+    .option("--seed <n>", "seed of the initialisation and the data", numberArg("nonnegative"), 0)
+    .addOption(new Option("--device <device>", "where to run").choices(["webgpu", "reference"]).default("webgpu"))
+    .addOption(new Option("--optimizer <name>", "optimizer").choices(["adam", "adamw"]).default("adam"))
+    .option("--lr <x>", "learning rate", numberArg("positive"), 1e-3)
+    .action(async (file: string, opts: SpecOptions & { steps: number; batch: number; seed: number; device: "webgpu" | "reference"; optimizer: "adam" | "adamw"; lr: number }) => {
+      const model = checkedModel(file, opts);
+      if (!model) return setExit(1);
+      try {
+        await runStep(model, opts, (line) => process.stdout.write(`${line}\n`));
+        setExit(0);
+      } catch (err) {
+        if (!reportRuntimeError(err)) throw err;
         setExit(1);
       }
     });

@@ -67,7 +67,7 @@ describe("unetc compile", () => {
 describe("unetc run", () => {
   it("--mode step writes loss, gradients and updated parameters equal to PyTorch's", async () => {
     const out = join(tmp, "step.safetensors");
-    const r = unetc("run", "models/lesson/emb_unet.unet", ...SMALL, "--weights", VECTORS, "--inputs", VECTORS, "--out", out, "--mode", "step");
+    const r = unetc("run", "models/lesson/emb_unet.unet", ...SMALL, "--weights", VECTORS, "--inputs", VECTORS, "--out", out, "--mode", "step", "--device", "reference");
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const ours = (await readSafetensorsFile(out)).tensors;
