@@ -35,14 +35,24 @@ export interface DiagnosticInit {
   severity?: "error" | "warning";
 }
 
+const sameSpan = (a: Span, b: Span) => a.file === b.file && a.start === b.start && a.end === b.end;
+
+/** A diagnostic; a secondary label on the primary span itself (or on a place already labelled)
+ *  would only repeat it, so it is dropped. */
 export function diag(code: DiagnosticCode, message: string, init: DiagnosticInit = {}): Diagnostic {
+  const secondary: Label[] = [];
+  for (const l of init.secondary ?? []) {
+    if (init.span && sameSpan(l.span, init.span)) continue;
+    if (secondary.some((s) => sameSpan(s.span, l.span))) continue;
+    secondary.push(l);
+  }
   return {
     code,
     severity: init.severity ?? "error",
     message,
     span: init.span,
     label: init.label,
-    secondary: init.secondary ?? [],
+    secondary,
     expected: init.expected,
     found: init.found,
     notes: init.notes ?? [],

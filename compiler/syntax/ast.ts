@@ -82,7 +82,8 @@ export interface Import {
 
 export interface FileAst {
   path: string;
-  version?: { value: number; span: Span };
+  /** `version N`: the number and its text as written (shown in messages). */
+  version?: { value: number; text: string; span: Span };
   imports: Import[];
   decls: BlockDecl[];
 }

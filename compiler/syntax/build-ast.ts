@@ -2,6 +2,7 @@
 // accessor here tolerates missing children and drops what it cannot build (the syntax error
 // for it was already reported), so one bad statement never hides the rest of the file.
 import type { CstNode, IToken, CstElement } from "chevrotain";
+import { diag, type Diagnostic } from "../diagnostics/diagnostic.js";
 import type { SourceFile, Span } from "../diagnostics/source.js";
 import type * as A from "./ast.js";
 
@@ -9,7 +10,13 @@ type Children = Record<string, CstElement[] | undefined>;
 
 const isToken = (e: CstElement): e is IToken => (e as IToken).image !== undefined;
 
+/** The text of a string literal; an unterminated one (already reported) runs to the end of its line. */
+const stringValue = (t: IToken): string => (t.tokenType.name === "UnterminatedString" ? t.image.slice(1) : t.image.slice(1, -1));
+
 export class AstBuilder {
+  /** Errors found while building: literals out of range. */
+  readonly diagnostics: Diagnostic[] = [];
+
   constructor(private readonly src: SourceFile) {}
 
   private span(start: number, end: number): Span {
@@ -53,13 +60,13 @@ export class AstBuilder {
     const out: A.FileAst = { path: this.src.path, imports: [], decls: [] };
     const v = this.node(c, "versionDecl");
     const vt = v && this.tok(v.children, "Int");
-    if (v && vt) out.version = { value: Number(vt.image), span: this.nodeSpan(v) };
+    if (v && vt) out.version = { value: Number(vt.image), text: vt.image, span: this.nodeSpan(v) };
     for (const item of this.nodes(c, "topItem")) {
       const ic = item.children;
       const imp = this.node(ic, "importDecl");
       if (imp) {
         const s = this.tok(imp.children, "StringLit");
-        if (s) out.imports.push({ path: s.image.slice(1, -1), span: this.nodeSpan(imp) });
+        if (s) out.imports.push({ path: stringValue(s), span: this.nodeSpan(imp) });
         continue;
       }
       const decl = this.node(ic, "blockDecl") ?? this.node(ic, "modelDecl");
@@ -96,7 +103,10 @@ export class AstBuilder {
   private typeExpr(n: CstNode): A.TypeExpr | undefined {
     const atoms = this.nodes(n.children, "typeAtom");
     if (atoms.length > 1 || (atoms.length === 1 && this.tok(atoms[0].children, "StringLit"))) {
-      const values = atoms.map((a) => this.tok(a.children, "StringLit")?.image.slice(1, -1)).filter((v): v is string => v !== undefined);
+      const values = atoms.flatMap((a) => {
+        const t = this.tok(a.children, "StringLit");
+        return t ? [stringValue(t)] : [];
+      });
       return { kind: "enum", values, span: this.nodeSpan(n) };
     }
     const a = atoms[0];
@@ -154,7 +164,7 @@ export class AstBuilder {
     if (r) {
       const cond = this.optExpr(r.children);
       const msg = this.tok(r.children, "StringLit");
-      return cond && msg ? { kind: "require", cond, message: msg.image.slice(1, -1), span } : undefined;
+      return cond && msg ? { kind: "require", cond, message: stringValue(msg), span } : undefined;
     }
     const a = this.node(c, "assignStmt");
     if (a) {
@@ -342,9 +352,9 @@ export class AstBuilder {
     const c = n.children;
     const span = this.nodeSpan(n);
     const f = this.tok(c, "Float") ?? this.tok(c, "Int");
-    if (f) return { kind: "num", value: Number(f.image), isInt: f.tokenType.name === "Int", span };
+    if (f) return this.number(f, span);
     const s = this.tok(c, "StringLit");
-    if (s) return { kind: "str", value: s.image.slice(1, -1), span };
+    if (s) return { kind: "str", value: stringValue(s), span };
     if (this.tok(c, "True")) return { kind: "bool", value: true, span };
     if (this.tok(c, "False")) return { kind: "bool", value: false, span };
     if (this.tok(c, "None")) return { kind: "none", span };
@@ -358,6 +368,21 @@ export class AstBuilder {
     const seq = this.node(c, "seqExpr");
     if (seq) return { kind: "seq", input: null, items: this.seqItems(seq.children), span };
     return undefined;
+  }
+
+  /** A number literal; ints must be exact in a double (|n| <= 2^53 - 1), floats finite. */
+  private number(t: IToken, span: Span): A.Expr {
+    const isInt = t.tokenType.name === "Int";
+    const value = Number(t.image);
+    if (isInt ? !Number.isSafeInteger(value) : !Number.isFinite(value)) {
+      this.diagnostics.push(
+        diag("E0006", `${isInt ? "integer" : "number"} \`${t.image}\` is too large`, {
+          span,
+          label: isInt ? `the largest int is ${Number.MAX_SAFE_INTEGER} (2^53 - 1)` : "this does not fit a 64-bit float",
+        }),
+      );
+    }
+    return { kind: "num", value, isInt, span };
   }
 
   private seqItems(c: Children): A.SeqItem[] {
