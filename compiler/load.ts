@@ -66,6 +66,10 @@ export function loadSpec(rootPath: string, rootText?: string): LoadedSpec {
         diagnostics.push(diag("E0005", `cannot find \`${imp.path}\` to import`, { span: imp.span, help: `looked next to this file and in ${displayPath(MODELS_DIR)}` }));
         continue;
       }
+      if (target === abs) {
+        diagnostics.push(diag("E0005", "this file imports itself", { span: imp.span, help: "remove the import" }));
+        continue;
+      }
       if (stack.includes(target)) {
         diagnostics.push(diag("E0005", `\`${imp.path}\` imports this file back (an import cycle)`, { span: imp.span }));
         continue;

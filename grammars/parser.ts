@@ -69,11 +69,20 @@ export class UnetParser extends CstParser {
     return (this as unknown as { RULE_STACK_IDX: number }).RULE_STACK_IDX;
   }
 
-  /** Called first in every rule that can recurse; skipped while Chevrotain records the grammar. */
+  /** Called first in every rule that can recurse; skipped while Chevrotain records the grammar.
+   *  The checks are made once, not per call: rules run very often. */
   private guardDepth(what: NestingTooDeep["what"]): void {
-    this.ACTION(() => {
-      if (this.ruleDepth() > MAX_PARSE_DEPTH) throw new NestingTooDeep(this.LA(1), what);
-    });
+    this.ACTION(this.depthChecks[what]);
+  }
+
+  private readonly depthChecks: Record<NestingTooDeep["what"], () => void> = {
+    expression: () => this.checkDepth("expression"),
+    statement: () => this.checkDepth("statement"),
+    type: () => this.checkDepth("type"),
+  };
+
+  private checkDepth(what: NestingTooDeep["what"]): void {
+    if (this.ruleDepth() > MAX_PARSE_DEPTH) throw new NestingTooDeep(this.LA(1), what);
   }
 
   file = this.RULE("file", () => {

@@ -9,6 +9,7 @@ import { numel, type AttrValue, type DTypeName, type ParamInit } from "./model-g
 import { T, type VType } from "./types.js";
 import { describeValue, int, list, NONE, POISON, shapeText, tensorKind, type TensorValue, type Value } from "./values.js";
 import { rearrangeShape } from "./rearrange.js";
+import { MAX_RANGE, thousands } from "./limits.js";
 
 export interface LocalParam {
   local: string;
@@ -69,6 +70,15 @@ export function channelsOf(shape: readonly number[]): number {
   return shape.length === 3 ? shape[0] : shape[shape.length - 1];
 }
 
+/** A size argument (channels, features, groups, classes, a factor): a positive int, or an error
+ *  at the argument and undefined. */
+function positive(ctx: LayerCtx, a: Args, name: string, what: string): number | undefined {
+  const n = num(a[name]);
+  if (n >= 1) return n;
+  ctx.error("E0201", `${what} must be at least 1, found ${n}`, { span: ctx.argSpan(name), label: "a size must be positive" });
+  return undefined;
+}
+
 function requireKind(ctx: LayerCtx, x: TensorValue, kinds: number[], what: string, arg = "x"): boolean {
   if (kinds.includes(x.shape.length)) return true;
   const want = kinds.map((r) => ["scalar", "vector", "tokens [S, C]", "image [C, H, W]"][r]).join(" or ");
@@ -116,12 +126,12 @@ export const BUILTINS: Record<string, Builtin> = {
       const x = tensor(a.x);
       if (!requireKind(ctx, x, [3], "conv2d")) return POISON;
       const [c, h, w] = x.shape;
-      const out = num(a.out);
-      const k = num(a.k);
-      const stride = num(a.stride);
+      const out = positive(ctx, a, "out", "the output channels of conv2d");
+      const k = positive(ctx, a, "k", "the kernel size of conv2d");
+      const stride = positive(ctx, a, "stride", "the stride of conv2d");
+      if (out === undefined || k === undefined || stride === undefined) return POISON;
       const pad = a.padding.t === "none" ? Math.floor(k / 2) : num(a.padding);
-      if (out < 1) return ctx.error("E0201", `conv2d needs at least one output channel, found ${out}`, { span: ctx.argSpan("out") });
-      if (k < 1 || stride < 1 || pad < 0) return ctx.error("E0201", "conv2d needs k >= 1, stride >= 1 and padding >= 0", { span: ctx.span });
+      if (pad < 0) return ctx.error("E0201", `the padding of conv2d must be at least 0, found ${pad}`, { span: ctx.argSpan("padding") });
       if (stride > 1 && (h % stride !== 0 || w % stride !== 0)) {
         return ctx.error("E0305", `a stride-${stride} conv2d needs a spatial size divisible by ${stride}, found ${h}x${w}`, {
           span: ctx.span,
@@ -151,8 +161,8 @@ export const BUILTINS: Record<string, Builtin> = {
       const x = tensor(a.x);
       if (!requireKind(ctx, x, [1, 2], "linear")) return POISON;
       const c = x.shape[x.shape.length - 1];
-      const out = num(a.out);
-      if (out < 1) return ctx.error("E0201", `linear needs at least one output feature, found ${out}`, { span: ctx.argSpan("out") });
+      const out = positive(ctx, a, "out", "the output features of linear");
+      if (out === undefined) return POISON;
       const bias = a.bias.t === "bool" && a.bias.v;
       const rows = x.shape.length === 2 ? x.shape[0] : 1;
       const params: LocalParam[] = [{ local: "weight", shape: [out, c], init: fanIn(c) }];
@@ -193,13 +203,14 @@ export const BUILTINS: Record<string, Builtin> = {
       const x = tensor(a.x);
       if (!requireKind(ctx, x, [3], "groupnorm")) return POISON;
       const c = x.shape[0];
-      const g = num(a.groups);
-      if (g < 1 || c % g !== 0) {
+      const g = positive(ctx, a, "groups", "the number of groups");
+      if (g === undefined) return POISON;
+      if (c % g !== 0) {
         return ctx.error("E0304", `groupnorm with ${g} groups cannot split ${c} channels`, {
           span: ctx.span,
           label: `${c} channels here`,
           expected: `a channel count divisible by ${g}`,
-          found: `${c} channels (${c} % ${g} = ${g >= 1 ? c % g : "?"})`,
+          found: `${c} channels (${c} % ${g} = ${c % g})`,
           help: "pick a number of groups that divides every width it meets, concatenated skip widths included",
         });
       }
@@ -233,8 +244,10 @@ export const BUILTINS: Record<string, Builtin> = {
       if (c.dtype === "f32" || c.shape.length !== 0) {
         return ctx.error("E0306", `embedding takes a class label, found ${describeValue(c)}`, { span: ctx.argSpan("c"), help: "declare the labels with `input c: label[CLASSES]`" });
       }
-      const dim = num(a.dim);
-      return ctx.node("embedding", [c], { num: num(a.num) }, [dim], { params: [{ local: "weight", shape: [num(a.num), dim], init: { kind: "normal", std: 1 } }] });
+      const classes = positive(ctx, a, "num", "the number of classes of an embedding");
+      const dim = positive(ctx, a, "dim", "the size of an embedding");
+      if (classes === undefined || dim === undefined) return POISON;
+      return ctx.node("embedding", [c], { num: classes }, [dim], { params: [{ local: "weight", shape: [classes, dim], init: { kind: "normal", std: 1 } }] });
     },
   },
   sinusoidal: {
@@ -274,8 +287,8 @@ export const BUILTINS: Record<string, Builtin> = {
     apply: (ctx, a) => {
       const x = tensor(a.x);
       if (!requireKind(ctx, x, [3], "upsample")) return POISON;
-      const f = num(a.factor);
-      if (f < 1) return ctx.error("E0201", `upsample needs factor >= 1, found ${f}`, { span: ctx.argSpan("factor") });
+      const f = positive(ctx, a, "factor", "the upsampling factor");
+      if (f === undefined) return POISON;
       return ctx.node("upsample", [x], { factor: f }, [x.shape[0], x.shape[1] * f, x.shape[2] * f], { flops: 0 });
     },
   },
@@ -320,11 +333,19 @@ export const BUILTINS: Record<string, Builtin> = {
     doc: "Splits channels (images) or features (tokens, vectors) into n equal parts; returns a list.",
     apply: (ctx, a) => {
       const x = tensor(a.x);
-      const n = num(a.n);
+      const n = positive(ctx, a, "n", "the number of chunks");
+      if (n === undefined) return POISON;
       const axis = x.shape.length === 3 ? 0 : x.shape.length - 1;
       const c = x.shape[axis];
       if (x.shape.length === 0) return ctx.error("E0306", "chunk needs a tensor with channels, found a scalar", { span: ctx.argSpan("x") });
-      if (n < 1 || c % n !== 0) return ctx.error("E0303", `cannot split ${c} channels into ${n} equal chunks`, { span: ctx.span, label: `${describeValue(x)}` });
+      if (c % n !== 0) {
+        return ctx.error("E0308", `cannot split ${c} ${x.shape.length === 3 ? "channels" : "features"} into ${n} equal chunks`, {
+          span: ctx.span,
+          label: `this is ${describeValue(x)}`,
+          expected: `a multiple of ${n}`,
+          found: `${c} (${c} % ${n} = ${c % n})`,
+        });
+      }
       const size = c / n;
       return list(
         Array.from({ length: n }, (_, i) => {
@@ -353,7 +374,9 @@ export const BUILTINS: Record<string, Builtin> = {
       if ((a.head_dim.t === "none") === (a.heads.t === "none")) {
         return ctx.error("E0106", "attention takes exactly one of `head_dim` and `heads`", { span: ctx.span, help: "`head_dim` is the number of channels per head (the course's attn_chans); heads = channels / head_dim" });
       }
-      const heads = a.heads.t !== "none" ? num(a.heads) : c / num(a.head_dim);
+      const given = a.heads.t !== "none" ? positive(ctx, a, "heads", "the number of heads") : positive(ctx, a, "head_dim", "the channels per head");
+      if (given === undefined) return POISON;
+      const heads = a.heads.t !== "none" ? given : c / given;
       if (!Number.isInteger(heads) || heads < 1 || c % heads !== 0) {
         const by = a.heads.t !== "none" ? `${num(a.heads)} heads` : `heads of ${num(a.head_dim)} channels`;
         return ctx.error("E0303", `${c} channels do not divide into ${by}`, {
@@ -379,6 +402,7 @@ export const BUILTINS: Record<string, Builtin> = {
       const sizes: Record<string, number> = {};
       for (const [k, v] of kwargs) {
         if (v.t !== "int") return ctx.error("E0201", `axis size \`${k}\` must be an int, found ${describeValue(v)}`, { span: ctx.argSpan(k) });
+        if (v.v < 1) return ctx.error("E0201", `axis size \`${k}\` must be at least 1, found ${v.v}`, { span: ctx.argSpan(k), label: "a size must be positive" });
         sizes[k] = v.v;
       }
       const pattern = a.pattern.t === "str" ? a.pattern.v : "";
@@ -404,12 +428,13 @@ export const BUILTINS: Record<string, Builtin> = {
   },
 };
 
-/** Plain functions over numbers, lists and shapes; they create no layers. */
+/** Plain functions over numbers, lists and shapes; they create no layers. `fail` reports at the
+ *  call (E0201 unless another code is given) and returns poison. */
 export interface BuiltinFunction {
   doc: string;
   minArgs: number;
   maxArgs: number;
-  apply(args: Value[], fail: (message: string) => Value): Value;
+  apply(args: Value[], fail: (message: string, code?: DiagnosticCode) => Value): Value;
 }
 
 const shapeFn = (doc: string, pick: (shape: number[]) => number | undefined): BuiltinFunction => ({
@@ -442,7 +467,7 @@ export const FUNCTIONS: Record<string, BuiltinFunction> = {
     apply: (args, fail) => {
       if (!args.every((v) => v.t === "int")) return fail("range takes ints");
       const [a, b] = args.length === 1 ? [0, num(args[0])] : [num(args[0]), num(args[1])];
-      if (b - a > 100_000) return fail(`range of ${b - a} items is too long`);
+      if (b - a > MAX_RANGE) return fail(`${thousands(b - a)} items are more than the limit of ${thousands(MAX_RANGE)}`, "E0604");
       return list(Array.from({ length: Math.max(0, b - a) }, (_, i) => int(a + i)));
     },
   },
@@ -450,7 +475,7 @@ export const FUNCTIONS: Record<string, BuiltinFunction> = {
     doc: "The list in reverse order.",
     minArgs: 1,
     maxArgs: 1,
-    apply: ([x], fail) => (x.t === "list" ? list([...x.items].reverse()) : fail(`reversed takes a list, found ${describeValue(x)}`)),
+    apply: ([x], fail) => (x.t === "list" ? list([...x.items].reverse(), x.origin) : fail(`reversed takes a list, found ${describeValue(x)}`)),
   },
   min: {
     doc: "Smallest of numbers (or of one list).",

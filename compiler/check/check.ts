@@ -1,11 +1,13 @@
 // The front end in one call: load the spec and its imports, pick the model, apply overrides,
 // elaborate. Stops before elaboration when there are syntax errors (they would only cascade).
 import { diag, hasErrors, type Diagnostic } from "../diagnostics/diagnostic.js";
+import { makeSource } from "../diagnostics/source.js";
 import { loadSpec, type LoadedSpec } from "../load.js";
 import type { BlockDecl } from "../syntax/ast.js";
 import { Elaborator, type Override } from "./elaborate.js";
 import type { ModelGraph } from "./model-graph.js";
 import { literal, parseOverride } from "./overrides.js";
+import { suggestionHelp } from "./suggest.js";
 
 export interface CheckOptions {
   /** `key=value` strings, as given to `--set`. */
@@ -25,7 +27,11 @@ function pickModel(spec: LoadedSpec, name: string | undefined): BlockDecl | Diag
   const all = [...spec.rootModels, ...spec.importedModels];
   if (name) {
     const m = all.find((d) => d.name.name === name);
-    return m ?? diag("E0107", `no model named \`${name}\``, { help: all.length ? `models here: ${all.map((d) => `\`${d.name.name}\``).join(", ")}` : "this spec defines no model" });
+    if (m) return m;
+    // The name is shown in a synthetic source `--model`, as `--set` values are.
+    const span = { file: makeSource("--model", name), start: 0, end: name.length };
+    const help = suggestionHelp(name, all.map((d) => d.name.name)) ?? (all.length ? `models here: ${all.map((d) => `\`${d.name.name}\``).join(", ")}` : "this spec defines no model");
+    return diag("E0107", `no model named \`${name}\``, { span, label: "no model has this name", help });
   }
   const pool = spec.rootModels.length ? spec.rootModels : spec.importedModels;
   if (pool.length === 1) return pool[0];
@@ -41,7 +47,18 @@ export function checkSpec(path: string, opts: CheckOptions = {}): CheckResult {
   for (const s of opts.set ?? []) {
     const r = parseOverride(s);
     diagnostics.push(...r.diagnostics);
-    if (r.override) overrides.push(r.override);
+    if (!r.override) continue;
+    const before = overrides.find((o) => o.key === r.override!.key);
+    if (before) {
+      diagnostics.push(
+        diag("E0202", `\`--set ${before.key}\` is given twice`, {
+          span: r.override.span,
+          label: "given again here",
+          secondary: [{ span: before.span, message: "first given here" }],
+          help: "keep one of them",
+        }),
+      );
+    } else overrides.push(r.override);
   }
   const model = pickModel(spec, opts.model);
   if ("code" in model) return { spec, diagnostics: [...diagnostics, model] };
@@ -58,14 +75,25 @@ export function checkSpec(path: string, opts: CheckOptions = {}): CheckResult {
 /** Follows `model a = b(k = v)` to the model with a body, collecting the presets' values (nearest wins). */
 function resolvePreset(spec: LoadedSpec, model: BlockDecl, diagnostics: Diagnostic[]): { model: BlockDecl; overrides: Override[] } | undefined {
   const overrides: Override[] = [];
-  const seen = new Set<string>();
+  const chain: BlockDecl[] = [];
   let m = model;
   while (m.preset) {
-    if (seen.has(m.name.name)) {
-      diagnostics.push(diag("E0105", `preset \`${m.name.name}\` refers back to itself`, { span: m.name.span }));
+    const back = chain.indexOf(m);
+    if (back >= 0) {
+      const links = chain.slice(back);
+      const last = links[links.length - 1];
+      const link = (d: BlockDecl) => `\`${d.name.name}\` is a preset of \`${d.preset!.base.name}\``;
+      diagnostics.push(
+        diag("E0108", `presets refer to each other in a cycle: ${[...links, m].map((d) => `\`${d.name.name}\``).join(" -> ")}`, {
+          span: last.preset!.base.span,
+          label: `${link(last)}, which closes the cycle`,
+          secondary: links.slice(0, -1).map((d) => ({ span: d.preset!.base.span, message: link(d) })),
+          help: "one model of the chain must have a body: `model NAME(params) { ... }`",
+        }),
+      );
       return undefined;
     }
-    seen.add(m.name.name);
+    chain.push(m);
     for (const a of m.preset.args) {
       if (!a.name) {
         diagnostics.push(diag("E0106", "a preset gives parameters by name", { span: a.span, help: "write `model small = emb_unet(nfs = [16, 32])`" }));

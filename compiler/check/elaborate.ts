@@ -1,14 +1,20 @@
 // The checker: runs a model's spec with concrete parameters (defaults plus overrides), the way a
 // hardware generator elaborates its loops. Every channel count, spatial size and parameter name
 // follows from the run; every error is reported with the span of the text that caused it. Values
-// whose error was already reported are `poison`, so one mistake yields one message.
+// whose error was already reported are `poison`, so one mistake yields one message; an error that
+// ends checking (a failed `require`, a limit of limits.ts) stops the run with an Abort.
 import type { Diagnostic, DiagnosticInit, Label } from "../diagnostics/diagnostic.js";
 import { diag } from "../diagnostics/diagnostic.js";
 import type { DiagnosticCode } from "../diagnostics/codes.js";
-import type { Span } from "../diagnostics/source.js";
+import { spanText, type SourceFile, type Span } from "../diagnostics/source.js";
 import type * as A from "../syntax/ast.js";
+import { assignedIn, namesIn, SkipUse } from "./ast-walk.js";
 import { BUILTINS, FUNCTIONS, type Builtin, type LayerCtx, type LocalParam, type NodeOptions } from "./builtins.js";
+import { Abort, MAX_CALL_DEPTH, MAX_EVAL_DEPTH, MAX_NODES, MAX_STEPS, thousands } from "./limits.js";
 import type { AttrValue, LayerNode, ModelGraph, ModelInput, ParamInit, ParamSpec } from "./model-graph.js";
+import { numberOp, valuesEqual } from "./arith.js";
+import { ParamNames, type LoopPass, type Site } from "./param-names.js";
+import { SkipStack } from "./skips.js";
 import { suggestionHelp } from "./suggest.js";
 import { conform, isKnownTypeName, T, typeFromAst, typeOfValue, typeText, type VType } from "./types.js";
 import { bool, describeValue, float, int, list, NONE, POISON, shapeText, str, valueToJson, type TensorValue, type Value } from "./values.js";
@@ -32,63 +38,143 @@ interface Frame {
   path: string;
   returned: boolean;
   ret: Value;
+  /** The parameter whose default is being computed (only earlier parameters are in scope). */
+  defaulting?: A.Param;
 }
 
-interface SavedSkip {
-  value: TensorValue;
-  span: Span;
-  path: string;
-}
-
-const MAX_DEPTH = 64;
-const MAX_STEPS = 2_000_000;
+/** Errors that end checking: everything after them would follow from them. */
+const ENDS_CHECKING: ReadonlySet<DiagnosticCode> = new Set(["E0602", "E0604"]);
 
 const join = (a: string, b: string) => (a ? `${a}.${b}` : b);
+const sameSpan = (a: Span, b: Span) => a.file === b.file && a.start === b.start && a.end === b.end;
 
 export class Elaborator {
   readonly diagnostics: Diagnostic[] = [];
   private readonly seen = new Set<string>();
+  private readonly fileIds = new Map<SourceFile, number>();
   private readonly nodes: LayerNode[] = [];
-  private readonly params: ParamSpec[] = [];
-  private readonly paramSites = new Map<string, Span>();
+  private readonly names = new ParamNames((code, message, init) => this.report(code, message, init));
   private readonly inputs: ModelInput[] = [];
-  private readonly skips: SavedSkip[] = [];
-  private lastSkipUse: Span | undefined;
+  private readonly skips = new SkipStack((code, message, init) => this.report(code, message, init));
+  private readonly skipUse: SkipUse;
   private readonly callStack: { name: string; span: Span }[] = [];
+  private readonly loops: LoopPass[] = [];
+  /** Model parameters given by `--set` or a preset, by name. */
+  private readonly overridden = new Map<string, Override>();
+  private model: A.BlockDecl | undefined;
   private steps = 0;
+  private depth = 0;
+  /** The statement being run, for an error that has no better place (a stack overflow). */
+  private at: Span | undefined;
 
-  constructor(private readonly program: Program) {}
+  constructor(private readonly program: Program) {
+    this.skipUse = new SkipUse((name) => program.decls.get(name));
+  }
 
   // ---- diagnostics ----
 
-  private report(code: DiagnosticCode, message: string, init: DiagnosticInit = {}): Value {
-    const key = `${code}:${init.span?.file.path}:${init.span?.start}:${message}`;
+  private spanKey(s: Span | undefined): string {
+    if (!s) return "-";
+    let id = this.fileIds.get(s.file);
+    if (id === undefined) this.fileIds.set(s.file, (id = this.fileIds.size));
+    return `${id}:${s.start}:${s.end}`;
+  }
+
+  /** Records a diagnostic once per place and message (`dedupe` widens "place", e.g. to the list an
+   *  index error is about) and returns POISON; the calls being elaborated become secondary labels.
+   *  An error of ENDS_CHECKING throws Abort. */
+  private report(code: DiagnosticCode, message: string, init: DiagnosticInit = {}, dedupe?: Span): Value {
+    const key = `${code}:${this.spanKey(dedupe ?? init.span)}:${message}`;
     if (this.seen.has(key)) return POISON;
     this.seen.add(key);
-    const secondary: Label[] = [...(init.secondary ?? [])];
-    for (const frame of [...this.callStack].reverse().slice(0, 3)) secondary.push({ span: frame.span, message: `in \`${frame.name}\`, called here` });
-    this.diagnostics.push(diag(code, message, { ...init, secondary }));
+    this.diagnostics.push(diag(code, message, { ...init, secondary: [...(init.secondary ?? []), ...this.callLabels()] }));
+    if (ENDS_CHECKING.has(code)) throw new Abort();
     return POISON;
   }
 
-  private tick(span: Span): boolean {
-    if (++this.steps <= MAX_STEPS) return true;
-    this.report("E0604", "the spec does too much work to elaborate (over 2,000,000 steps)", { span, help: "check loop bounds" });
-    return false;
+  /** Up to three enclosing calls, innermost first; a call repeated by recursion is one label. */
+  private callLabels(): Label[] {
+    const out: Label[] = [];
+    const frames = [...this.callStack].reverse();
+    for (let i = 0; i < frames.length && out.length < 3; ) {
+      let j = i;
+      while (j + 1 < frames.length && frames[j + 1].name === frames[i].name && sameSpan(frames[j + 1].span, frames[i].span)) j++;
+      const n = j - i + 1;
+      out.push({ span: frames[i].span, message: `in \`${frames[i].name}\`, called here${n > 1 ? ` recursively ${n} times` : ""}` });
+      i = j + 1;
+    }
+    return out;
+  }
+
+  private tick(span: Span): void {
+    this.at = span;
+    if (++this.steps > MAX_STEPS) {
+      this.report("E0604", `the spec does too much work to check (over ${thousands(MAX_STEPS)} steps)`, { span, label: "the limit is reached here", help: "check loop bounds" });
+    }
+  }
+
+  /** Statements that did not run because of an error: whatever they assign is unknown now, so it
+   *  is poisoned (a later use stays silent instead of failing on a stale value). */
+  private notRunStmts(stmts: readonly A.Stmt[], frame: Frame): void {
+    for (const name of assignedIn(stmts)) frame.scope.set(name, POISON);
+    this.notRun({ stmts });
+  }
+
+  /** Code that did not run because of an error: if it could save or skip, skip balance is unknown. */
+  private notRun(code: { stmts?: readonly A.Stmt[]; exprs?: readonly A.Expr[]; items?: readonly A.SeqItem[]; decl?: A.BlockDecl }): void {
+    if (
+      (code.stmts && this.skipUse.stmts(code.stmts)) ||
+      (code.exprs && this.skipUse.exprs(code.exprs)) ||
+      (code.items && this.skipUse.items(code.items)) ||
+      (code.decl && this.skipUse.decl(code.decl))
+    ) {
+      this.skips.lose();
+    }
+  }
+
+  /** One level deeper (an expression, a statement block); past MAX_EVAL_DEPTH, E0604 at `span`.
+   *  Every `enter` is paired with a `leave` in a `finally`. */
+  private enter(span: Span): void {
+    if (++this.depth <= MAX_EVAL_DEPTH) return;
+    this.report("E0604", "this nests too deeply to check", {
+      span,
+      label: "the limit is reached here",
+      notes: [`expressions, statement blocks and block calls may nest ${MAX_EVAL_DEPTH} deep in all`],
+      help: "split long `|>` chains and deep expressions with `name = ...`",
+    });
+  }
+
+  private leave(): void {
+    this.depth--;
   }
 
   // ---- the model ----
 
   run(model: A.BlockDecl, overrides: Override[], name = model.name.name): ModelGraph | undefined {
+    this.model = model;
+    try {
+      return this.runModel(model, overrides, name);
+    } catch (err) {
+      if (err instanceof Abort) return undefined;
+      if (!(err instanceof RangeError)) throw err;
+      // The limits should keep the stack bounded; should one be missed, this is still an error
+      // with a place, not a crash.
+      this.diagnostics.push(diag("E0604", "the spec nests too deeply to check", { span: this.at ?? model.name.span, label: "while checking this" }));
+      return undefined;
+    }
+  }
+
+  private runModel(model: A.BlockDecl, overrides: Override[], name: string): ModelGraph | undefined {
     const frame: Frame = { decl: model, scope: new Map(), path: "", returned: false, ret: NONE };
     const config: Record<string, unknown> = {};
     const byKey = new Map(overrides.map((o) => [o.key, o]));
     for (const o of overrides) {
-      if (!model.params.some((p) => p.name.name === o.key)) {
+      if (model.params.some((p) => p.name.name === o.key)) this.overridden.set(o.key, o);
+      else {
         this.report("E0103", `model \`${model.name.name}\` has no parameter \`${o.key}\``, {
           span: o.keySpan,
           label: "unknown key",
-          help: suggestionHelp(o.key, model.params.map((p) => p.name.name), "a parameter") ?? `its parameters are ${model.params.map((p) => `\`${p.name.name}\``).join(", ")}`,
+          help: suggestionHelp(o.key, model.params.map((p) => p.name.name)) ?? `its parameters are ${model.params.map((p) => `\`${p.name.name}\``).join(", ")}`,
           secondary: [{ span: model.name.span, message: "model defined here" }],
         });
       }
@@ -97,6 +183,7 @@ export class Elaborator {
       const o = byKey.get(p.name.name);
       const declared = this.declaredType(p);
       let value: Value;
+      frame.defaulting = p;
       if (o) {
         const t = declared ?? (p.default ? typeOfValue(this.eval(p.default, frame)) : T.any);
         const r = conform(o.value, t);
@@ -110,6 +197,7 @@ export class Elaborator {
         this.report("E0104", `model parameter \`${p.name.name}\` has no default and no value was given`, { span: p.span, help: `pass one with \`--set ${p.name.name}=VALUE\`` });
         value = POISON;
       }
+      frame.defaulting = undefined;
       frame.scope.set(p.name.name, value);
       config[p.name.name] = valueToJson(value);
     }
@@ -119,46 +207,33 @@ export class Elaborator {
       return undefined;
     }
     const out = frame.ret;
-    this.checkSkipsBalanced(model);
+    this.skips.checkBalanced(model.name.name, this.returnSpan(model) ?? model.name.span);
     if (out.t === "tensor" && out.shape.length !== 3) {
       this.report("E0306", `a model returns an image [C, H, W], found ${describeValue(out)}`, { span: this.returnSpan(model) ?? model.name.span });
     } else if (out.t !== "tensor" && out.t !== "poison") {
       this.report("E0201", `a model returns an image, found ${describeValue(out)}`, { span: this.returnSpan(model) ?? model.name.span });
     }
     if (this.diagnostics.some((d) => d.severity === "error") || out.t !== "tensor") return undefined;
-    return { name, config, inputs: this.inputs, nodes: this.nodes, output: out.node, parameters: this.params };
+    return { name, config, inputs: this.inputs, nodes: this.nodes, output: out.node, parameters: this.names.params };
   }
 
   private returnSpan(model: A.BlockDecl): Span | undefined {
     return [...model.body].reverse().find((s) => s.kind === "return")?.span;
   }
 
-  private checkSkipsBalanced(model: A.BlockDecl): void {
-    if (this.skips.length === 0) return;
-    const bySite = new Map<number, SavedSkip[]>();
-    for (const s of this.skips) bySite.set(s.span.start, [...(bySite.get(s.span.start) ?? []), s]);
-    for (const group of bySite.values()) {
-      const first = group[0];
-      const n = group.length;
-      const where = group.map((g) => g.path || "the model's top level").slice(0, 4).join(", ");
-      const use = this.lastSkipUse;
-      this.report("E0402", `${n === 1 ? "an activation saved here is" : `${n} activations saved here are`} never used by a \`skip\``, {
-        span: first.span,
-        label: `saved ${shapeText(first.value.shape)} in ${where}${n > 4 ? ", ..." : ""}`,
-        secondary: use ? [{ span: use, message: "the last `skip` is here; saves and skips must balance" }] : [{ span: this.returnSpan(model) ?? model.name.span, message: "the model ends here" }],
-        notes: [`${this.skips.length} saved activation${this.skips.length === 1 ? "" : "s"} in all remain unused at the end of \`${model.name.name}\``],
-        help: "add a `skip` for each save (for instance one more resblock per up level), or remove the `save`",
-      });
-    }
-  }
-
   // ---- statements ----
 
   private execBlock(stmts: A.Stmt[], frame: Frame): void {
-    for (const s of stmts) {
-      if (frame.returned) return;
-      if (!this.tick(s.span)) return;
-      this.exec(s, frame);
+    if (stmts.length === 0) return;
+    this.enter(stmts[0].span);
+    try {
+      for (const s of stmts) {
+        if (frame.returned) return;
+        this.tick(s.span);
+        this.exec(s, frame);
+      }
+    } finally {
+      this.leave();
     }
   }
 
@@ -171,22 +246,19 @@ export class Elaborator {
         frame.returned = true;
         return;
       case "save": {
-        const v = this.eval(s.value, frame);
-        if (v.t === "poison") return;
-        if (v.t !== "tensor") {
-          this.report("E0201", `only tensors can be saved for a skip, found ${describeValue(v)}`, { span: s.value.span });
-          return;
-        }
-        this.skips.push({ value: v, span: s.span, path: frame.path });
+        let v = this.eval(s.value, frame);
+        if (v.t !== "tensor" && v.t !== "poison") v = this.report("E0201", `only tensors can be saved for a skip, found ${describeValue(v)}`, { span: s.value.span });
+        // A poisoned save still counts, so that the skip that takes it does not fail too.
+        this.skips.save(v, s.span, frame.path);
         return;
       }
       case "for":
         return this.execFor(s, frame);
       case "if": {
         const c = this.eval(s.cond, frame);
-        if (c.t === "poison") return;
         if (c.t !== "bool") {
-          this.report("E0201", `an \`if\` condition must be a bool, found ${describeValue(c)}`, { span: s.cond.span });
+          if (c.t !== "poison") this.report("E0201", `an \`if\` condition must be a bool, found ${describeValue(c)}`, { span: s.cond.span });
+          this.notRunStmts([...s.then, ...(s.else ?? [])], frame);
           return;
         }
         if (c.v) this.execBlock(s.then, frame);
@@ -200,7 +272,10 @@ export class Elaborator {
           this.report("E0201", `a \`require\` condition must be a bool, found ${describeValue(c)}`, { span: s.cond.span });
           return;
         }
-        if (!c.v) this.report("E0602", s.message, { span: s.cond.span, label: "this does not hold", notes: this.scopeNotes(s.cond, frame) });
+        if (!c.v) {
+          // Checking stops here (ENDS_CHECKING): what follows would only repeat the failure.
+          this.report("E0602", s.message, { span: s.cond.span, label: "this does not hold", notes: this.scopeNotes(s.cond, frame), secondary: this.overrideLabels(s.cond, frame) });
+        }
         return;
       }
       case "assign": {
@@ -226,19 +301,18 @@ export class Elaborator {
 
   /** Values of the names a failed `require` mentions, so the message says why it failed. */
   private scopeNotes(e: A.Expr, frame: Frame): string[] {
-    const names = new Set<string>();
-    const walk = (x: A.Expr): void => {
-      if (x.kind === "var") names.add(x.name);
-      else if (x.kind === "binary") (walk(x.left), walk(x.right));
-      else if (x.kind === "unary") walk(x.operand);
-      else if (x.kind === "index") (walk(x.target), walk(x.index));
-      else if (x.kind === "call") x.args.forEach((a) => walk(a.value));
-      else if (x.kind === "ternary") (walk(x.cond), walk(x.then), walk(x.else));
-    };
-    walk(e);
-    return [...names].flatMap((n) => {
+    return namesIn(e).flatMap((n) => {
       const v = frame.scope.get(n);
       return v && v.t !== "poison" ? [`\`${n}\` is ${describeValue(v)}`] : [];
+    });
+  }
+
+  /** Where the model parameters a failed model `require` mentions were set (`--set`, a preset). */
+  private overrideLabels(e: A.Expr, frame: Frame): Label[] {
+    if (frame.decl !== this.model) return [];
+    return namesIn(e).flatMap((n) => {
+      const o = this.overridden.get(n);
+      return o ? [{ span: o.span, message: `\`${n}\` is set here` }] : [];
     });
   }
 
@@ -287,32 +361,45 @@ export class Elaborator {
 
   private execFor(s: Extract<A.Stmt, { kind: "for" }>, frame: Frame): void {
     const it = this.eval(s.iterable, frame);
-    if (it.t === "poison") return;
-    if (it.t !== "list") {
-      this.report("E0201", `\`for\` iterates over a list, found ${describeValue(it)}`, { span: s.iterable.span, help: "use `range(n)` to count" });
-      return;
-    }
-    if (s.vars.length > 2) {
-      this.report("E0201", "`for` takes one name (the item) or two (the index and the item)", { span: s.vars[2].span });
+    if (it.t !== "list" || s.vars.length > 2) {
+      if (it.t !== "list" && it.t !== "poison") this.report("E0201", `\`for\` iterates over a list, found ${describeValue(it)}`, { span: s.iterable.span, help: "use `range(n)` to count" });
+      if (s.vars.length > 2) this.report("E0201", "`for` takes one name (the item) or two (the index and the item)", { span: s.vars[2].span });
+      this.notRunStmts(s.body, frame);
       return;
     }
     const outer = frame.path;
-    for (const [i, item] of it.items.entries()) {
-      if (!this.tick(s.span)) return;
-      if (s.vars.length === 2) {
-        frame.scope.set(s.vars[0].name, int(i));
-        frame.scope.set(s.vars[1].name, item);
-      } else frame.scope.set(s.vars[0].name, item);
-      frame.path = s.label ? join(join(outer, s.label.name), String(i)) : outer;
-      this.execBlock(s.body, frame);
+    const loop = { stmt: s, index: 0 };
+    this.loops.push(loop);
+    try {
+      for (const [i, item] of it.items.entries()) {
+        this.tick(s.span);
+        loop.index = i;
+        if (s.vars.length === 2) {
+          frame.scope.set(s.vars[0].name, int(i));
+          frame.scope.set(s.vars[1].name, item);
+        } else frame.scope.set(s.vars[0].name, item);
+        frame.path = s.label ? join(join(outer, s.label.name), String(i)) : outer;
+        this.execBlock(s.body, frame);
+        if (frame.returned) return;
+      }
+    } finally {
+      this.loops.pop();
       frame.path = outer;
-      if (frame.returned) return;
     }
   }
 
   // ---- expressions ----
 
   eval(e: A.Expr, frame: Frame): Value {
+    this.enter(e.span);
+    try {
+      return this.evalHere(e, frame);
+    } finally {
+      this.leave();
+    }
+  }
+
+  private evalHere(e: A.Expr, frame: Frame): Value {
     switch (e.kind) {
       case "num":
         return e.isInt ? int(e.value) : float(e.value);
@@ -325,19 +412,23 @@ export class Elaborator {
       case "invalid":
         return this.report("E0002", e.reason, { span: e.span, help: e.help });
       case "skip":
-        return this.popSkip(e.span);
+        return this.skips.take(e.span);
       case "var":
         return this.lookup(e, frame);
-      case "list":
-        return list(e.items.map((i) => this.eval(i, frame)));
+      case "list": {
+        const items = e.items.map((i) => this.eval(i, frame));
+        return items.some((v) => v.t === "poison") ? POISON : list(items, e.span);
+      }
       case "unary":
         return this.evalUnary(e, frame);
       case "binary":
         return this.evalBinary(e, frame);
       case "ternary": {
         const c = this.eval(e.cond, frame);
-        if (c.t === "poison") return POISON;
-        if (c.t !== "bool") return this.report("E0201", `a condition must be a bool, found ${describeValue(c)}`, { span: e.cond.span });
+        if (c.t !== "bool") {
+          this.notRun({ exprs: [e.then, e.else] });
+          return c.t === "poison" ? POISON : this.report("E0201", `a condition must be a bool, found ${describeValue(c)}`, { span: e.cond.span });
+        }
         return this.eval(c.v ? e.then : e.else, frame);
       }
       case "index":
@@ -345,7 +436,10 @@ export class Elaborator {
       case "call":
       case "seq": {
         const name = e.name ? this.moduleName(e.name, frame) : "";
-        if (name === undefined) return POISON;
+        if (name === undefined) {
+          this.notRun({ exprs: [e] });
+          return POISON;
+        }
         const path = name ? join(frame.path, name) : frame.path;
         return e.kind === "seq" ? this.evalSeq(e, frame, path) : this.evalCall(e, frame, path, e.name !== undefined);
       }
@@ -372,31 +466,30 @@ export class Elaborator {
     return out.join(".");
   }
 
-  private popSkip(span: Span): Value {
-    const s = this.skips.pop();
-    if (!s) {
-      return this.report("E0401", "`skip` takes a saved activation, but none is left", {
-        span,
-        label: "nothing to take here",
-        secondary: this.lastSkipUse ? [{ span: this.lastSkipUse, message: "the last saved activation was taken here" }] : [],
-        help: "every `skip` needs a matching `save` earlier in the model: save one more activation on the way down, or use one less skip on the way up",
-      });
-    }
-    this.lastSkipUse = span;
-    return { ...s.value, savedAt: s.span };
-  }
-
   private lookup(e: Extract<A.Expr, { kind: "var" }>, frame: Frame): Value {
     const v = frame.scope.get(e.name);
     if (v) return v;
     if (BUILTINS[e.name] || FUNCTIONS[e.name] || this.program.decls.has(e.name)) {
       return this.report("E0201", `\`${e.name}\` is a layer or block, not a value`, { span: e.span, help: `call it: \`${e.name}(...)\`` });
     }
-    return this.report("E0101", `unknown name \`${e.name}\``, {
-      span: e.span,
-      label: "not defined here",
-      help: suggestionHelp(e.name, frame.scope.keys(), "a name in scope"),
-    });
+    // In a default, the parameter itself and those after it are not set yet.
+    const param = frame.defaulting && frame.decl.params.find((p) => p.name.name === e.name);
+    if (param && frame.defaulting) {
+      const own = param === frame.defaulting;
+      return this.report("E0101", own ? `the default of \`${e.name}\` uses \`${e.name}\` itself` : `\`${e.name}\` is a parameter declared after \`${frame.defaulting.name.name}\`; a default can only use earlier parameters`, {
+        span: e.span,
+        label: own ? "not set yet" : "declared later",
+        secondary: own ? [] : [{ span: param.name.span, message: "declared here" }],
+        help: own ? "give a value that does not depend on the parameter" : `move \`${e.name}\` before \`${frame.defaulting.name.name}\` in the parameter list`,
+      });
+    }
+    // One message per unknown name and block: a misspelt or missing name usually has several uses.
+    return this.report(
+      "E0101",
+      `unknown name \`${e.name}\``,
+      { span: e.span, label: "not defined here", help: suggestionHelp(e.name, frame.scope.keys()) },
+      frame.decl.name.span,
+    );
   }
 
   private evalUnary(e: Extract<A.Expr, { kind: "unary" }>, frame: Frame): Value {
@@ -409,17 +502,28 @@ export class Elaborator {
     return this.report("E0201", `cannot negate ${describeValue(v)}`, { span: e.span });
   }
 
+  /** A chain of left-associative operators (`a + b + c`) is a left-deep tree: it is walked down
+   *  its left spine with a loop, so a long chain does not recurse once per operator. */
   private evalBinary(e: Extract<A.Expr, { kind: "binary" }>, frame: Frame): Value {
+    const spine: Extract<A.Expr, { kind: "binary" }>[] = [];
+    let x: A.Expr = e;
+    for (; x.kind === "binary"; x = x.left) spine.push(x);
+    let acc = this.eval(x, frame);
+    for (let i = spine.length - 1; i >= 0; i--) acc = this.applyBinary(spine[i], acc, frame);
+    return acc;
+  }
+
+  private applyBinary(e: Extract<A.Expr, { kind: "binary" }>, l: Value, frame: Frame): Value {
     if (e.op === "and" || e.op === "or") {
-      const l = this.eval(e.left, frame);
-      if (l.t === "poison") return POISON;
-      if (l.t !== "bool") return this.report("E0201", `\`${e.op}\` takes bools, found ${describeValue(l)}`, { span: e.left.span });
+      if (l.t !== "bool") {
+        this.notRun({ exprs: [e.right] });
+        return l.t === "poison" ? POISON : this.report("E0201", `\`${e.op}\` takes bools, found ${describeValue(l)}`, { span: e.left.span });
+      }
       if (e.op === "and" ? !l.v : l.v) return l;
       const r = this.eval(e.right, frame);
       if (r.t === "poison" || r.t === "bool") return r;
       return this.report("E0201", `\`${e.op}\` takes bools, found ${describeValue(r)}`, { span: e.right.span });
     }
-    const l = this.eval(e.left, frame);
     const r = this.eval(e.right, frame);
     if (l.t === "poison" || r.t === "poison") return POISON;
     if (e.op === "==" || e.op === "!=") {
@@ -432,43 +536,18 @@ export class Elaborator {
       if (!op) return this.report("E0201", `\`${e.op}\` is not defined for tensors`, { span: e.opSpan, help: "tensors take `+`, `-`, `*` and `/`" });
       return this.tensorArith(op, l, r, e.span, frame.path);
     }
-    if (e.op === "+" && l.t === "list" && r.t === "list") return list([...l.items, ...r.items]);
+    if (e.op === "+" && l.t === "list" && r.t === "list") return list([...l.items, ...r.items], e.span);
     if (e.op === "+" && l.t === "str" && r.t === "str") return str(l.v + r.v);
     if ((l.t !== "int" && l.t !== "float") || (r.t !== "int" && r.t !== "float")) {
       return this.report("E0201", `\`${e.op}\` is not defined for ${describeValue(l)} and ${describeValue(r)}`, { span: e.span });
     }
-    const bothInt = l.t === "int" && r.t === "int";
-    const a = l.v;
-    const b = r.v;
-    const num = (x: number) => (bothInt && Number.isInteger(x) ? int(x) : float(x));
-    switch (e.op) {
-      case "+":
-        return num(a + b);
-      case "-":
-        return num(a - b);
-      case "*":
-        return num(a * b);
-      case "/":
-        if (b === 0) return this.report("E0204", "division by zero", { span: e.span });
-        return float(a / b);
-      case "//":
-        if (b === 0) return this.report("E0204", "division by zero", { span: e.span });
-        return num(Math.floor(a / b));
-      case "%":
-        if (b === 0) return this.report("E0204", "modulo by zero", { span: e.span });
-        return num(((a % b) + b) % b);
-      case "**":
-        return bothInt && b >= 0 ? int(a ** b) : float(a ** b);
-      case "<":
-        return bool(a < b);
-      case "<=":
-        return bool(a <= b);
-      case ">":
-        return bool(a > b);
-      case ">=":
-        return bool(a >= b);
-    }
-    return POISON;
+    const res = numberOp(e.op, l, r);
+    if ("value" in res) return res.value;
+    if (res.error !== "int overflow") return this.report("E0204", res.error, { span: e.span });
+    return this.report("E0204", `int overflow: \`${spanText(e.span)}\` is too large to be exact`, {
+      span: e.span,
+      notes: [`ints are exact up to 2^53 - 1 = ${Number.MAX_SAFE_INTEGER}`],
+    });
   }
 
   /** Elementwise arithmetic with the language's broadcasting: equal shapes, a scalar (constant or
@@ -505,11 +584,19 @@ export class Elaborator {
     if (t.t === "poison" || i.t === "poison") return POISON;
     if (t.t !== "list") return this.report("E0201", `only lists can be indexed, found ${describeValue(t)}`, { span: e.target.span });
     if (i.t !== "int") return this.report("E0201", `a list index must be an int, found ${describeValue(i)}`, { span: e.index.span });
-    const k = i.v < 0 ? t.items.length + i.v : i.v;
-    if (k < 0 || k >= t.items.length) {
-      return this.report("E0203", `index ${i.v} is out of range for a list of ${t.items.length}`, { span: e.index.span, expected: `-${t.items.length} .. ${t.items.length - 1}` });
+    const n = t.items.length;
+    const k = i.v < 0 ? n + i.v : i.v;
+    if (k >= 0 && k < n) return t.items[k];
+    // Reported once per list: every index into an empty `--set nfs=[]` fails the same way.
+    if (n === 0) {
+      return this.report(
+        "E0203",
+        `index ${i.v} is out of range: the list is empty`,
+        { span: e.index.span, secondary: t.origin ? [{ span: t.origin, message: "the empty list comes from here" }] : [] },
+        t.origin,
+      );
     }
-    return t.items[k];
+    return this.report("E0203", `index ${i.v} is out of range for a list of ${n}`, { span: e.index.span, expected: `-${n} .. ${n - 1}` }, t.origin);
   }
 
   // ---- calls ----
@@ -517,32 +604,37 @@ export class Elaborator {
   private evalCall(e: Extract<A.Expr, { kind: "call" }>, frame: Frame, path: string, named: boolean): Value {
     const name = e.callee.name;
     const fn = FUNCTIONS[name];
+    const args = e.args.map((a) => a.value);
     if (fn) {
       if (e.name) this.report("E0201", `\`${name}\` creates no module and cannot be named`, { span: e.name.span });
       const kw = e.args.find((a) => a.name);
-      if (kw) return this.report("E0103", `\`${name}\` takes no keyword arguments`, { span: kw.span });
-      const args = e.args.map((a) => this.eval(a.value, frame));
-      if (args.some((a) => a.t === "poison")) return POISON;
-      if (args.length < fn.minArgs || args.length > fn.maxArgs) {
-        const want = fn.minArgs === fn.maxArgs ? `${fn.minArgs}` : `${fn.minArgs} to ${fn.maxArgs}`;
-        return this.report("E0106", `\`${name}\` takes ${want} argument${fn.maxArgs === 1 ? "" : "s"}, found ${args.length}`, { span: e.span });
+      if (kw) {
+        this.notRun({ exprs: args });
+        return this.report("E0103", `\`${name}\` takes no keyword arguments`, { span: kw.span });
       }
-      return fn.apply(args, (message) => this.report("E0201", `${name}: ${message}`, { span: e.span }));
+      const values = args.map((a) => this.eval(a, frame));
+      if (values.some((a) => a.t === "poison")) return POISON;
+      if (values.length < fn.minArgs || values.length > fn.maxArgs) {
+        const want = fn.minArgs === fn.maxArgs ? `${fn.minArgs}` : `${fn.minArgs} to ${fn.maxArgs}`;
+        return this.report("E0106", `\`${name}\` takes ${want} argument${fn.maxArgs === 1 ? "" : "s"}, found ${values.length}`, { span: e.span });
+      }
+      return fn.apply(values, (message, code = "E0201") => this.report(code, `${name}: ${message}`, { span: e.span }));
     }
     const builtin = BUILTINS[name];
     if (builtin) return this.callBuiltin(name, builtin, e, frame, path, named);
     const decl = this.program.decls.get(name);
     if (decl && decl.kind === "block") return this.callBlock(decl, e, frame, path);
+    this.notRun({ exprs: args });
     if (decl) return this.report("E0102", `\`${name}\` is a model; only blocks and layers can be called`, { span: e.callee.span, secondary: [{ span: decl.name.span, message: "model defined here" }] });
     const candidates = [...Object.keys(BUILTINS), ...Object.keys(FUNCTIONS), ...[...this.program.decls.values()].filter((d) => d.kind === "block").map((d) => d.name.name)];
     return this.report("E0102", `unknown block or layer \`${name}\``, {
       span: e.callee.span,
       label: "no block or layer has this name",
-      help: suggestionHelp(name, candidates, "a block or layer") ?? "define it with `block NAME(...) { ... }` or import a file that does",
+      help: suggestionHelp(name, candidates) ?? "define it with `block NAME(...) { ... }` or import a file that does",
     });
   }
 
-  /** Binds positional and keyword arguments to parameters; reports unknown, repeated and missing ones. */
+  /** Binds positional and keyword arguments to parameters; reports unknown and repeated ones. */
   private bindArgs(
     callee: string,
     params: { name: string }[],
@@ -577,7 +669,7 @@ export class Elaborator {
         this.report("E0103", `\`${callee}\` has no parameter \`${key}\``, {
           span: a.name.span,
           label: "unknown keyword",
-          help: suggestionHelp(key, params.map((p) => p.name), "a parameter") ?? `its parameters are ${params.map((p) => `\`${p.name}\``).join(", ")}`,
+          help: suggestionHelp(key, params.map((p) => p.name)) ?? `its parameters are ${params.map((p) => `\`${p.name}\``).join(", ")}`,
         });
         ok = false;
         continue;
@@ -589,7 +681,9 @@ export class Elaborator {
       }
       bound.set(key, a);
     }
-    return ok ? { bound, rest, extra } : undefined;
+    if (ok) return { bound, rest, extra };
+    this.notRun({ exprs: e.args.map((a) => a.value) });
+    return undefined;
   }
 
   private callBuiltin(name: string, b: Builtin, e: Extract<A.Expr, { kind: "call" }>, frame: Frame, path: string, named: boolean): Value {
@@ -634,48 +728,68 @@ export class Elaborator {
       kwargs.set(a.name!.name, this.eval(a.value, frame));
     }
     if (poisoned || rest.some((v) => v.t === "poison") || [...kwargs.values()].some((v) => v.t === "poison")) return POISON;
+    const local = e.name ? spanText(e.name.span) : undefined;
     const ctx: LayerCtx = {
       span: e.span,
       path,
       named,
       argSpan: (n) => spans.get(n) ?? e.span,
       error: (code, message, init) => this.report(code, message, { span: e.span, ...init }),
-      node: (op, inputs, attrs, shape, opts) => this.addNode(op, inputs, attrs, shape, path, e.span, opts),
-      paramNode: (shape, init) => this.addParamNode(shape, init, path, e.span),
+      node: (op, inputs, attrs, shape, opts) => this.addNode(op, inputs, attrs, shape, path, e.span, opts, local),
+      paramNode: (shape, init) => this.addParamNode(shape, init, path, e.span, local),
     };
     return b.apply(ctx, args, rest, kwargs);
   }
 
   private callBlock(decl: A.BlockDecl, e: Extract<A.Expr, { kind: "call" }>, frame: Frame, path: string): Value {
-    if (this.callStack.length >= MAX_DEPTH) return this.report("E0604", `blocks nest more than ${MAX_DEPTH} deep (does \`${decl.name.name}\` call itself?)`, { span: e.span });
+    if (this.callStack.length >= MAX_CALL_DEPTH) {
+      this.report("E0604", `blocks nest more than ${MAX_CALL_DEPTH} deep (does \`${decl.name.name}\` call itself?)`, { span: e.span, label: "the limit is reached here" });
+    }
     const binding = this.bindArgs(decl.name.name, decl.params.map((p) => ({ name: p.name.name })), e, {});
-    if (!binding) return POISON;
-    const callee: Frame = { decl, scope: new Map(), path, returned: false, ret: NONE };
-    // Argument values are computed in the caller's frame; defaults in the callee's, so a default
-    // may use earlier parameters (`nf: int = channels(x)`).
+    if (!binding) {
+      this.notRun({ decl });
+      return POISON;
+    }
+    // Arguments are the caller's: computed and checked in the caller's frame, and errors about them
+    // carry no "in `block`" label. Defaults are the block's: computed in the callee's frame in order,
+    // so a default may use earlier parameters (`nf: int = channels(x)`).
     const given = new Map<string, Value>();
-    for (const [k, a] of binding.bound) given.set(k, this.eval(a.value, frame));
-    if ([...given.values()].some((v) => v.t === "poison")) return POISON;
+    for (const p of decl.params) {
+      const a = binding.bound.get(p.name.name);
+      if (!a) continue;
+      const v = this.eval(a.value, frame);
+      const isNoneDefault = p.default?.kind === "none" && v.t === "none";
+      given.set(p.name.name, isNoneDefault ? v : this.conformParam(p, v, this.declaredType(p), a.value.span, decl.name.name));
+    }
+    const missing = decl.params.find((p) => !given.has(p.name.name) && !p.default);
+    if (missing) {
+      this.report("E0104", `\`${decl.name.name}\` needs argument \`${missing.name.name}\``, {
+        span: e.span,
+        label: `missing \`${missing.name.name}\``,
+        secondary: [{ span: missing.span, message: "parameter declared here" }],
+      });
+    }
+    if (missing || [...given.values()].some((v) => v.t === "poison")) {
+      this.notRun({ decl });
+      return POISON;
+    }
+    const callee: Frame = { decl, scope: new Map(), path, returned: false, ret: NONE };
     this.callStack.push({ name: decl.name.name, span: e.callee.span });
     try {
       for (const p of decl.params) {
-        const declared = this.declaredType(p);
         const v = given.get(p.name.name);
         if (v !== undefined) {
-          const isNoneDefault = p.default?.kind === "none" && v.t === "none";
-          callee.scope.set(p.name.name, isNoneDefault ? v : this.conformParam(p, v, declared, binding.bound.get(p.name.name)!.value.span, decl.name.name));
-        } else if (p.default) {
-          callee.scope.set(p.name.name, this.conformParam(p, this.eval(p.default, callee), declared, p.default.span, decl.name.name));
-        } else {
-          this.report("E0104", `\`${decl.name.name}\` needs argument \`${p.name.name}\``, {
-            span: e.span,
-            label: `missing \`${p.name.name}\``,
-            secondary: [{ span: p.span, message: "parameter declared here" }],
-          });
-          return POISON;
+          callee.scope.set(p.name.name, v);
+          continue;
         }
+        callee.defaulting = p;
+        callee.scope.set(p.name.name, this.conformParam(p, this.eval(p.default!, callee), this.declaredType(p), p.default!.span, decl.name.name));
+        callee.defaulting = undefined;
       }
-      if ([...callee.scope.values()].some((v) => v.t === "poison")) return POISON;
+      if ([...callee.scope.values()].some((v) => v.t === "poison")) {
+        this.notRun({ decl });
+        return POISON;
+      }
       this.execBlock(decl.body, callee);
     } finally {
       this.callStack.pop();
@@ -709,25 +823,33 @@ export class Elaborator {
   // ---- seq ----
 
   private evalSeq(e: Extract<A.Expr, { kind: "seq" }>, frame: Frame, path: string): Value {
-    if (!e.input) return this.report("E0002", "a `seq` needs an input", { span: e.span, help: "pipe into it: `x |> seq { ... }`" });
+    if (!e.input) {
+      this.notRun({ items: e.items });
+      return this.report("E0002", "a `seq` needs an input", { span: e.span, help: "pipe into it: `x |> seq { ... }`" });
+    }
     let x = this.eval(e.input, frame);
     let index = 0;
     const run = (items: A.SeqItem[]): void => {
-      for (const it of items) {
-        if (x.t === "poison") return;
+      for (const [k, it] of items.entries()) {
+        if (x.t === "poison") return this.notRun({ items: items.slice(k) });
         if (it.kind === "invalid") {
           x = this.report("E0002", it.expr.reason, { span: it.expr.span });
-          return;
+          continue;
         }
         if (it.kind === "if") {
           const c = this.eval(it.cond, frame);
-          if (c.t === "poison") return void (x = POISON);
-          if (c.t !== "bool") return void (x = this.report("E0201", `an \`if\` condition must be a bool, found ${describeValue(c)}`, { span: it.cond.span }));
+          if (c.t !== "bool") {
+            x = c.t === "poison" ? POISON : this.report("E0201", `an \`if\` condition must be a bool, found ${describeValue(c)}`, { span: it.cond.span });
+            continue;
+          }
           if (c.v) run(it.items);
           continue;
         }
         const own = it.call.name ? this.moduleName(it.call.name, frame) : String(index);
-        if (own === undefined) return void (x = POISON);
+        if (own === undefined) {
+          x = POISON;
+          continue;
+        }
         const itemPath = join(path, own);
         index++;
         const input: A.Expr = { kind: "var", name: "\u0000seq", span: it.call.span };
@@ -743,7 +865,16 @@ export class Elaborator {
 
   // ---- nodes and parameters ----
 
-  private addNode(op: string, inputs: TensorValue[], attrs: Record<string, AttrValue>, shape: number[], path: string, span: Span, opts: NodeOptions = {}): TensorValue {
+  /** Where a layer being created sits: its call, the loop passes and the block call around it. */
+  private site(span: Span): Site {
+    return { span, loops: this.loops.map((l) => ({ ...l })), caller: this.callStack.at(-1)?.span };
+  }
+
+  /** `local` is the `as` name of the call that makes the node, as written (for help texts). */
+  private addNode(op: string, inputs: TensorValue[], attrs: Record<string, AttrValue>, shape: number[], path: string, span: Span, opts: NodeOptions = {}, local?: string): TensorValue {
+    if (this.nodes.length >= MAX_NODES) {
+      this.report("E0604", `the model has more than ${thousands(MAX_NODES)} layers`, { span, label: "the limit is reached here", help: "check loop bounds and sizes such as `num_layers`" });
+    }
     const id = this.nodes.length;
     const params: ParamSpec[] = (opts.params ?? []).map((p: LocalParam) => ({
       name: join(path, p.local),
@@ -752,41 +883,16 @@ export class Elaborator {
       dtype: p.dtype ?? "f32",
       init: p.init,
     }));
-    for (const p of params) this.registerParam(p, span);
+    this.names.register(params, this.site(span), local);
     this.nodes.push({ id, op, inputs: inputs.map((t) => t.node), attrs, path, params, shape, dtype: opts.dtype ?? "f32", flops: opts.flops ?? 0, span });
     return { t: "tensor", node: id, shape, dtype: opts.dtype ?? "f32" };
   }
 
-  private addParamNode(shape: number[], init: ParamInit, path: string, span: Span): TensorValue {
-    const id = this.nodes.length;
+  private addParamNode(shape: number[], init: ParamInit, path: string, span: Span, local?: string): TensorValue {
     const p: ParamSpec = { name: path, shape, kind: "param", dtype: "f32", init };
-    this.registerParam(p, span);
+    this.names.register([p], this.site(span), local);
+    const id = this.nodes.length;
     this.nodes.push({ id, op: "param", inputs: [], attrs: {}, path, params: [p], shape, dtype: "f32", flops: 0, span });
     return { t: "tensor", node: id, shape, dtype: "f32" };
   }
-
-  private registerParam(p: ParamSpec, span: Span): void {
-    const first = this.paramSites.get(p.name);
-    if (first) {
-      this.report("E0501", `parameter \`${p.name}\` would be created twice`, {
-        span,
-        label: "second layer with this name",
-        secondary: [{ span: first, message: "first created here" }],
-        help: "give one of the layers its own name with `as NAME`",
-      });
-      return;
-    }
-    this.paramSites.set(p.name, span);
-    this.params.push(p);
-  }
-}
-
-function valuesEqual(a: Value, b: Value): boolean | undefined {
-  if (a.t === "none" || b.t === "none") return a.t === b.t;
-  if ((a.t === "int" || a.t === "float") && (b.t === "int" || b.t === "float")) return a.v === b.v;
-  if (a.t === "str" && b.t === "str") return a.v === b.v;
-  if (a.t === "bool" && b.t === "bool") return a.v === b.v;
-  if (a.t === "list" && b.t === "list") return a.items.length === b.items.length && a.items.every((x, i) => valuesEqual(x, b.items[i]) === true);
-  if (a.t === "str" || b.t === "str" || a.t === "bool" || b.t === "bool") return false;
-  return undefined;
 }

@@ -28,7 +28,7 @@ export function literal(e: Expr): Value | { error: Span } {
         if ("error" in v) return v;
         items.push(v);
       }
-      return list(items);
+      return list(items, e.span);
     }
     case "var":
       // A bare word reads as a string, so `--set norm=group` works without shell quoting.
@@ -38,6 +38,7 @@ export function literal(e: Expr): Value | { error: Span } {
   }
 }
 
+/** Parses `key=value`. Every span is in one synthetic source `--set` holding the whole text. */
 export function parseOverride(text: string): { override?: Override; diagnostics: Diagnostic[] } {
   const file = makeSource("--set", text);
   const eq = text.indexOf("=");
@@ -47,17 +48,17 @@ export function parseOverride(text: string): { override?: Override; diagnostics:
     return { diagnostics: [diag("E0202", `\`--set\` takes \`key=value\`, found \`${text}\``, { span: whole, help: "for example `--set attn_start=2` or `--set nfs=[16,32,64]`" })] };
   }
   const valueText = text.slice(eq + 1);
-  const raw = parseExpressionText(valueText);
-  const vfile = makeSource("--set", text);
-  const shift = (s: Span): Span => ({ file: vfile, start: s.start + eq + 1, end: s.end + eq + 1 });
-  const valueSpan: Span = { file: vfile, start: eq + 1, end: Math.max(eq + 2, text.length) };
-  if (raw.lexErrors.length || raw.parseErrors.length || valueText.trim() === "") {
-    return { diagnostics: [diag("E0202", `cannot read the value of \`--set ${key}\``, { span: valueSpan, help: "values are numbers, strings, true/false, or lists like [16,32,64]" })] };
+  const valueSpan: Span = { file, start: eq + 1, end: Math.max(eq + 2, text.length) };
+  const help = "values are numbers, strings, true/false, or lists like [16,32,64]";
+  // The key is blanked out (whitespace is skipped), so token offsets are offsets into the whole text.
+  const raw = parseExpressionText(" ".repeat(eq + 1) + valueText);
+  if (raw.lexErrors.length || raw.parseErrors.length || raw.tooDeep || valueText.trim() === "") {
+    return { diagnostics: [diag("E0202", `cannot read the value of \`--set ${key}\``, { span: valueSpan, help })] };
   }
-  const expr = new AstBuilder(makeSource("--set", valueText)).expr(raw.cst);
+  const builder = new AstBuilder(file);
+  const expr = builder.expr(raw.cst);
+  if (builder.diagnostics.length) return { diagnostics: builder.diagnostics };
   const v = expr ? literal(expr) : { error: valueSpan };
-  if ("error" in v) {
-    return { diagnostics: [diag("E0202", `the value of \`--set ${key}\` must be a literal`, { span: "file" in v.error && v.error.file.path === "--set" ? shift(v.error) : valueSpan, help: "values are numbers, strings, true/false, or lists like [16,32,64]" })] };
-  }
-  return { override: { key: key.trim(), value: v, span: { file: vfile, start: 0, end: text.length }, keySpan: { file: vfile, start: 0, end: eq } }, diagnostics: [] };
+  if ("error" in v) return { diagnostics: [diag("E0202", `the value of \`--set ${key}\` must be a literal`, { span: v.error, help })] };
+  return { override: { key: key.trim(), value: v, span: whole, keySpan: { file, start: 0, end: eq } }, diagnostics: [] };
 }

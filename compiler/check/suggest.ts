@@ -11,19 +11,33 @@ export function editDistance(a: string, b: string): number {
   return d[a.length][b.length];
 }
 
+/** Whether `candidate` is close enough to `name` to suggest. Short names need a real likeness: a
+ *  one-letter name matches only itself in another case (`X` for `x`), not every other letter; a
+ *  prefix counts from three letters on (`attn` for `attn_chans`). */
+function similar(name: string, candidate: string): boolean {
+  const a = name.toLowerCase();
+  const b = candidate.toLowerCase();
+  if (a === b) return name !== candidate;
+  const shorter = Math.min(a.length, b.length);
+  if (shorter >= 3 && (b.startsWith(a) || a.startsWith(b))) return true;
+  if (a.length < 2) return false;
+  const limit = Math.max(1, Math.floor(a.length / 3));
+  return editDistance(a, b) <= Math.min(limit, shorter - 1);
+}
+
 /** Up to `max` candidates close to `name`, nearest first. */
 export function nearNames(name: string, candidates: Iterable<string>, max = 3): string[] {
-  const limit = Math.max(1, Math.floor(name.length / 3));
   return [...new Set(candidates)]
+    .filter((c) => c !== name && similar(name, c))
     .map((c) => ({ c, d: editDistance(name.toLowerCase(), c.toLowerCase()) }))
-    .filter((x) => x.d <= limit || x.c.startsWith(name) || name.startsWith(x.c))
     .sort((x, y) => x.d - y.d || x.c.localeCompare(y.c))
     .slice(0, max)
     .map((x) => x.c);
 }
 
-export function suggestionHelp(name: string, candidates: Iterable<string>, what: string): string | undefined {
-  const near = nearNames(name, candidates);
+/** "did you mean `x`?" for the candidates close to `name`, or undefined when none is. */
+export function suggestionHelp(name: string, candidates: Iterable<string>): string | undefined {
+  const near = nearNames(name, candidates).map((n) => `\`${n}\``);
   if (near.length === 0) return undefined;
-  return near.length === 1 ? `there is ${what} with a similar name: \`${near[0]}\`` : `${what}s with similar names: ${near.map((n) => `\`${n}\``).join(", ")}`;
+  return near.length === 1 ? `did you mean ${near[0]}?` : `did you mean one of ${near.slice(0, -1).join(", ")} or ${near[near.length - 1]}?`;
 }

@@ -98,7 +98,7 @@ export function conform(v: Value, t: VType): { ok: true; value: Value } | { ok: 
           if (!r.ok) return { ok: false, reason: `item ${i}: ${r.reason}` };
           items.push(r.value);
         }
-        return { ok: true, value: { t: "list", items } };
+        return { ok: true, value: { ...v, items } };
       }
       break;
   }

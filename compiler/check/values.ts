@@ -10,7 +10,8 @@ export type Value =
   | { t: "bool"; v: boolean }
   | { t: "str"; v: string }
   | { t: "none" }
-  | { t: "list"; items: Value[] }
+  /** `origin`: where the list was written (a literal, a `--set`), to point at when it is the problem. */
+  | { t: "list"; items: Value[]; origin?: Span }
   | { t: "tensor"; node: number; shape: number[]; dtype: DTypeName; savedAt?: Span }
   | { t: "poison" };
 
@@ -22,7 +23,7 @@ export const int = (v: number): Value => ({ t: "int", v });
 export const float = (v: number): Value => ({ t: "float", v });
 export const bool = (v: boolean): Value => ({ t: "bool", v });
 export const str = (v: string): Value => ({ t: "str", v });
-export const list = (items: Value[]): Value => ({ t: "list", items });
+export const list = (items: Value[], origin?: Span): Value => (origin ? { t: "list", items, origin } : { t: "list", items });
 
 export function shapeText(shape: readonly number[]): string {
   return `[${shape.join(", ")}]`;

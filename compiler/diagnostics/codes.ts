@@ -32,7 +32,7 @@ export const CODES = {
   E0402: { title: "saved activation never used", explain: "Every `save` must be matched by a `skip`: saves and uses must balance by the end of the model." },
   E0501: { title: "duplicate parameter name", explain: "Two layers would create a parameter with the same dotted name. Name one of them with `as NAME`." },
   E0601: { title: "model returns nothing", explain: "A model body must end with `return EXPR`, the model's output image." },
-  E0602: { title: "requirement failed", explain: "A `require CONDITION else \"message\"` check in a block or model did not hold." },
+  E0602: { title: "requirement failed", explain: "A `require CONDITION else \"message\"` check in a block or model did not hold. Checking stops there: what follows would only repeat the failure. When the condition uses a model parameter given by `--set` or a preset, the error shows where." },
   E0603: { title: "bad input declaration", explain: "Inputs are `image[C, H, W]`, `timestep` or `label[CLASSES]`." },
   E0604: { title: "too deep or too much work", explain: "A limit that keeps the compiler fast and safe was reached: expressions or blocks nest too deeply, blocks call each other too deeply (a block that calls itself without end), a loop or `range` is too long, or the model has too many layers. The spec probably loops on a wrong bound; checking stops at the first such error." },
   E0900: { title: "cannot read file", explain: "The file does not exist or cannot be read." },

@@ -9,7 +9,7 @@ import { broadcastStrides, stridedOffsets } from "./strided.js";
 import { bindings, broadcastStridesTo, flatMain, grid, offsetsFromIndex } from "../codegen/wgsl.js";
 
 /** The WGSL expression of each op on `a` and `b`. */
-const wgslExpr: { [K in BinaryKind]: string } = {
+export const binaryWgslExpr: { [K in BinaryKind]: string } = {
   add: "a + b",
   sub: "a - b",
   mul: "a * b",
@@ -93,7 +93,7 @@ ${flatMain(n)}
 ${offsetsFromIndex(out.shape, strides, ["ia", "ib"])}
   let a = in0[ia];
   let b = in1[ib];
-  out[i] = ${wgslExpr[kind]};
+  out[i] = ${binaryWgslExpr[kind]};
 }`,
         workgroups: grid(n, limits),
       };

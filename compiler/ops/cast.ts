@@ -1,7 +1,8 @@
 // dtype conversion, e.g. integer timesteps or labels to f32. f32 -> i32 truncates toward
-// zero, as PyTorch's .int(). Integers carry no gradient, so the VJP is zero.
+// zero, as PyTorch's .int() and WGSL's i32(). Integers carry no gradient, so the VJP is zero.
 
-import { formatType } from "../graph/shape.js";
+import { formatType, numel } from "../graph/shape.js";
+import { bindings, flatMain, grid } from "../codegen/wgsl.js";
 import { check, type OpDef } from "./def.js";
 
 export const cast: OpDef<"cast"> = {
@@ -17,5 +18,14 @@ export const cast: OpDef<"cast"> = {
     for (let i = 0; i < dst.length; i++) dst[i] = to === "i32" ? Math.trunc(x.data[i]) : x.data[i];
     return dst;
   },
-  wgsl: null,
+  wgsl: ({ inputs: [x], out, params: { to }, limits }) => {
+    const n = numel(x.shape);
+    return {
+      code: `${bindings([x], out)}
+${flatMain(n)}
+  out[i] = ${to}(in0[i]);
+}`,
+      workgroups: grid(n, limits),
+    };
+  },
 };

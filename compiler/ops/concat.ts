@@ -1,8 +1,36 @@
 // Concatenation along one axis: xs[i] [.., d_i, ..] -> [.., sum d_i, ..]; its VJP slices
 // the cotangent back into the pieces.
+// Kernel: one invocation per output element [outer, c, inner] (c along the axis) reads the
+// input whose range of the axis holds c; every input binding is read by one branch.
 
 import { formatType, numel } from "../graph/shape.js";
 import { check, type OpDef } from "./def.js";
+import { bindings, flatMain, grid } from "../codegen/wgsl.js";
+import type { KernelLimits, KernelSource } from "../codegen/kernel.js";
+import type { ValueType } from "../graph/types.js";
+
+function concatKernel(xs: readonly ValueType[], out: ValueType, axis: number, limits: KernelLimits): KernelSource {
+  const n = numel(out.shape);
+  const inner = numel(out.shape.slice(axis + 1));
+  const total = out.shape[axis];
+  let start = 0;
+  const branches = xs.map((x, k) => {
+    const d = x.shape[axis];
+    const read = `out[i] = in${k}[(o * ${d}u + c - ${start}u) * ${inner}u + j];`;
+    start += d;
+    return k === xs.length - 1 ? `{ ${read} }` : `if (c < ${start}u) { ${read} }`;
+  });
+  return {
+    code: `${bindings(xs, out)}
+${flatMain(n)}
+  let j = i % ${inner}u;
+  let c = (i / ${inner}u) % ${total}u;
+  let o = i / ${inner * total}u;
+  ${branches.join(" else ")}
+}`,
+    workgroups: grid(n, limits),
+  };
+}
 
 export const concat: OpDef<"concat"> = {
   kind: "concat",
@@ -44,5 +72,5 @@ export const concat: OpDef<"concat"> = {
     }
     return dst;
   },
-  wgsl: null,
+  wgsl: ({ inputs, out, params: { axis }, limits }) => concatKernel(inputs, out, axis, limits),
 };

@@ -1,9 +1,14 @@
 // Embedding lookup and its transpose.
 //   gather       table [V, D], idx i32 [N] -> [N, D]      out[n] = table[idx[n]]
 //   scatter_add  g [N, D],     idx i32 [N] -> [rows, D]   out[idx[n]] += g[n]
+// Kernels: one invocation per output element. gather clamps indices to [0, V - 1] (the
+// reference rejects them; a kernel must not read outside the table). WGSL has no f32 atomics,
+// so scatter_add's element [r, d] loops over all N indices and sums where idx[n] == r, in
+// order n = 0..N-1: deterministic, and cheap for the few thousand indices of an embedding.
 
 import { formatType } from "../graph/shape.js";
 import { allocFloat, check, floats, ints, requireRank, type OpDef } from "./def.js";
+import { bindings, flatMain, grid, opaqueBound } from "../codegen/wgsl.js";
 
 function checkIndices(op: string, idx: Int32Array, rows: number): void {
   for (let i = 0; i < idx.length; i++) {
@@ -31,7 +36,18 @@ export const gather: OpDef<"gather"> = {
     for (let n = 0; n < ix.length; n++) dst.set(src.subarray(ix[n] * d, (ix[n] + 1) * d), n * d);
     return dst;
   },
-  wgsl: null,
+  wgsl: ({ inputs: [table, idx], out, limits }) => {
+    const [v, d] = table.shape;
+    const n = out.shape[0] * d;
+    return {
+      code: `${bindings([table, idx], out)}
+${flatMain(n)}
+  let row = u32(clamp(in1[i / ${d}u], 0i, ${v - 1}i));
+  out[i] = in0[row * ${d}u + i % ${d}u];
+}`,
+      workgroups: grid(n, limits),
+    };
+  },
 };
 
 export const scatterAdd: OpDef<"scatter_add"> = {
@@ -59,5 +75,21 @@ export const scatterAdd: OpDef<"scatter_add"> = {
     dst.set(acc);
     return dst;
   },
-  wgsl: null,
+  wgsl: ({ inputs: [g, idx], out, params: { rows }, limits }) => {
+    const [count, d] = g.shape;
+    const n = rows * d;
+    return {
+      code: `${bindings([g, idx], out)}
+${flatMain(n)}
+  let r = i32(i / ${d}u);
+  let col = i % ${d}u;
+  var acc = 0.0;
+  for (var k = 0u; k < ${opaqueBound(count)}; k++) {
+    if (in1[k] == r) { acc += in0[k * ${d}u + col]; }
+  }
+  out[i] = acc;
+}`,
+      workgroups: grid(n, limits),
+    };
+  },
 };

@@ -4,6 +4,42 @@
 import { broadcastShapes, formatType, numel } from "../graph/shape.js";
 import { allocFloat, check, floats, requireDType, type OpDef } from "./def.js";
 import { broadcastStrides, stridedOffsets } from "./strided.js";
+import type { KernelRequest, KernelSource } from "../codegen/kernel.js";
+import { gemmKernel, type GemmTiles } from "../codegen/gemm.js";
+import { bindings, broadcastStridesTo, offsetsFromIndex } from "../codegen/wgsl.js";
+
+/**
+ * The tiled kernel (compiler/codegen/gemm.ts) with A and B read in place: batch t of the
+ * output reads a at aOff(t) + m*K + k and b at bOff(t) + k*N + n, offsets 0 along broadcast
+ * batch axes.
+ */
+export function matmulKernel({ inputs: [a, b], out, limits }: KernelRequest<"matmul">, tiles?: GemmTiles): KernelSource {
+  const [m, k] = a.shape.slice(-2);
+  const n = b.shape[b.shape.length - 1];
+  const batchShape = out.shape.slice(0, -2);
+  const batch = numel(batchShape);
+  const strides = [
+    broadcastStridesTo(a.shape.slice(0, -2), batchShape).map((s) => s * m * k),
+    broadcastStridesTo(b.shape.slice(0, -2), batchShape).map((s) => s * k * n),
+  ];
+  const prelude = `${bindings([a, b], out)}
+
+// element offsets of batch i's A [M, K] and B [K, N]
+fn batchOffsets(i: u32) -> vec2<u32> {
+${offsetsFromIndex(batchShape, strides, ["ia", "ib"])}
+  return vec2<u32>(ia, ib);
+}`;
+  return gemmKernel(
+    {
+      op: "matmul", batch, m, n, k, prelude,
+      a: { fast: "k", state: "u32", col: `  return batchOffsets(b).x + x * ${k}u;`, at: "  return in0[s + k];" },
+      b: { fast: "x", state: "u32", col: "  return batchOffsets(b).y + x;", at: `  return in1[s + k * ${n}u];` },
+      store: `  out[(b * ${m}u + m) * ${n}u + n] = v;`,
+    },
+    limits,
+    tiles,
+  );
+}
 
 export const matmul: OpDef<"matmul"> = {
   kind: "matmul",
@@ -48,5 +84,5 @@ export const matmul: OpDef<"matmul"> = {
     }
     return z;
   },
-  wgsl: null,
+  wgsl: (req) => matmulKernel(req),
 };

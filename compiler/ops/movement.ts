@@ -2,12 +2,15 @@
 //   reshape      x [..] -> shape (same element count, row-major order kept)
 //   transpose    x [d0..dr] -> [d_perm[0] .. d_perm[r]]
 //   broadcast_to x [..] -> shape (NumPy rules; size-1 and missing leading dims repeat)
-// Reference kernels never write their inputs, so reshape can share its input's data.
+// Reference kernels never write their inputs, so reshape can share its input's data; on the
+// device reshape is an alias too (never dispatched). transpose and broadcast_to are copies
+// that read the input through strides (0 on broadcast axes).
 
 import { broadcastsTo, formatShape, formatType, numel, stridesOf } from "../graph/shape.js";
 import type { TensorData } from "../graph/tensor.js";
 import { check, type OpDef, type RefContext } from "./def.js";
 import { broadcastStrides, stridedOffsets } from "./strided.js";
+import { broadcastStridesTo, stridedCopy } from "../codegen/wgsl.js";
 
 /** Copies src[offsets[i]] into a fresh array of `dtype`. */
 export function gatherElements(src: TensorData, offsets: Int32Array, dtype: "f32" | "i32", ctx: RefContext): TensorData {
@@ -49,7 +52,10 @@ export const transpose: OpDef<"transpose"> = {
     const xs = stridesOf(x.shape);
     return gatherElements(x.data, stridedOffsets(out.shape, perm.map((p) => xs[p])), out.dtype, ctx);
   },
-  wgsl: null,
+  wgsl: ({ inputs: [x], out, params: { perm }, limits }) => {
+    const xs = stridesOf(x.shape);
+    return stridedCopy(x, out, perm.map((p) => xs[p]), 0, limits);
+  },
 };
 
 export const broadcastTo: OpDef<"broadcast_to"> = {
@@ -63,5 +69,5 @@ export const broadcastTo: OpDef<"broadcast_to"> = {
   vjp: ({ g }) => [g],
   reference: ([x], { shape }, out, ctx) =>
     gatherElements(x.data, stridedOffsets(shape, broadcastStrides(x.shape, shape)), out.dtype, ctx),
-  wgsl: null,
+  wgsl: ({ inputs: [x], out, limits }) => stridedCopy(x, out, broadcastStridesTo(x.shape, out.shape), 0, limits),
 };

@@ -1,10 +1,17 @@
 // Reductions over a set of axes, with or without keeping them as size-1 dims:
 //   x [d0, d1, d2], axes [1] -> [d0, d2] (keepdims: [d0, 1, d2]).
 // Params hold canonical axes (non-negative, ascending, unique); the builder normalizes.
+//
+// Kernels: x's axes merge into runs (neighbours both kept or both reduced are contiguous), so
+// x [N, C, H, W] over [0, 2, 3] reads as [N | C | H*W]. Short reductions (< 64 elements) run
+// one invocation per output element; longer ones (BatchNorm statistics, losses) one workgroup
+// per output element: strided partial results per thread, then a tree in shared memory.
 
 import type { GraphBuilder } from "../graph/builder.js";
 import { formatShape, formatType, numel, stridesOf } from "../graph/shape.js";
 import type { Shape, ValueType } from "../graph/types.js";
+import type { KernelLimits, KernelSource } from "../codegen/kernel.js";
+import { bindings, f32Literal, flatMain, grid, offsetsFromIndex, opaqueBound, reductionThreads, treeReduce, workgroupMain, WORKGROUP_REDUCTION_MIN } from "../codegen/wgsl.js";
 import type { Value } from "../graph/value.js";
 import { allocFloat, check, floats, requireDType, type OpDef, type VjpRule } from "./def.js";
 import type { ReduceKind, ReduceParams } from "./kinds.js";
@@ -50,6 +57,87 @@ const combine: { [K in ReduceKind]: { init: number; step: (acc: number, v: numbe
   reduce_max: { init: -Infinity, step: (acc, v) => (v > acc ? v : acc) },
 };
 
+/** A run of x's axes read as one: `size` elements `stride` apart. */
+interface Run {
+  readonly size: number;
+  readonly stride: number;
+  readonly reduced: boolean;
+}
+
+/** x's axes as runs: neighbours both kept or both reduced merge, size-1 axes drop. */
+function runsOf(shape: Shape, axes: readonly number[]): Run[] {
+  const strides = stridesOf(shape);
+  const runs: Run[] = [];
+  shape.forEach((d, k) => {
+    if (d === 1) return;
+    const reduced = axes.includes(k);
+    const last = runs[runs.length - 1];
+    if (last && last.reduced === reduced && last.stride === d * strides[k]) runs[runs.length - 1] = { size: last.size * d, stride: strides[k], reduced };
+    else runs.push({ size: d, stride: strides[k], reduced });
+  });
+  return runs;
+}
+
+/** How each kind starts, combines and finishes, in WGSL; max starts from a real element (no -inf literal in WGSL). */
+const wgslCombine: { [K in ReduceKind]: { init: string; step: (acc: string, v: string) => string } } = {
+  reduce_sum: { init: "0.0", step: (acc, v) => `${acc} + ${v}` },
+  reduce_mean: { init: "0.0", step: (acc, v) => `${acc} + ${v}` },
+  reduce_max: { init: "in0[base]", step: (acc, v) => `max(${acc}, ${v})` },
+};
+
+function reduceKernel(kind: ReduceKind, x: ValueType, out: ValueType, axes: readonly number[], limits: KernelLimits): KernelSource {
+  const runs = runsOf(x.shape, axes);
+  const kept = runs.filter((r) => !r.reduced);
+  const reduced = runs.filter((r) => r.reduced);
+  const outputs = numel(out.shape);
+  const count = numel(reduced.map((r) => r.size));
+  const { init, step } = wgslCombine[kind];
+  const finish = (acc: string) => (kind === "reduce_mean" ? `${acc} / ${f32Literal(count)}` : acc);
+  // `base`: the offset in x of output element i's first reduced element
+  const base = offsetsFromIndex(kept.map((r) => r.size), [kept.map((r) => r.stride)], ["base"]);
+
+  if (count < WORKGROUP_REDUCTION_MIN) {
+    const loops = reduced.map((r, j) => `  for (var r${j} = 0u; r${j} < ${opaqueBound(r.size)}; r${j}++) {`);
+    const offset = ["base", ...reduced.map((r, j) => `r${j} * ${r.stride}u`)].join(" + ");
+    return {
+      code: `${bindings([x], out)}
+${flatMain(outputs)}
+${base}
+  var acc = ${init};
+${loops.join("\n")}
+    acc = ${step("acc", `in0[${offset}]`)};
+${loops.map(() => "  }").join("")}
+  out[i] = ${finish("acc")};
+}`,
+      workgroups: grid(outputs, limits),
+    };
+  }
+
+  // thread lid takes reduced elements lid, lid + wg, ...; the last run is innermost
+  const wg = reductionThreads(count);
+  const unravel = reduced
+    .map((r, j) => (j === 0 ? `      off += q * ${r.stride}u;` : `      off += (q % ${r.size}u) * ${r.stride}u; q = q / ${r.size}u;`))
+    .reverse();
+  return {
+    code: `${bindings([x], out)}
+var<workgroup> partial: array<f32, ${wg}>;
+${workgroupMain(outputs, wg)}
+${base}
+  var acc = ${init};
+  for (var r = lid; r < ${count}u; r += ${wg}u) {
+    var q = r;
+    var off = base;
+${unravel.join("\n")}
+    acc = ${step("acc", "in0[off]")};
+  }
+  partial[lid] = acc;
+${treeReduce("partial", wg, step)}
+  if (lid == 0u) { out[i] = ${finish("partial[0]")}; }
+}`,
+    workgroups: grid(outputs, limits, 1),
+  };
+}
+
 function reduceOp<K extends ReduceKind>(kind: K): OpDef<K> {
   const { init, step } = combine[kind];
   return {
@@ -73,7 +161,7 @@ function reduceOp<K extends ReduceKind>(kind: K): OpDef<K> {
       y.set(acc);
       return y;
     },
-    wgsl: null,
+    wgsl: ({ inputs: [x], out, params: { axes }, limits }) => reduceKernel(kind, x, out, axes, limits),
   };
 }
 

@@ -1,11 +1,16 @@
 // Slice and zero-pad: each other's transpose.
 //   slice x [d_i] -> [ends_i - starts_i]      (step 1)
 //   pad   x [d_i] -> [before_i + d_i + after_i] (zeros)
+// Kernels: one invocation per output element; slice reads x through its strides from the
+// start corner, pad reads x where every coordinate is inside [before_i, before_i + d_i).
 
 import { formatShape, formatType, numel, stridesOf } from "../graph/shape.js";
 import { check, type OpDef } from "./def.js";
 import { stridedOffsets } from "./strided.js";
 import { gatherElements } from "./movement.js";
+import { bindings, flatMain, grid, stridedCopy, zeroOf } from "../codegen/wgsl.js";
+import type { KernelLimits, KernelSource } from "../codegen/kernel.js";
+import type { ValueType } from "../graph/types.js";
 
 export const slice: OpDef<"slice"> = {
   kind: "slice",
@@ -27,8 +32,39 @@ export const slice: OpDef<"slice"> = {
     const base = starts.reduce((acc, s, i) => acc + s * strides[i], 0);
     return gatherElements(x.data, stridedOffsets(out.shape, strides, base), out.dtype, ctx);
   },
-  wgsl: null,
+  wgsl: ({ inputs: [x], out, params: { starts }, limits }) => {
+    const strides = stridesOf(x.shape);
+    const base = starts.reduce((acc, s, i) => acc + s * strides[i], 0);
+    return stridedCopy(x, out, strides, base, limits);
+  },
 };
+
+function padKernel(x: ValueType, out: ValueType, before: readonly number[], limits: KernelLimits): KernelSource {
+  const n = numel(out.shape);
+  const xs = stridesOf(x.shape);
+  // innermost axis first; padded axes test their coordinate, others only add to the offset
+  const axes: string[] = [];
+  for (let k = out.shape.length - 1; k >= 0; k--) {
+    const d = out.shape[k];
+    if (d === 1) continue;
+    const inside = x.shape[k] === d ? "" : ` inside = inside && c >= ${before[k]}u && c < ${before[k] + x.shape[k]}u;`;
+    const offset = x.shape[k] === 1 ? "" : ` ia += (c - ${before[k]}u) * ${xs[k]}u;`;
+    axes.push(`  { let c = rem % ${d}u; rem = rem / ${d}u;${inside}${offset} }`);
+  }
+  return {
+    code: `${bindings([x], out)}
+${flatMain(n)}
+  var rem = i;
+  var ia = 0u; // wraps outside x, where it is not read
+  var inside = true;
+${axes.join("\n")}
+  var v = ${zeroOf(out)};
+  if (inside) { v = in0[ia]; }
+  out[i] = v;
+}`,
+    workgroups: grid(n, limits),
+  };
+}
 
 export const pad: OpDef<"pad"> = {
   kind: "pad",
@@ -51,5 +87,5 @@ export const pad: OpDef<"pad"> = {
     for (let i = 0; i < where.length; i++) dst[where[i]] = x.data[i];
     return dst;
   },
-  wgsl: null,
+  wgsl: ({ inputs: [x], out, params: { before }, limits }) => padKernel(x, out, before, limits),
 };

@@ -1,8 +1,63 @@
 // Softmax over the last axis: x [..., S] -> [..., S], each row summing to 1.
 // VJP: dx = y * (g - sum(g * y, last, keepdims)).
+// Kernel: the row's max, then the sum of exp(x - max), stored in the output and divided by
+// the sum in place. Rows [S] shorter than WORKGROUP_REDUCTION_MIN take one invocation each;
+// longer ones one workgroup each, with both reductions folded in shared memory.
 
-import { formatType } from "../graph/shape.js";
+import { formatType, numel } from "../graph/shape.js";
+import { bindings, flatMain, grid, opaqueBound, reductionThreads, treeReduce, workgroupMain, WORKGROUP_REDUCTION_MIN } from "../codegen/wgsl.js";
+import type { KernelLimits, KernelSource } from "../codegen/kernel.js";
+import type { ValueType } from "../graph/types.js";
 import { allocFloat, check, floats, requireDType, type OpDef } from "./def.js";
+
+function softmaxKernel(x: ValueType, out: ValueType, limits: KernelLimits): KernelSource {
+  const s = x.shape[x.shape.length - 1];
+  const rows = numel(x.shape) / s;
+  if (s < WORKGROUP_REDUCTION_MIN) {
+    return {
+      code: `${bindings([x], out)}
+${flatMain(rows)}
+  let row = i * ${s}u;
+  let s = ${opaqueBound(s)};
+  var rowMax = in0[row];
+  for (var j = 1u; j < s; j++) { rowMax = max(rowMax, in0[row + j]); }
+  var total = 0.0;
+  for (var j = 0u; j < s; j++) {
+    let e = exp(in0[row + j] - rowMax);
+    out[row + j] = e;
+    total += e;
+  }
+  for (var j = 0u; j < s; j++) { out[row + j] = out[row + j] / total; }
+}`,
+      workgroups: grid(rows, limits),
+    };
+  }
+  const wg = reductionThreads(s);
+  return {
+    code: `${bindings([x], out)}
+var<workgroup> partial: array<f32, ${wg}>;
+${workgroupMain(rows, wg)}
+  let row = i * ${s}u;
+  var m = in0[row];
+  for (var j = lid; j < ${s}u; j += ${wg}u) { m = max(m, in0[row + j]); }
+  partial[lid] = m;
+${treeReduce("partial", wg, (a, b) => `max(${a}, ${b})`)}
+  let rowMax = partial[0];
+  workgroupBarrier(); // every thread has read the max before partial is reused
+  var sum = 0.0;
+  for (var j = lid; j < ${s}u; j += ${wg}u) {
+    let e = exp(in0[row + j] - rowMax);
+    out[row + j] = e;
+    sum += e;
+  }
+  partial[lid] = sum;
+${treeReduce("partial", wg, (a, b) => `${a} + ${b}`)}
+  let total = partial[0];
+  for (var j = lid; j < ${s}u; j += ${wg}u) { out[row + j] = out[row + j] / total; }
+}`,
+    workgroups: grid(rows, limits, 1),
+  };
+}
 
 export const softmax: OpDef<"softmax"> = {
   kind: "softmax",
@@ -27,5 +82,5 @@ export const softmax: OpDef<"softmax"> = {
     }
     return dst;
   },
-  wgsl: null,
+  wgsl: ({ inputs: [x], out, limits }) => softmaxKernel(x, out, limits),
 };

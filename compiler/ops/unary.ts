@@ -1,10 +1,12 @@
-// Elementwise unary primitives: f32 in, same shape f32 out. Each entry is its math and
-// its VJP, which for most is the cotangent times the derivative.
+// Elementwise unary primitives: f32 in, same shape f32 out. Each entry is its math, its
+// VJP (for most the cotangent times the derivative) and its WGSL expression of `x`.
 
 import type { GraphBuilder } from "../graph/builder.js";
+import { numel } from "../graph/shape.js";
 import type { Value } from "../graph/value.js";
 import { allocFloat, floats, requireDType, type OpDef, type VjpRule } from "./def.js";
 import type { UnaryKind } from "./kinds.js";
+import { bindings, f32Literal, flatMain, grid } from "../codegen/wgsl.js";
 
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 
@@ -88,6 +90,68 @@ const functions: { [K in UnaryKind]: (x: number) => number } = {
   step: (x) => (x > 0 ? 1 : 0),
 };
 
+/** `c0 + v * (c1 + v * (...))` of literal coefficients. */
+const horner = (coefs: readonly number[], v: string): string =>
+  coefs.map(f32Literal).reduceRight((acc, c) => (acc ? `${c} + ${v} * (${acc})` : c), "");
+
+/** erf's Maclaurin coefficients 2/sqrt(pi) (-1)^n / (n! (2n + 1)), n = 0..9: term 10 is < 1.4e-8 at |x| = 1. */
+const ERF_SERIES = Array.from({ length: 10 }, (_, n) => {
+  let factorial = 1;
+  for (let k = 2; k <= n; k++) factorial *= k;
+  return (TWO_OVER_SQRT_PI * (n % 2 ? -1 : 1)) / (factorial * (2 * n + 1));
+});
+/** Numerical Recipes' erfcc: erfc(a) = t exp(-a^2 + P(t)), t = 1 / (1 + a/2), fractional error < 1.2e-7. */
+const ERFC_CHEBYSHEV = [-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277];
+/** tanh's Maclaurin coefficients (x, x^3, ..., x^17): at |x| = 0.625 the next term is < 3e-8. */
+const TANH_SERIES = [1, -1 / 3, 2 / 15, -17 / 315, 62 / 2835, -1382 / 155925, 21844 / 6081075, -929569 / 638512875, 6404582 / 10854718875];
+
+/**
+ * WGSL functions for ops the builtins do not cover well, each within ~1.6e-7 of the reference
+ * (2-3 ulp) and keeping relative precision near 0, where series take over:
+ * - erf has no builtin: 1 - erfc beyond |x| = 1.
+ * - WGSL only promises tanh to the accuracy of sinh/cosh (lavapipe's is 1e-5 relative near 0,
+ *   and a sinh/cosh form overflows past |x| = 89): 1 - 2/(exp(2|x|) + 1) beyond |x| = 0.625.
+ */
+const wgslHelpers: Partial<Record<UnaryKind, string>> = {
+  erf: `fn erf_f32(x: f32) -> f32 {
+  let a = abs(x);
+  if (a < 1.0) {
+    let x2 = x * x;
+    return x * (${horner(ERF_SERIES, "x2")});
+  }
+  let b = min(a, 10.0); // erf is 1 in f32 from |x| = 3.9; the bound keeps a * a finite
+  let t = 1.0 / (1.0 + 0.5 * b);
+  let erfc = t * exp(-b * b + ${horner(ERFC_CHEBYSHEV, "t")});
+  return sign(x) * (1.0 - erfc);
+}`,
+  tanh: `fn tanh_f32(x: f32) -> f32 {
+  let a = abs(x);
+  if (a < 0.625) {
+    let x2 = x * x;
+    return x * (${horner(TANH_SERIES, "x2")});
+  }
+  // tanh is 1 in f32 from |x| = 9.01; the bound keeps exp finite
+  return sign(x) * (1.0 - 2.0 / (exp(2.0 * min(a, 10.0)) + 1.0));
+}`,
+};
+
+/** The WGSL expression of each op on `x`. */
+const wgslExpr: { [K in UnaryKind]: string } = {
+  neg: "-x",
+  exp: "exp(x)",
+  log: "log(x)",
+  sin: "sin(x)",
+  cos: "cos(x)",
+  sqrt: "sqrt(x)",
+  rsqrt: "inverseSqrt(x)",
+  sigmoid: "1.0 / (1.0 + exp(-x))", // exp(-x) = inf for x < -88 gives 0, as it should
+  tanh: "tanh_f32(x)",
+  erf: "erf_f32(x)",
+  square: "x * x",
+  relu: "select(0.0, x, x > 0.0)",
+  step: "select(0.0, 1.0, x > 0.0)",
+};
+
 function unaryOp<K extends UnaryKind>(kind: K): OpDef<K> {
   const f = functions[kind];
   return {
@@ -104,7 +168,17 @@ function unaryOp<K extends UnaryKind>(kind: K): OpDef<K> {
       for (let i = 0; i < src.length; i++) dst[i] = f(src[i]);
       return dst;
     },
-    wgsl: null,
+    wgsl: ({ inputs: [x], out, limits }) => {
+      const n = numel(x.shape);
+      return {
+        code: `${bindings([x], out)}
+${wgslHelpers[kind] ? `${wgslHelpers[kind]}\n` : ""}${flatMain(n)}
+  let x = in0[i];
+  out[i] = ${wgslExpr[kind]};
+}`,
+        workgroups: grid(n, limits),
+      };
+    },
   };
 }
 
@@ -123,3 +197,6 @@ export const unaryOps: { [K in UnaryKind]: OpDef<K> } = {
   relu: unaryOp("relu"),
   step: unaryOp("step"),
 };
+
+/** For the fusion of elementwise chains (compiler/codegen/schedule.ts). */
+export { wgslExpr as unaryWgslExpr, wgslHelpers as unaryWgslHelpers };

@@ -27,29 +27,38 @@ const line = (s: Span) => lineCol(s.file, s.start).line;
 const OPENER_OF: Record<string, string> = { RParen: "(", RBracket: "[", RBrace: "{" };
 const CLOSER_OF: Record<string, string> = { LParen: ")", LBracket: "]", LBrace: "}" };
 
-/** The brackets still open just before token `upTo` (innermost last). A closer pops back to the
- *  nearest opener of its kind; a closer with none is unmatched and returned as such. */
+/** The brackets open just before token `upTo` (innermost last), and whether `upTo` is a closer that
+ *  none of them opens. A closer closes the nearest open bracket of its kind (and those inside it). */
 function openBrackets(tokens: readonly IToken[], upTo: IToken): { open: IToken[]; unmatched: boolean } {
   const open: IToken[] = [];
+  const opens = (o: IToken, closer: IToken) => CLOSER_OF[o.tokenType.name] === closer.image;
   for (const t of tokens) {
-    const name = t.tokenType.name;
-    const isTarget = t === upTo;
-    if (CLOSER_OF[name] && !isTarget) open.push(t);
-    else if (OPENER_OF[name]) {
-      const at = open.map((o) => o.tokenType.name).lastIndexOf(`L${name.slice(1)}`);
-      if (isTarget) return { open, unmatched: at < 0 };
-      if (at >= 0) open.length = at;
+    const isCloser = OPENER_OF[t.tokenType.name] !== undefined;
+    if (t === upTo) return { open, unmatched: isCloser && !open.some((o) => opens(o, t)) };
+    if (CLOSER_OF[t.tokenType.name]) open.push(t);
+    else if (isCloser) {
+      for (let k = open.length - 1; k >= 0; k--) {
+        if (!opens(open[k], t)) continue;
+        open.length = k;
+        break;
+      }
     }
-    if (isTarget) break;
   }
   return { open, unmatched: false };
 }
 
+/** Tokens that can end an expression or a statement: a line ending in one may be complete. */
+const ENDS_OPERAND = new Set(["Identifier", "Int", "Float", "StringLit", "UnterminatedString", "True", "False", "None", "Skip", "RParen", "RBracket", "RBrace"]);
+
 /** One syntax error as a diagnostic: where it is, what was expected, the bracket it concerns. */
-function parseErrorDiagnostic(file: SourceFile, raw: RawParse, e: IRecognitionException): { d: Diagnostic; lines: number[] } {
+function parseErrorDiagnostic(file: SourceFile, raw: RawParse, e: IRecognitionException): Found {
   const found = e.token;
   const at = tokenSpan(file, found);
-  const prev = tokenSpan(file, (e as IRecognitionException & { previousToken?: IToken }).previousToken);
+  const prevToken = (e as IRecognitionException & { previousToken?: IToken }).previousToken;
+  const prev = tokenSpan(file, prevToken);
+  // A specific missing token (`)`, `else`) or a line that cannot be complete (it ends in `+`, `=`, `,`)
+  // is reported where the line stops; an unexpected token that starts a line is reported on it.
+  const missingAtLineEnd = e.name === "MismatchedTokenException" || (prevToken !== undefined && !ENDS_OPERAND.has(prevToken.tokenType.name));
   const expected = /^expected (.*), found /s.exec(e.message)?.[1];
   const secondary: Label[] = [];
   let message = e.message;
@@ -63,12 +72,12 @@ function parseErrorDiagnostic(file: SourceFile, raw: RawParse, e: IRecognitionEx
     label = `no \`${opener}\` opens this`;
     help = `remove it, or add the \`${opener}\` it closes`;
     span = at;
-  } else if (prev && (!at || line(at) > line(prev))) {
+  } else if (prev && (!at || (line(at) > line(prev) && missingAtLineEnd))) {
     // What is missing belongs at the end of the previous token's line, not on the next line.
     span = { file, start: prev.end, end: prev.end + 1 };
     label = expected ? `expected ${expected} here` : "expected more here";
   } else span = at ?? prev ?? { file, start: file.text.length, end: file.text.length };
-  if (found && expected && ["`)`", "`]`", "`}`"].includes(expected)) {
+  if (found && expected && !help && ["`)`", "`]`", "`}`"].includes(expected)) {
     const want = expected[1];
     const opener = [...openBrackets(raw.tokens, found).open].reverse().find((t) => CLOSER_OF[t.tokenType.name] === want);
     const os = tokenSpan(file, opener);
@@ -76,7 +85,10 @@ function parseErrorDiagnostic(file: SourceFile, raw: RawParse, e: IRecognitionEx
   }
   if (found && (found.image === "//" || found.image === "/") && !help) help = "comments start with `#`";
   const lines = [line(span), ...(at ? [line(at)] : [])];
-  return { d: diag("E0002", message, { span, label, secondary, help }), lines };
+  // Raised between top-level items, or at the end of the file: after an earlier error, the parser
+  // gave up on a definition or its recovery consumed the closing `}`.
+  const afterRecovery = (e.context?.ruleStack ?? []).every((r) => r === "file" || r === "topItem") || found?.tokenType.name === "EOF";
+  return { d: diag("E0002", message, { span, label, secondary, help }), lines, afterRecovery };
 }
 
 function lexDiagnostics(file: SourceFile, raw: RawParse): Diagnostic[] {
@@ -84,8 +96,9 @@ function lexDiagnostics(file: SourceFile, raw: RawParse): Diagnostic[] {
   for (const e of raw.lexErrors) {
     const span = { file, start: e.offset, end: e.offset + 1 };
     const ch = String.fromCodePoint(file.text.codePointAt(e.offset) ?? 0xfffd);
+    const shown = ch === "`" ? "'`'" : `\`${escapeText(ch)}\``;
     out.push(
-      diag("E0001", `unexpected character \`${escapeText(ch)}\``, {
+      diag("E0001", `unexpected character ${shown}`, {
         span: { ...span, end: e.offset + ch.length },
         label: "no token starts with this character",
         help: ch === "/" ? "comments start with `#`" : undefined,
@@ -108,8 +121,20 @@ function lexDiagnostics(file: SourceFile, raw: RawParse): Diagnostic[] {
   return out;
 }
 
+interface Found {
+  d: Diagnostic;
+  /** The lines the error concerns. */
+  lines: number[];
+  /** Raised between top-level items (`expected \`import\`, \`block\` or \`model\``) or at the end
+   *  of the file: reported only when it is the first error. */
+  afterRecovery: boolean;
+}
+
 /** Lexer and parser errors in file order, at most one per line: after a first error on a line,
- *  the parser's recovery mostly reports the rest of that line again. */
+ *  the parser's recovery mostly reports the rest of that line again. And once the parser has
+ *  given up on a definition after an error in it, it resumes between top-level items, where the
+ *  rest of that definition is "not an `import`, `block` or `model`", or reaches the end of the
+ *  file missing the `}` it skipped: only consequences. */
 function syntaxDiagnostics(file: SourceFile, raw: RawParse): Diagnostic[] {
   if (raw.tooDeep) {
     const t = raw.tooDeep.token;
@@ -125,13 +150,20 @@ function syntaxDiagnostics(file: SourceFile, raw: RawParse): Diagnostic[] {
       }),
     ];
   }
-  const found: { d: Diagnostic; lines: number[] }[] = lexDiagnostics(file, raw).map((d) => ({ d, lines: [line(d.span!)] }));
-  for (const e of raw.parseErrors) found.push(parseErrorDiagnostic(file, raw, e));
+  const found: Found[] = lexDiagnostics(file, raw).map((d) => ({ d, lines: [line(d.span!)], afterRecovery: false }));
+  // Recovery can fail twice on one token (no statement starts here, and no `}` either): the first counts.
+  const tokens = new Set<number>();
+  for (const e of raw.parseErrors) {
+    const key = e.token && Number.isFinite(e.token.startOffset) ? e.token.startOffset : -1;
+    if (tokens.has(key)) continue;
+    tokens.add(key);
+    found.push(parseErrorDiagnostic(file, raw, e));
+  }
   found.sort((a, b) => a.d.span!.start - b.d.span!.start);
   const taken = new Set<number>();
   const out: Diagnostic[] = [];
-  for (const { d, lines } of found) {
-    if (lines.some((l) => taken.has(l))) continue;
+  for (const { d, lines, afterRecovery } of found) {
+    if (lines.some((l) => taken.has(l)) || (afterRecovery && out.length > 0)) continue;
     for (const l of lines) taken.add(l);
     out.push(d);
   }

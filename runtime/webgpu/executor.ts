@@ -8,7 +8,7 @@ import { isSource } from "../../compiler/graph/types.js";
 import { numel } from "../../compiler/graph/shape.js";
 import { registry } from "../../compiler/ops/index.js";
 import type { Tensor } from "../../compiler/graph/tensor.js";
-import { kernelFor } from "../../compiler/codegen/kernels.js";
+import { scheduleGraph } from "../../compiler/codegen/schedule.js";
 import { refContext } from "../reference/index.js";
 import type { GpuContext } from "./device.js";
 import { aliasRoot, isPersistent, planMemory, MemoryLimitError, valueBytes, type MemoryPlan } from "./memory-plan.js";
@@ -35,6 +35,8 @@ const bytesOf = (n: Node) => valueBytes(n.shape);
 
 export interface ExecutorStats {
   kernels: number;
+  /** Graph ops the kernels compute (> kernels when elementwise chains are fused). */
+  ops: number;
   pipelines: number;
   plan: MemoryPlan;
   persistentBytes: number;
@@ -52,11 +54,14 @@ export class GraphExecutor {
     readonly stats: ExecutorStats,
   ) {}
 
-  static async compile(ctx: GpuContext, graph: Graph, pipelines = new PipelineCache(ctx.device)): Promise<GraphExecutor> {
+  static async compile(ctx: GpuContext, graph: Graph, opts: { fuse?: boolean; pipelines?: PipelineCache } = {}): Promise<GraphExecutor> {
     const { device, limits } = ctx;
+    const pipelines = opts.pipelines ?? new PipelineCache(device);
     const alignment = limits.minStorageBufferOffsetAlignment;
     const maxBinding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-    const plan = planMemory(graph, maxBinding);
+    const maxBindings = limits.maxStorageBuffersPerShaderStage;
+    const kernels = scheduleGraph(graph, { maxWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension }, { fuse: opts.fuse ?? true, maxBindings });
+    const plan = planMemory(graph, kernels, maxBinding);
     const buffers: GPUBuffer[] = [];
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     const makeBuffer = (size: number, label: string) => {
@@ -101,22 +106,20 @@ export class GraphExecutor {
       device.queue.writeBuffer(r.buffer, r.offset, bufferSource(typed));
     }
 
-    const maxBindings = limits.maxStorageBuffersPerShaderStage;
     const dispatches: Dispatch[] = [];
-    for (const n of graph.nodes) {
-      if (isSource(n) || isPersistent(graph, n.id) || n.op === "reshape") continue;
-      const op = n as OpNode;
-      if (op.inputs.length + 1 > maxBindings) {
-        throw new MemoryLimitError(`op %${op.id} (${op.op}) needs ${op.inputs.length + 1} storage buffers, more than the device's maxStorageBuffersPerShaderStage (${maxBindings})`);
+    for (const k of kernels) {
+      if (k.inputs.length + 1 > maxBindings) {
+        throw new MemoryLimitError(`${k.label} %${k.output} needs ${k.inputs.length + 1} storage buffers, more than the device's maxStorageBuffersPerShaderStage (${maxBindings})`);
       }
-      const kernel = kernelFor(op, graph, { maxWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension });
-      const pipeline = await pipelines.get(kernel.code, `${op.op} %${op.id}${op.label ? ` (${op.label})` : ""}`);
-      const entries = [...op.inputs, op.id].map((id, binding) => {
+      const out = graph.nodes[k.output];
+      const kernel = k.source;
+      const pipeline = await pipelines.get(kernel.code, `${k.label} %${k.output}${out.label ? ` (${out.label})` : ""}`);
+      const entries = [...k.inputs, k.output].map((id, binding) => {
         const r = regions.get(id)!;
         return { binding, resource: { buffer: r.buffer, offset: r.offset, size: align(r.size, 4) } };
       });
       const layout = pipeline.getBindGroupLayout(0);
-      const bindGroup = device.createBindGroup({ layout, entries, label: `${op.op} %${op.id}` });
+      const bindGroup = device.createBindGroup({ layout, entries, label: `${k.label} %${k.output}` });
       dispatches.push({ pipeline, layout, bindGroup, workgroups: kernel.workgroups });
     }
 
@@ -132,7 +135,8 @@ export class GraphExecutor {
       if (from.buffer !== to.buffer || from.offset !== to.offset) copies.push({ from, to });
     }
     const persistentBytes = stateSizes.reduce((a, b) => a + b, 0);
-    return new GraphExecutor(ctx, graph, regions, sources, dispatches, copies, buffers, { kernels: dispatches.length, pipelines: pipelines.size, plan, persistentBytes });
+    const fusedOps = kernels.reduce((a, k) => a + k.nodes.length, 0);
+    return new GraphExecutor(ctx, graph, regions, sources, dispatches, copies, buffers, { kernels: dispatches.length, ops: fusedOps, pipelines: pipelines.size, plan, persistentBytes });
   }
 
   /** Writes a source (param, buffer, input or scalar) by name. */

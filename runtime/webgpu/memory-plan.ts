@@ -10,6 +10,7 @@
 import type { Graph, ValueId } from "../../compiler/graph/types.js";
 import { isSource } from "../../compiler/graph/types.js";
 import { numel } from "../../compiler/graph/shape.js";
+import type { ScheduledKernel } from "../../compiler/codegen/schedule.js";
 
 export interface MemoryPlan {
   /** The physical buffer (an index into `slots`) of every transient value, aliases included. */
@@ -46,12 +47,16 @@ export function isPersistent(graph: Graph, id: ValueId): boolean {
 
 export const valueBytes = (shape: readonly number[]) => Math.max(4, numel(shape) * 4);
 
-export function planMemory(graph: Graph, maxBufferBytes: number): MemoryPlan {
+/**
+ * Assigns every kernel output a buffer. Lifetimes are in kernel order: a value lives from the
+ * kernel that writes it to the last kernel that reads it (graph outputs live to the end).
+ */
+export function planMemory(graph: Graph, kernels: readonly ScheduledKernel[], maxBufferBytes: number): MemoryPlan {
   const roots = aliasRoot(graph);
   const rootOf = (id: ValueId) => roots.get(id) ?? id;
   const lastUse = new Map<ValueId, number>();
-  graph.nodes.forEach((n, pos) => {
-    if (!isSource(n)) for (const i of n.inputs) lastUse.set(rootOf(i), pos);
+  kernels.forEach((k, pos) => {
+    for (const i of k.inputs) lastUse.set(rootOf(i), pos);
   });
   for (const o of graph.outputs) lastUse.set(rootOf(o.value), Infinity);
 
@@ -74,20 +79,19 @@ export function planMemory(graph: Graph, maxBufferBytes: number): MemoryPlan {
     return slots.length - 1;
   };
 
-  graph.nodes.forEach((n, pos) => {
-    if (!isPersistent(graph, n.id) && !roots.has(n.id)) {
-      const bytes = valueBytes(n.shape);
-      if (bytes > maxBufferBytes) {
-        throw new MemoryLimitError(`a tensor of ${bytes} bytes (${n.op} %${n.id}${n.label ? `, ${n.label}` : ""}) exceeds the device's maxStorageBufferBindingSize (${maxBufferBytes} bytes); use a smaller batch`);
-      }
-      naive += bytes;
-      slotOf.set(n.id, take(bytes));
-      live += bytes;
-      peak = Math.max(peak, live);
-      const end = lastUse.get(n.id) ?? pos; // a value nobody reads dies at once
-      if (end !== Infinity) dying.set(end, [...(dying.get(end) ?? []), n.id]);
+  kernels.forEach((k, pos) => {
+    const n = graph.nodes[k.output];
+    const bytes = valueBytes(n.shape);
+    if (bytes > maxBufferBytes) {
+      throw new MemoryLimitError(`a tensor of ${bytes} bytes (${k.label} %${n.id}${n.label ? `, ${n.label}` : ""}) exceeds the device's maxStorageBufferBindingSize (${maxBufferBytes} bytes); use a smaller batch`);
     }
-    // Values whose last reader is this node free their buffer after its output has one.
+    naive += bytes;
+    slotOf.set(n.id, take(bytes));
+    live += bytes;
+    peak = Math.max(peak, live);
+    const end = lastUse.get(n.id) ?? pos; // a value nobody reads dies at once
+    if (end !== Infinity) dying.set(end, [...(dying.get(end) ?? []), n.id]);
+    // Values whose last reader is this kernel free their buffer after its output has one.
     for (const id of dying.get(pos) ?? []) {
       free.push(slotOf.get(id)!);
       live -= valueBytes(graph.nodes[id].shape);

@@ -102,10 +102,9 @@ model tiny(nfs: [int] = [8, 16], size: int = 8) {
     expect(at(d.secondary[0].span).line).toBe(lineOf(text, "concat(h, skip)"));
   });
 
-  // Known compiler problem (reported, not fixed here): when the failing `skip` sits in a loop, the
-  // "last taken here" label points at the very same `skip`, so the message names one place only.
-  // It should name the `save` whose activation the previous iteration took. Remove `.fails` when fixed.
-  it.fails("E0401 in a loop names a second place, not the failing skip again", () => {
+  // When the failing `skip` sits in a loop, the skip that took the last activation is the same
+  // `skip`: the second place is then the `save` of the activation its earlier iteration took.
+  it("E0401 in a loop names a second place, not the failing skip again", () => {
     const text = `${header}
 model tiny(size: int = 8) {
   input x: image[1, size, size]
@@ -120,5 +119,6 @@ model tiny(size: int = 8) {
     const [d] = check(text);
     expect(d.code).toBe("E0401");
     expect(d.secondary.map((l) => at(l.span).line)).not.toContain(at(d.span!).line);
+    expect(d.secondary.map((l) => at(l.span))).toEqual([place(text, "save h", "save h")]);
   });
 });

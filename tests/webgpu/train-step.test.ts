@@ -11,7 +11,7 @@ const gpu = await getGpu();
 const SMALL = ["nfs=[8,16]", "attn_chans=4", "classes=3", "size=8", "num_layers=1"];
 
 describe.skipIf(typeof gpu === "string")(`training step on WebGPU ${typeof gpu === "string" ? `(skipped: ${gpu})` : ""}`, () => {
-  it("3 steps of the small conditional attention model match the reference interpreter", async () => {
+  it("3 steps of the small conditional attention model match the reference interpreter", { timeout: 600_000 }, async () => {
     const checked = checkSpec("models/lesson/emb_unet.unet", { set: SMALL });
     if (!checked.graph) throw new Error(renderDiagnostics(checked.diagnostics));
     const model = checked.graph;

@@ -1,0 +1,183 @@
+// Micro-benchmark of the tiled GEMM kernels (matmul and the three convolutions) on the current
+// WebGPU adapter: GFLOP/s as the median of a few timed runs after a warm-up, per tile
+// configuration (all candidates on a GPU, the default on a software adapter). Not a test; it
+// prints the adapter so lavapipe and GPU numbers can be compared.
+//
+//   npx tsx bench/kernels.ts [--size full|small] [--tiles all|default] [--reps N] [--only NAME]
+//
+// --size full: matmul 512x512x512 and conv2d x [64, 64, 32, 32], w [64, 64, 3, 3], pad 1
+// (with its two gradients). --size small (the default on software adapters, to stay under
+// ~30 s on lavapipe): the same conv with batch 4 and a 256^3 matmul.
+// Each timed run encodes `reps` dispatches into one command buffer and waits for it, so
+// per-submit overhead is amortised; reps grows until a run takes >= 20 ms. On a software
+// adapter (lavapipe runs on the host CPU) it also prints GFLOP per CPU-second of this
+// process, which other load on the machine does not skew as it does wall time.
+import os from "node:os";
+import { performance } from "node:perf_hooks";
+import { acquireDevice, describeAdapter, type GpuContext } from "../runtime/webgpu/device.js";
+import { PipelineCache } from "../runtime/webgpu/pipelines.js";
+import type { KernelLimits, KernelRequest, KernelSource } from "../compiler/codegen/kernel.js";
+import type { GemmTiles } from "../compiler/codegen/gemm.js";
+import { TILES_32, TILES_64, defaultTiles } from "../compiler/codegen/gemm.js";
+import { matmulKernel } from "../compiler/ops/matmul.js";
+import { conv2dInputGradKernel, conv2dKernel, conv2dWeightGradKernel, convOutSize } from "../compiler/ops/conv2d.js";
+import type { OpKind } from "../compiler/ops/kinds.js";
+import type { ValueType } from "../compiler/graph/types.js";
+
+const CANDIDATES: Record<string, GemmTiles> = {
+  "64x64x16/4x4": TILES_64,
+  "32x32x16/4x4": TILES_32,
+  "32x32x16/2x2": { bm: 32, bn: 32, bk: 16, tm: 2, tn: 2 },
+  "64x64x8/4x4": { bm: 64, bn: 64, bk: 8, tm: 4, tn: 4 },
+  "128x128x8/8x8": { bm: 128, bn: 128, bk: 8, tm: 8, tn: 8 },
+  "128x64x8/8x4": { bm: 128, bn: 64, bk: 8, tm: 8, tn: 4 },
+  "64x128x8/4x8": { bm: 64, bn: 128, bk: 8, tm: 4, tn: 8 },
+};
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+interface Case {
+  name: string;
+  flops: number;
+  inputs: ValueType[];
+  out: ValueType;
+  /** The kernel for a tile choice (undefined: the template's default). */
+  kernel: (limits: KernelLimits, tiles?: GemmTiles) => KernelSource;
+  gemm: [number, number, number];
+}
+
+const f32 = (shape: number[]): ValueType => ({ shape, dtype: "f32" });
+const req = <K extends OpKind>(inputs: ValueType[], out: ValueType, params: KernelRequest<K>["params"], limits: KernelLimits): KernelRequest<K> => ({ inputs, out, params, limits });
+
+function cases(full: boolean): Case[] {
+  const mm = full ? 512 : 256;
+  const [n, ci, h, w, co, k] = [full ? 64 : 4, 64, 32, 32, 64, 3];
+  const conv = { stride: 1, padding: 1 };
+  const [oh, ow] = [convOutSize(h, k, conv), convOutSize(w, k, conv)];
+  const x = f32([n, ci, h, w]);
+  const wt = f32([co, ci, k, k]);
+  const y = f32([n, co, oh, ow]);
+  const convFlops = 2 * n * co * oh * ow * ci * k * k;
+  return [
+    {
+      name: `matmul ${mm}x${mm}x${mm}`,
+      flops: 2 * mm ** 3,
+      inputs: [f32([mm, mm]), f32([mm, mm])],
+      out: f32([mm, mm]),
+      kernel: (l, t) => matmulKernel(req<"matmul">([f32([mm, mm]), f32([mm, mm])], f32([mm, mm]), {}, l), t),
+      gemm: [mm, mm, mm],
+    },
+    {
+      name: `conv2d x [${x.shape}] w [${wt.shape}] pad 1`,
+      flops: convFlops,
+      inputs: [x, wt],
+      out: y,
+      kernel: (l, t) => conv2dKernel(req<"conv2d">([x, wt], y, conv, l), t),
+      gemm: [co, n * oh * ow, ci * k * k],
+    },
+    {
+      name: "conv2d_input_grad (same conv)",
+      flops: convFlops,
+      inputs: [y, wt],
+      out: x,
+      kernel: (l, t) => conv2dInputGradKernel(req<"conv2d_input_grad">([y, wt], x, { ...conv, inputSize: [h, w] }, l), t),
+      gemm: [ci, n * h * w, co * k * k],
+    },
+    {
+      name: "conv2d_weight_grad (same conv)",
+      flops: convFlops,
+      inputs: [x, y],
+      out: wt,
+      kernel: (l, t) => conv2dWeightGradKernel(req<"conv2d_weight_grad">([x, y], wt, { ...conv, kernelSize: [k, k] }, l), t),
+      gemm: [co, ci * k * k, n * oh * ow],
+    },
+  ];
+}
+
+const numel = (t: ValueType) => t.shape.reduce((a, b) => a * b, 1);
+
+interface Timing {
+  /** Median wall seconds per dispatch. */
+  wall: number;
+  /** Median process CPU seconds per dispatch: lavapipe's real cost when other work shares the CPU. */
+  cpu: number;
+}
+
+/** Times one kernel; every GPU object stays referenced until its work is done. */
+async function time(ctx: GpuContext, pipelines: PipelineCache, c: Case, kernel: KernelSource, runs: number): Promise<Timing> {
+  const { device } = ctx;
+  const keep: object[] = [];
+  const buffers = [...c.inputs, c.out].map((t) => {
+    const b = device.createBuffer({ size: Math.max(16, numel(t) * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    keep.push(b);
+    return b;
+  });
+  c.inputs.forEach((t, i) => {
+    const data = Float32Array.from({ length: numel(t) }, (_, j) => ((j * 7919) % 1000) / 1000 - 0.5);
+    device.queue.writeBuffer(buffers[i], 0, data as unknown as GPUAllowSharedBufferSource);
+  });
+  const pipeline = await pipelines.get(kernel.code, c.name);
+  const layout = pipeline.getBindGroupLayout(0);
+  const bindGroup = device.createBindGroup({ layout, entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })) });
+  keep.push(pipeline, layout, bindGroup);
+  const run = async (reps: number) => {
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    for (let r = 0; r < reps; r++) pass.dispatchWorkgroups(...kernel.workgroups);
+    pass.end();
+    const commands = encoder.finish();
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    device.queue.submit([commands]);
+    await device.queue.onSubmittedWorkDone();
+    const cpu = process.cpuUsage(c0);
+    keep.push(encoder, pass, commands);
+    return { wall: (performance.now() - t0) / 1000 / reps, cpu: (cpu.user + cpu.system) / 1e6 / reps };
+  };
+  await run(1); // warm-up (lavapipe compiles the shader at its first dispatch)
+  let reps = 1;
+  while ((await run(reps)).wall * reps < 0.02 && reps < 4096) reps *= 4;
+  const times: Timing[] = [];
+  for (let i = 0; i < runs; i++) times.push(await run(reps));
+  if (ctx.failures.length) throw new Error(ctx.failures.join("\n"));
+  for (const b of buffers) b.destroy();
+  keep.length = 0;
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return { wall: median(times.map((t) => t.wall)), cpu: median(times.map((t) => t.cpu)) };
+}
+
+async function main(): Promise<void> {
+  const ctx = await acquireDevice();
+  console.log(describeAdapter(ctx));
+  const software = ctx.adapterInfo.isSoftware;
+  const full = (arg("size") ?? (software ? "small" : "full")) === "full";
+  const allTiles = (arg("tiles") ?? (software ? "default" : "all")) === "all";
+  const runs = Number(arg("reps") ?? 5);
+  console.log(`size ${full ? "full" : "small"}, median of ${runs} runs after warm-up${software ? `; host load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs` : ""}\n`);
+  const limits: KernelLimits = { maxWorkgroupsPerDimension: ctx.limits.maxComputeWorkgroupsPerDimension };
+  const pipelines = new PipelineCache(ctx.device);
+  const start = performance.now();
+  const only = arg("only");
+  for (const c of cases(full).filter((c) => !only || c.name.includes(only))) {
+    const [m, n] = c.gemm;
+    const def = Object.entries(CANDIDATES).find(([, t]) => t === defaultTiles({ op: c.name, batch: 1, m, n, k: c.gemm[2] }))?.[0] ?? "default";
+    const configs: Array<[string, GemmTiles | undefined]> = allTiles ? Object.entries(CANDIDATES) : [[def, undefined]];
+    for (const [label, tiles] of configs) {
+      const t = await time(ctx, pipelines, c, c.kernel(limits, tiles), runs);
+      const mark = label === def ? " (default)" : "";
+      const cpu = software ? `   ${(c.flops / t.cpu / 1e9).toFixed(2).padStart(6)} GFLOP per CPU-second` : "";
+      console.log(`${c.name.padEnd(44)} GEMM ${c.gemm.join("x").padEnd(16)} tiles ${(label + mark).padEnd(24)} ${(t.wall * 1e3).toFixed(3).padStart(9)} ms  ${(c.flops / t.wall / 1e9).toFixed(1).padStart(8)} GFLOP/s${cpu}`);
+    }
+  }
+  console.log(`\ntotal ${((performance.now() - start) / 1000).toFixed(1)} s`);
+  await ctx.device.queue.onSubmittedWorkDone();
+  ctx.device.destroy();
+  process.exit(0);
+}
+
+await main();

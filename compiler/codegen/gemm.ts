@@ -1,0 +1,253 @@
+// A tiled GEMM kernel generator shared by matmul and the three convolutions:
+//
+//   C[b, m, n] = sum_k A(b, m, k) * B(b, k, n)      b < batch, m < M, n < N, k < K
+//
+// where A and B are not arrays but gathers the op supplies as WGSL functions (a strided matrix
+// for matmul, an on-the-fly im2col for the convolutions: "implicit GEMM"), and the op writes
+// each result through its own `store`. The op describes an operand by
+//   - `col(b, x) -> State`: per-row state of A (x = m) or per-column state of B (x = n), computed
+//     once per thread outside the K loop (a base offset, decoded pixel coordinates), and
+//   - `at(state, k) -> f32`: the element at reduction index k, 0 where the gather falls into
+//     padding. It is called with x and k clamped into the matrix (the generator zeroes what
+//     lies outside), so it must only be safe for in-range indices.
+//
+// Design (one workgroup per BM x BN output tile, WGX x WGY = (BN/TN) x (BM/TM) threads):
+//   - K is walked in steps of BK; each step stages A [BK, BM] and B [BK, BN] in workgroup
+//     memory (zero outside the matrix, so edges need no other care), k-major, rows padded by
+//     one float so that stores along k do not all hit one bank.
+//   - Each thread keeps a TM x TN register block of C: rows ty + i*WGY, columns tx + j*WGX
+//     (strided, so a warp reads consecutive floats from the tiles and stores consecutive
+//     outputs), and does TM*TN fmas per TM + TN workgroup-memory reads.
+//   - Tile loads: consecutive threads walk the operand's contiguous axis (`fast`), so global
+//     reads coalesce for row-major operands and for im2col gathers along output pixels.
+//   - The (tileN, tileM, batch) grid is flattened and folded into 2-D to stay under
+//     maxComputeWorkgroupsPerDimension.
+// Tile sizes are parameters (constants in the generated code) so a tuner can pick them per
+// adapter; `defaultTiles` is the fallback.
+import type { KernelLimits, KernelSource } from "./kernel.js";
+import { grid } from "./wgsl.js";
+
+export interface GemmTiles {
+  /** Output rows (m) per workgroup. */
+  readonly bm: number;
+  /** Output columns (n) per workgroup. */
+  readonly bn: number;
+  /** Reduction depth staged in workgroup memory per step. */
+  readonly bk: number;
+  /** Register block per thread: tm rows x tn columns. */
+  readonly tm: number;
+  readonly tn: number;
+  /**
+   * Give the inner loop over the staged BK its constant trip count, so the driver may unroll
+   * it. Off by default: lavapipe then unrolls it and a kernel's first dispatch compiles 2-5x
+   * longer (seconds); a GPU driver may prefer it on.
+   */
+  readonly unroll?: boolean;
+}
+
+export interface GemmOperand {
+  /** Which index consecutive threads walk when loading a tile: the operand's m/n axis, or k. */
+  readonly fast: "x" | "k";
+  /** WGSL type of the per-row (A) or per-column (B) state. */
+  readonly state: string;
+  /** Body of `fn col(b: u32, x: u32) -> state`. */
+  readonly col: string;
+  /** Body of `fn at(s: state, k: u32) -> f32`. */
+  readonly at: string;
+}
+
+export interface GemmSpec {
+  /** The op, for the kernel's header comment and for tile choosers. */
+  readonly op: string;
+  readonly batch: number;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly a: GemmOperand;
+  readonly b: GemmOperand;
+  /** Body of `fn store(b: u32, m: u32, n: u32, v: f32)`, called only for m < M, n < N. */
+  readonly store: string;
+  /** WGSL declared before the functions: bindings, structs, helpers. */
+  readonly prelude: string;
+}
+
+/** Largest workgroup-memory use allowed (the WebGPU default limit). */
+export const GEMM_MAX_SHARED_BYTES = 16384;
+
+/** Workgroup memory of a tile configuration, in bytes. */
+export function sharedBytes(t: GemmTiles): number {
+  return 4 * t.bk * (t.bm + 1 + t.bn + 1);
+}
+
+export function checkTiles(t: GemmTiles): void {
+  const wgx = t.bn / t.tn;
+  const wgy = t.bm / t.tm;
+  const threads = wgx * wgy;
+  const bad = (why: string) => new Error(`internal error: GEMM tiles ${JSON.stringify(t)}: ${why}`);
+  if (!Number.isInteger(wgx) || !Number.isInteger(wgy)) throw bad("bm/tm and bn/tn must be integers");
+  if (threads > 256) throw bad(`${threads} threads per workgroup, more than 256`);
+  if ((t.bm * t.bk) % threads || (t.bn * t.bk) % threads) throw bad("each tile must split evenly over the threads");
+  if (sharedBytes(t) > GEMM_MAX_SHARED_BYTES) throw bad(`${sharedBytes(t)} bytes of workgroup memory, more than ${GEMM_MAX_SHARED_BYTES}`);
+}
+
+/** 64x64 tiles, 4x4 per thread, 256 threads. */
+export const TILES_64: GemmTiles = { bm: 64, bn: 64, bk: 16, tm: 4, tn: 4 };
+/**
+ * 32x32 tiles, 4x4 per thread, 64 threads: four times the workgroups for small outputs, at
+ * the same fmas per workgroup-memory read (2x2 per thread ran 2.5x slower on lavapipe).
+ */
+export const TILES_32: GemmTiles = { bm: 32, bn: 32, bk: 8, tm: 4, tn: 4 };
+
+/** What a tile chooser sees of a GEMM. */
+export type GemmShape = Pick<GemmSpec, "op" | "batch" | "m" | "n" | "k">;
+export type TileChooser = (g: GemmShape) => GemmTiles;
+
+/**
+ * The fallback when nothing was tuned: 64x64 tiles unless that leaves fewer than 128
+ * workgroups (a GPU has ~100 cores), then 32x32.
+ */
+export const defaultTiles: TileChooser = ({ batch, m, n }) => {
+  const count = (t: GemmTiles) => batch * Math.ceil(m / t.bm) * Math.ceil(n / t.bn);
+  return count(TILES_64) >= 128 ? TILES_64 : TILES_32;
+};
+
+let chooser: TileChooser = defaultTiles;
+
+/**
+ * Replaces how templates pick tiles when none are passed (a tuner's per-adapter table; tests
+ * that cover other configurations); no argument restores `defaultTiles`.
+ */
+export function setTileChooser(c: TileChooser = defaultTiles): void {
+  chooser = c;
+}
+
+const u = (x: number) => `${x}u`;
+
+/**
+ * Statements that stage one operand's [BK, extent] tile into `tile{name}` (k-major, rows of
+ * extent + 1): `setup` runs once per thread before the K loop (the `col` states), `load` once
+ * per K step. Thread `lid` loads elements e = lid + l * threads, l < extent * BK / threads.
+ */
+function tileLoads(name: "A" | "B", op: GemmOperand, extent: number, size: number, kSize: number, bk: number, threads: number): { setup: string; load: string } {
+  const origin = name === "A" ? "m0" : "n0";
+  const setup: string[] = [];
+  const load: string[] = [];
+  // When the thread count is a multiple of the fast axis, a thread's loads share their
+  // offset along it: one column (fast x: one state for all loads) or one k (fast k).
+  const sameX = op.fast === "x" && threads % extent === 0;
+  const sameK = op.fast === "k" && threads % bk === 0;
+  for (let l = 0; l < (extent * bk) / threads; l++) {
+    const e = `(lid + ${u(l * threads)})`;
+    let xx: string;
+    let kk: string;
+    if (op.fast === "x") {
+      xx = sameX ? `(lid % ${u(extent)})` : `(${e} % ${u(extent)})`;
+      kk = sameX ? `(lid / ${u(extent)} + ${u(l * (threads / extent))})` : `(${e} / ${u(extent)})`;
+    } else {
+      kk = sameK ? `(lid % ${u(bk)})` : `(${e} % ${u(bk)})`;
+      xx = sameK ? `(lid / ${u(bk)} + ${u(l * (threads / bk))})` : `(${e} / ${u(bk)})`;
+    }
+    const v = sameX ? "0" : `${l}`; // which state this load uses
+    if (!sameX || l === 0) {
+      setup.push(`  let x${name}${l} = ${origin} + ${xx};`);
+      setup.push(`  let s${name}${l} = col${name}(b, min(x${name}${l}, ${u(size - 1)}));`);
+    }
+    // clamped indices keep every read in bounds; the select zeroes the tile outside the matrix
+    load.push(`    { let kk = ${kk}; let k = k0 + kk;`);
+    load.push(`      let v = at${name}(s${name}${v}, min(k, ${u(kSize - 1)}));`);
+    load.push(`      tile${name}[kk * ${u(extent + 1)} + ${xx}] = select(0.0, v, x${name}${v} < ${u(size)} && k < ${u(kSize)}); }`);
+  }
+  return { setup: setup.join("\n"), load: load.join("\n") };
+}
+
+/** The kernel for `spec` with tile configuration `tiles`. */
+export function gemmKernel(spec: GemmSpec, limits: KernelLimits, tiles: GemmTiles = chooser(spec)): KernelSource {
+  checkTiles(tiles);
+  const { bm, bn, bk, tm, tn } = tiles;
+  const wgx = bn / tn;
+  const wgy = bm / tm;
+  const threads = wgx * wgy;
+  const tilesM = Math.ceil(spec.m / bm);
+  const tilesN = Math.ceil(spec.n / bn);
+  const total = tilesM * tilesN * spec.batch;
+  const a = tileLoads("A", spec.a, bm, spec.m, spec.k, bk, threads);
+  const b = tileLoads("B", spec.b, bn, spec.n, spec.k, bk, threads);
+  const range = (n: number) => [...Array(n).keys()];
+  const acc = range(tm).map((i) => `  ${range(tn).map((j) => `var c${i}_${j} = 0.0;`).join(" ")}`).join("\n");
+  const fma = range(tm)
+    .map((i) => {
+      const line = range(tn).map((j) => `c${i}_${j} = fma(a${i}, b${j}, c${i}_${j});`).join(" ");
+      return `      let a${i} = tileA[ka + ty + ${u(i * wgy)}];\n      ${line}`;
+    })
+    .join("\n");
+  const bRegs = range(tn).map((j) => `      let b${j} = tileB[kb + tx + ${u(j * wgx)}];`).join("\n");
+  const stores = range(tm)
+    .map((i) =>
+      range(tn)
+        .map((j) => `  if (m0 + ty + ${u(i * wgy)} < ${u(spec.m)} && n0 + tx + ${u(j * wgx)} < ${u(spec.n)}) { store(b, m0 + ty + ${u(i * wgy)}, n0 + tx + ${u(j * wgx)}, c${i}_${j}); }`)
+        .join("\n"),
+    )
+    .join("\n");
+  // Loop bounds. lavapipe unrolls loops whose trip count it knows, and each unrolled copy of
+  // the K loop (it holds barriers) costs about a second of shader compilation, so unless K
+  // fits one step the bound is hidden behind a runtime value (nwg.z is never 0). The inner
+  // loop gets a runtime bound too unless `unroll` (the staged tile is zero past K, so BK
+  // would be as correct).
+  const steps = Math.ceil(spec.k / bk);
+  const kLoop =
+    steps === 1
+      ? "  { let k0 = 0u;"
+      : `  let kLen = select(${u(spec.k)}, 0u, nwg.z == 0u);\n  for (var k0 = 0u; k0 < kLen; k0 += ${u(bk)}) {`;
+  const kkBound = tiles.unroll ? u(bk) : steps === 1 ? u(spec.k) : `min(${u(bk)}, kLen - k0)`;
+  const code = `// ${spec.op} as GEMM ${spec.batch}x[${spec.m}x${spec.k}]x[${spec.k}x${spec.n}], tiles ${bm}x${bn}x${bk}, ${tm}x${tn} per thread
+${spec.prelude}
+
+fn colA(b: u32, x: u32) -> ${spec.a.state} {
+${spec.a.col}
+}
+fn atA(s: ${spec.a.state}, k: u32) -> f32 {
+${spec.a.at}
+}
+fn colB(b: u32, x: u32) -> ${spec.b.state} {
+${spec.b.col}
+}
+fn atB(s: ${spec.b.state}, k: u32) -> f32 {
+${spec.b.at}
+}
+fn store(b: u32, m: u32, n: u32, v: f32) {
+${spec.store}
+}
+
+var<workgroup> tileA: array<f32, ${bk * (bm + 1)}>; // [BK, BM + 1]
+var<workgroup> tileB: array<f32, ${bk * (bn + 1)}>; // [BK, BN + 1]
+
+@compute @workgroup_size(${wgx}, ${wgy})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid3: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let tile = wid.x + wid.y * nwg.x;
+  if (tile >= ${u(total)}) { return; }
+  let n0 = (tile % ${u(tilesN)}) * ${u(bn)};
+  let m0 = ((tile / ${u(tilesN)}) % ${u(tilesM)}) * ${u(bm)};
+  let b = tile / ${u(tilesN * tilesM)};
+  let tx = lid3.x;
+  let ty = lid3.y;
+${a.setup}
+${b.setup}
+${acc}
+${kLoop}
+${a.load}
+${b.load}
+    workgroupBarrier();
+    for (var kk = 0u; kk < ${kkBound}; kk++) {
+      let ka = kk * ${u(bm + 1)};
+      let kb = kk * ${u(bn + 1)};
+${bRegs}
+${fma}
+    }
+    workgroupBarrier();
+  }
+${stores}
+}
+`;
+  return { code, workgroups: grid(total, limits, 1) };
+}
