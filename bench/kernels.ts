@@ -24,15 +24,19 @@ import { conv2dInputGradKernel, conv2dKernel, conv2dWeightGradKernel, convOutSiz
 import type { OpKind } from "../compiler/ops/kinds.js";
 import type { ValueType } from "../compiler/graph/types.js";
 
-const CANDIDATES: Record<string, GemmTiles> = {
-  "64x64x16/4x4": TILES_64,
-  "32x32x16/4x4": TILES_32,
-  "32x32x16/2x2": { bm: 32, bn: 32, bk: 16, tm: 2, tn: 2 },
-  "64x64x8/4x4": { bm: 64, bn: 64, bk: 8, tm: 4, tn: 4 },
-  "128x128x8/8x8": { bm: 128, bn: 128, bk: 8, tm: 8, tn: 8 },
-  "128x64x8/8x4": { bm: 128, bn: 64, bk: 8, tm: 8, tn: 4 },
-  "64x128x8/4x8": { bm: 64, bn: 128, bk: 8, tm: 4, tn: 8 },
-};
+const CANDIDATES: GemmTiles[] = [
+  TILES_64,
+  TILES_32,
+  { bm: 32, bn: 32, bk: 16, tm: 4, tn: 4 },
+  { bm: 64, bn: 64, bk: 8, tm: 4, tn: 4 },
+  { bm: 128, bn: 128, bk: 8, tm: 8, tn: 8 },
+  { bm: 128, bn: 64, bk: 8, tm: 8, tn: 4 },
+  { bm: 64, bn: 128, bk: 8, tm: 4, tn: 8 },
+  { ...TILES_64, unroll: true },
+  { bm: 128, bn: 128, bk: 8, tm: 8, tn: 8, unroll: true },
+];
+
+const tileName = (t: GemmTiles) => `${t.bm}x${t.bn}x${t.bk}/${t.tm}x${t.tn}${t.unroll ? " unrolled" : ""}`;
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -44,8 +48,7 @@ interface Case {
   flops: number;
   inputs: ValueType[];
   out: ValueType;
-  /** The kernel for a tile choice (undefined: the template's default). */
-  kernel: (limits: KernelLimits, tiles?: GemmTiles) => KernelSource;
+  kernel: (limits: KernelLimits, tiles: GemmTiles) => KernelSource;
   gemm: [number, number, number];
 }
 
@@ -165,13 +168,12 @@ async function main(): Promise<void> {
   const only = arg("only");
   for (const c of cases(full).filter((c) => !only || c.name.includes(only))) {
     const [m, n] = c.gemm;
-    const def = Object.entries(CANDIDATES).find(([, t]) => t === defaultTiles({ op: c.name, batch: 1, m, n, k: c.gemm[2] }))?.[0] ?? "default";
-    const configs: Array<[string, GemmTiles | undefined]> = allTiles ? Object.entries(CANDIDATES) : [[def, undefined]];
-    for (const [label, tiles] of configs) {
+    const def = defaultTiles({ op: c.name, batch: 1, m, n, k: c.gemm[2] });
+    for (const tiles of allTiles ? CANDIDATES : [def]) {
       const t = await time(ctx, pipelines, c, c.kernel(limits, tiles), runs);
-      const mark = label === def ? " (default)" : "";
+      const label = tileName(tiles) + (tiles === def ? " (default)" : "");
       const cpu = software ? `   ${(c.flops / t.cpu / 1e9).toFixed(2).padStart(6)} GFLOP per CPU-second` : "";
-      console.log(`${c.name.padEnd(44)} GEMM ${c.gemm.join("x").padEnd(16)} tiles ${(label + mark).padEnd(24)} ${(t.wall * 1e3).toFixed(3).padStart(9)} ms  ${(c.flops / t.wall / 1e9).toFixed(1).padStart(8)} GFLOP/s${cpu}`);
+      console.log(`${c.name.padEnd(44)} GEMM ${c.gemm.join("x").padEnd(16)} tiles ${label.padEnd(32)} ${(t.wall * 1e3).toFixed(3).padStart(9)} ms  ${(c.flops / t.wall / 1e9).toFixed(1).padStart(8)} GFLOP/s${cpu}`);
     }
   }
   console.log(`\ntotal ${((performance.now() - start) / 1000).toFixed(1)} s`);
