@@ -2,6 +2,9 @@
 // kernel.ts, a 1-D dispatch that stays under maxComputeWorkgroupsPerDimension by folding the
 // grid into 2-D, and straight-line index arithmetic for static shapes.
 import type { Shape, ValueType } from "../graph/types.js";
+import { stridesOf } from "../graph/shape.js";
+
+export { stridesOf };
 import type { KernelLimits, KernelSource } from "./kernel.js";
 
 export const WG = 64;
@@ -28,16 +31,6 @@ export function flatMain(n: number, wg = WG): string {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.x + wid.y * nwg.x) * ${wg}u + lid;
   if (i >= ${n}u) { return; }`;
-}
-
-export function stridesOf(shape: Shape): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let k = shape.length - 1; k >= 0; k--) {
-    s[k] = acc;
-    acc *= shape[k];
-  }
-  return s;
 }
 
 /** Strides of `shape` read through broadcasting to `outShape` (0 on broadcast axes). */
