@@ -6,8 +6,10 @@
 //   npx tsx bench/kernels.ts [--size full|small] [--tiles all|default] [--reps N] [--only NAME]
 //
 // --size full: matmul 512x512x512 and conv2d x [64, 64, 32, 32], w [64, 64, 3, 3], pad 1
-// (with its two gradients). --size small (the default on software adapters, to stay under
-// ~30 s on lavapipe): the same conv with batch 4 and a 256^3 matmul.
+// (with its two gradients; the weight gradient also split-K into S sample groups,
+// conv2d_weight_grad_partial then reduce_sum over the parts, both timed, for several S and for
+// the S the conv2d VJP rule picks). --size small (the default on software adapters, to stay
+// under ~30 s on lavapipe): the same conv with batch 4 and a 256^3 matmul.
 // Each timed run encodes `reps` dispatches into one command buffer and waits for it, so
 // per-submit overhead is amortised; reps grows until a run takes >= 20 ms. On a software
 // adapter (lavapipe runs on the host CPU) it also prints GFLOP per CPU-second of this
@@ -18,21 +20,23 @@ import { acquireDevice, describeAdapter, type GpuContext } from "../runtime/webg
 import { PipelineCache } from "../runtime/webgpu/pipelines.js";
 import type { KernelLimits, KernelRequest, KernelSource } from "../compiler/codegen/kernel.js";
 import type { GemmTiles } from "../compiler/codegen/gemm.js";
-import { TILES_32, TILES_64, defaultTiles } from "../compiler/codegen/gemm.js";
+import { TILES_32, TILES_64, TILES_64_UNROLLED, defaultTiles } from "../compiler/codegen/gemm.js";
 import { matmulKernel } from "../compiler/ops/matmul.js";
-import { conv2dInputGradKernel, conv2dKernel, conv2dWeightGradKernel, convOutSize } from "../compiler/ops/conv2d.js";
+import { conv2dInputGradKernel, conv2dKernel, conv2dWeightGradKernel, conv2dWeightGradPartialKernel, convOutSize, weightGradSplits } from "../compiler/ops/conv2d.js";
+import { registry } from "../compiler/ops/index.js";
 import type { OpKind } from "../compiler/ops/kinds.js";
 import type { ValueType } from "../compiler/graph/types.js";
 
 const CANDIDATES: GemmTiles[] = [
   TILES_64,
   TILES_32,
+  { ...TILES_32, unroll: true },
   { bm: 32, bn: 32, bk: 16, tm: 4, tn: 4 },
   { bm: 64, bn: 64, bk: 8, tm: 4, tn: 4 },
   { bm: 128, bn: 128, bk: 8, tm: 8, tn: 8 },
   { bm: 128, bn: 64, bk: 8, tm: 8, tn: 4 },
   { bm: 64, bn: 128, bk: 8, tm: 4, tn: 8 },
-  { ...TILES_64, unroll: true },
+  TILES_64_UNROLLED,
   { bm: 128, bn: 128, bk: 8, tm: 8, tn: 8, unroll: true },
 ];
 
@@ -50,6 +54,10 @@ interface Case {
   out: ValueType;
   kernel: (limits: KernelLimits, tiles: GemmTiles) => KernelSource;
   gemm: [number, number, number];
+  /** GEMM batch (split-K parts). */
+  batch?: number;
+  /** The kernel writes these parts; a reduce_sum over their axis 0 then writes `out`. */
+  parts?: ValueType;
 }
 
 const f32 = (shape: number[]): ValueType => ({ shape, dtype: "f32" });
@@ -97,6 +105,20 @@ function cases(full: boolean): Case[] {
       kernel: (l, t) => conv2dWeightGradKernel(req<"conv2d_weight_grad">([x, y], wt, { ...conv, kernelSize: [k, k] }, l), t),
       gemm: [co, ci * k * k, n * oh * ow],
     },
+    ...[...new Set([...(full ? [8, 16, 32, 64] : [2, 4]), weightGradSplits(x.shape, y.shape, [k, k])])].filter((s) => s > 1).map((splits): Case => {
+      const parts = f32([splits, co, ci, k, k]);
+      const auto = splits === weightGradSplits(x.shape, y.shape, [k, k]) ? ", VJP rule's" : "";
+      return {
+        name: `conv2d_weight_grad split ${splits}${auto} (+reduce_sum)`,
+        flops: convFlops,
+        inputs: [x, y],
+        out: wt,
+        parts,
+        kernel: (l, t) => conv2dWeightGradPartialKernel(req<"conv2d_weight_grad_partial">([x, y], parts, { ...conv, kernelSize: [k, k], splits }, l), t),
+        gemm: [co, ci * k * k, n * oh * ow],
+        batch: splits,
+      };
+    }),
   ];
 }
 
@@ -113,7 +135,7 @@ interface Timing {
 async function time(ctx: GpuContext, pipelines: PipelineCache, c: Case, kernel: KernelSource, runs: number): Promise<Timing> {
   const { device } = ctx;
   const keep: object[] = [];
-  const buffers = [...c.inputs, c.out].map((t) => {
+  const buffers = [...c.inputs, ...(c.parts ? [c.parts] : []), c.out].map((t) => {
     const b = device.createBuffer({ size: Math.max(16, numel(t) * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
     keep.push(b);
     return b;
@@ -122,16 +144,32 @@ async function time(ctx: GpuContext, pipelines: PipelineCache, c: Case, kernel: 
     const data = Float32Array.from({ length: numel(t) }, (_, j) => ((j * 7919) % 1000) / 1000 - 0.5);
     device.queue.writeBuffer(buffers[i], 0, data as unknown as GPUAllowSharedBufferSource);
   });
-  const pipeline = await pipelines.get(kernel.code, c.name);
-  const layout = pipeline.getBindGroupLayout(0);
-  const bindGroup = device.createBindGroup({ layout, entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })) });
-  keep.push(pipeline, layout, bindGroup);
+  // the GEMM writes the last buffer, or the parts that a reduce_sum then sums into the last
+  const stages: Array<{ kernel: KernelSource; bufs: GPUBuffer[] }> = [{ kernel, bufs: c.parts ? buffers.slice(0, -1) : buffers }];
+  if (c.parts) {
+    const limits = { maxWorkgroupsPerDimension: ctx.limits.maxComputeWorkgroupsPerDimension };
+    const sum = registry.reduce_sum.wgsl!({ inputs: [c.parts], out: c.out, params: { axes: [0], keepdims: false }, limits });
+    stages.push({ kernel: sum, bufs: buffers.slice(-2) });
+  }
+  const bound = await Promise.all(
+    stages.map(async ({ kernel: k, bufs }, i) => {
+      const pipeline = await pipelines.get(k.code, `${c.name} ${i}`);
+      const layout = pipeline.getBindGroupLayout(0);
+      const bindGroup = device.createBindGroup({ layout, entries: bufs.map((buffer, binding) => ({ binding, resource: { buffer } })) });
+      keep.push(pipeline, layout, bindGroup);
+      return { pipeline, bindGroup, workgroups: k.workgroups };
+    }),
+  );
   const run = async (reps: number) => {
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    for (let r = 0; r < reps; r++) pass.dispatchWorkgroups(...kernel.workgroups);
+    for (let r = 0; r < reps; r++) {
+      for (const st of bound) {
+        pass.setPipeline(st.pipeline);
+        pass.setBindGroup(0, st.bindGroup);
+        pass.dispatchWorkgroups(...st.workgroups);
+      }
+    }
     pass.end();
     const commands = encoder.finish();
     const t0 = performance.now();
@@ -162,18 +200,18 @@ async function main(): Promise<void> {
   const allTiles = (arg("tiles") ?? (software ? "default" : "all")) === "all";
   const runs = Number(arg("reps") ?? 5);
   console.log(`size ${full ? "full" : "small"}, median of ${runs} runs after warm-up${software ? `; host load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs` : ""}\n`);
-  const limits: KernelLimits = { maxWorkgroupsPerDimension: ctx.limits.maxComputeWorkgroupsPerDimension };
+  const limits: KernelLimits = { maxWorkgroupsPerDimension: ctx.limits.maxComputeWorkgroupsPerDimension, hardware: !software };
   const pipelines = new PipelineCache(ctx.device);
   const start = performance.now();
   const only = arg("only");
   for (const c of cases(full).filter((c) => !only || c.name.includes(only))) {
     const [m, n] = c.gemm;
-    const def = defaultTiles({ op: c.name, batch: 1, m, n, k: c.gemm[2] });
+    const def = defaultTiles({ op: c.name, batch: c.batch ?? 1, m, n, k: c.gemm[2] }, limits);
     for (const tiles of allTiles ? CANDIDATES : [def]) {
       const t = await time(ctx, pipelines, c, c.kernel(limits, tiles), runs);
       const label = tileName(tiles) + (tiles === def ? " (default)" : "");
       const cpu = software ? `   ${(c.flops / t.cpu / 1e9).toFixed(2).padStart(6)} GFLOP per CPU-second` : "";
-      console.log(`${c.name.padEnd(44)} GEMM ${c.gemm.join("x").padEnd(16)} tiles ${label.padEnd(32)} ${(t.wall * 1e3).toFixed(3).padStart(9)} ms  ${(c.flops / t.wall / 1e9).toFixed(1).padStart(8)} GFLOP/s${cpu}`);
+      console.log(`${c.name.padEnd(52)} GEMM ${c.gemm.join("x").padEnd(16)} tiles ${label.padEnd(32)} ${(t.wall * 1e3).toFixed(3).padStart(9)} ms  ${(c.flops / t.wall / 1e9).toFixed(1).padStart(8)} GFLOP/s${cpu}`);
     }
   }
   console.log(`\ntotal ${((performance.now() - start) / 1000).toFixed(1)} s`);

@@ -22,6 +22,9 @@
 //     reads coalesce for row-major operands and for im2col gathers along output pixels.
 //   - The (tileN, tileM, batch) grid is flattened and folded into 2-D to stay under
 //     maxComputeWorkgroupsPerDimension.
+//   - Split-K: with `splitK`, batch b reduces only over k in [b*splitK, min((b+1)*splitK, K)),
+//     so one GEMM with a long K and a small output runs as `batch` independent partial GEMMs
+//     (more workgroups); the op sums the partial results afterwards.
 // Tile sizes are parameters (constants in the generated code) so a tuner can pick them per
 // adapter; `defaultTiles` is the fallback.
 import type { KernelLimits, KernelSource } from "./kernel.js";
@@ -65,6 +68,11 @@ export interface GemmSpec {
   readonly k: number;
   readonly a: GemmOperand;
   readonly b: GemmOperand;
+  /**
+   * Split-K chunk: batch b sums over k in [b * splitK, min((b + 1) * splitK, K)) only (`col`
+   * and `at` still see the global k). Unset: every batch sums over all of K.
+   */
+  readonly splitK?: number;
   /** Body of `fn store(b: u32, m: u32, n: u32, v: f32)`, called only for m < M, n < N. */
   readonly store: string;
   /** WGSL declared before the functions: bindings, structs, helpers. */
@@ -99,17 +107,24 @@ export const TILES_64: GemmTiles = { bm: 64, bn: 64, bk: 16, tm: 4, tn: 4 };
  */
 export const TILES_32: GemmTiles = { bm: 32, bn: 32, bk: 8, tm: 2, tn: 2 };
 
+/** TILES_64 with a constant-trip inner loop: faster on GPU drivers, slow to compile on lavapipe. */
+export const TILES_64_UNROLLED: GemmTiles = { ...TILES_64, unroll: true };
+
 /** What a tile chooser sees of a GEMM. */
 export type GemmShape = Pick<GemmSpec, "op" | "batch" | "m" | "n" | "k">;
-export type TileChooser = (g: GemmShape) => GemmTiles;
+/** `limits` is absent where a caller has none (then choose as for a software adapter). */
+export type TileChooser = (g: GemmShape, limits?: KernelLimits) => GemmTiles;
 
 /**
  * The fallback when nothing was tuned: 64x64 tiles unless that leaves fewer than 128
- * workgroups (a GPU has ~100 cores), then 32x32.
+ * workgroups (a GPU has ~100 cores), then 32x32. On a hardware adapter the 64x64 tiles get
+ * the unrolled inner loop (H200: conv2d x [64,64,32,32] w [64,64,3,3] 0.21 ms against
+ * 0.33 ms); software adapters keep the opaque bound, which compiles several times faster.
  */
-export const defaultTiles: TileChooser = ({ batch, m, n }) => {
+export const defaultTiles: TileChooser = ({ batch, m, n }, limits) => {
   const count = (t: GemmTiles) => batch * Math.ceil(m / t.bm) * Math.ceil(n / t.bn);
-  return count(TILES_64) >= 128 ? TILES_64 : TILES_32;
+  if (count(TILES_64) < 128) return TILES_32;
+  return limits?.hardware ? TILES_64_UNROLLED : TILES_64;
 };
 
 let chooser: TileChooser = defaultTiles;
@@ -129,7 +144,7 @@ const u = (x: number) => `${x}u`;
  * extent + 1): `setup` runs once per thread before the K loop (the `col` states), `load` once
  * per K step. Thread `lid` loads elements e = lid + l * threads, l < extent * BK / threads.
  */
-function tileLoads(name: "A" | "B", op: GemmOperand, extent: number, size: number, kSize: number, bk: number, threads: number): { setup: string; load: string } {
+function tileLoads(name: "A" | "B", op: GemmOperand, extent: number, size: number, kSize: number, bk: number, threads: number, split: boolean): { setup: string; load: string } {
   const origin = name === "A" ? "m0" : "n0";
   const setup: string[] = [];
   const load: string[] = [];
@@ -154,16 +169,21 @@ function tileLoads(name: "A" | "B", op: GemmOperand, extent: number, size: numbe
       setup.push(`  let s${name}${l} = col${name}(b, min(x${name}${l}, ${u(size - 1)}));`);
     }
     // clamped indices keep every read in bounds; the select zeroes the tile outside the matrix
-    load.push(`    { let kk = ${kk}; let k = k0 + kk;`);
+    load.push(`    { let kk = ${kk}; let k = ${split ? "kBase + " : ""}k0 + kk;`);
     load.push(`      let v = at${name}(s${name}${v}, min(k, ${u(kSize - 1)}));`);
-    load.push(`      tile${name}[kk * ${u(extent + 1)} + ${xx}] = select(0.0, v, x${name}${v} < ${u(size)} && k < ${u(kSize)}); }`);
+    load.push(`      tile${name}[kk * ${u(extent + 1)} + ${xx}] = select(0.0, v, x${name}${v} < ${u(size)} && k < ${split ? "kEnd" : u(kSize)}); }`);
   }
   return { setup: setup.join("\n"), load: load.join("\n") };
 }
 
 /** The kernel for `spec` with tile configuration `tiles`. */
-export function gemmKernel(spec: GemmSpec, limits: KernelLimits, tiles: GemmTiles = chooser(spec)): KernelSource {
+export function gemmKernel(spec: GemmSpec, limits: KernelLimits, tiles: GemmTiles = chooser(spec, limits)): KernelSource {
   checkTiles(tiles);
+  const split = spec.splitK !== undefined;
+  const chunk = spec.splitK ?? spec.k;
+  if (split && !(Number.isInteger(chunk) && chunk >= 1 && (spec.batch - 1) * chunk < spec.k && spec.batch * chunk >= spec.k)) {
+    throw new Error(`internal error: split-K chunk ${chunk} does not cut K ${spec.k} into ${spec.batch} parts`);
+  }
   const { bm, bn, bk, tm, tn } = tiles;
   const wgx = bn / tn;
   const wgy = bm / tm;
@@ -171,8 +191,8 @@ export function gemmKernel(spec: GemmSpec, limits: KernelLimits, tiles: GemmTile
   const tilesM = Math.ceil(spec.m / bm);
   const tilesN = Math.ceil(spec.n / bn);
   const total = tilesM * tilesN * spec.batch;
-  const a = tileLoads("A", spec.a, bm, spec.m, spec.k, bk, threads);
-  const b = tileLoads("B", spec.b, bn, spec.n, spec.k, bk, threads);
+  const a = tileLoads("A", spec.a, bm, spec.m, spec.k, bk, threads, split);
+  const b = tileLoads("B", spec.b, bn, spec.n, spec.k, bk, threads, split);
   const range = (n: number) => [...Array(n).keys()];
   const acc = range(tm).map((i) => `  ${range(tn).map((j) => `var c${i}_${j} = 0.0;`).join(" ")}`).join("\n");
   const fma = range(tm)
@@ -194,13 +214,16 @@ export function gemmKernel(spec: GemmSpec, limits: KernelLimits, tiles: GemmTile
   // fits one step the bound is hidden behind a runtime value (nwg.z is never 0). The inner
   // loop gets a runtime bound too unless `unroll` (the staged tile is zero past K, so BK
   // would be as correct).
-  const steps = Math.ceil(spec.k / bk);
+  // With split-K the loop walks one chunk; the staged tile is zero past the chunk's end.
+  const steps = Math.ceil(chunk / bk);
   const kLoop =
     steps === 1
       ? "  { let k0 = 0u;"
-      : `  let kLen = select(${u(spec.k)}, 0u, nwg.z == 0u);\n  for (var k0 = 0u; k0 < kLen; k0 += ${u(bk)}) {`;
-  const kkBound = tiles.unroll ? u(bk) : steps === 1 ? u(spec.k) : `min(${u(bk)}, kLen - k0)`;
-  const code = `// ${spec.op} as GEMM ${spec.batch}x[${spec.m}x${spec.k}]x[${spec.k}x${spec.n}], tiles ${bm}x${bn}x${bk}, ${tm}x${tn} per thread
+      : `  let kLen = select(${u(chunk)}, 0u, nwg.z == 0u);\n  for (var k0 = 0u; k0 < kLen; k0 += ${u(bk)}) {`;
+  const kkBound = tiles.unroll ? u(bk) : steps === 1 ? u(chunk) : `min(${u(bk)}, kLen - k0)`;
+  const kRange = split ? `\n  let kBase = b * ${u(chunk)};\n  let kEnd = min(kBase + ${u(chunk)}, ${u(spec.k)});` : "";
+  const splitNote = split ? `, split-K chunks of ${chunk}` : "";
+  const code = `// ${spec.op} as GEMM ${spec.batch}x[${spec.m}x${spec.k}]x[${spec.k}x${spec.n}]${splitNote}, tiles ${bm}x${bn}x${bk}, ${tm}x${tn} per thread
 ${spec.prelude}
 
 fn colA(b: u32, x: u32) -> ${spec.a.state} {
@@ -229,7 +252,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (tile >= ${u(total)}) { return; }
   let n0 = (tile % ${u(tilesN)}) * ${u(bn)};
   let m0 = ((tile / ${u(tilesN)}) % ${u(tilesM)}) * ${u(bm)};
-  let b = tile / ${u(tilesN * tilesM)};
+  let b = tile / ${u(tilesN * tilesM)};${kRange}
   let tx = lid3.x;
   let ty = lid3.y;
 ${a.setup}

@@ -14,6 +14,11 @@ export interface KernelSource {
 export interface KernelLimits {
   /** maxComputeWorkgroupsPerDimension of the device (65535 by default). */
   readonly maxWorkgroupsPerDimension: number;
+  /**
+   * True on a hardware GPU adapter. Absent or false: choose what keeps a software adapter
+   * (lavapipe compiles each shader at its first dispatch) fast to compile.
+   */
+  readonly hardware?: boolean;
 }
 
 export interface KernelRequest<K extends OpKind> {

@@ -5,7 +5,7 @@ import { binaryOps } from "./binary.js";
 import { cast } from "./cast.js";
 import { concat } from "./concat.js";
 import { constant, fill } from "./constant.js";
-import { conv2d, conv2dInputGrad, conv2dWeightGrad } from "./conv2d.js";
+import { conv2d, conv2dInputGrad, conv2dWeightGrad, conv2dWeightGradPartial } from "./conv2d.js";
 import type { OpDef } from "./def.js";
 import { gather, scatterAdd } from "./gather.js";
 import type { OpKind } from "./kinds.js";
@@ -25,6 +25,7 @@ export const registry: Registry = {
   conv2d,
   conv2d_input_grad: conv2dInputGrad,
   conv2d_weight_grad: conv2dWeightGrad,
+  conv2d_weight_grad_partial: conv2dWeightGradPartial,
   matmul,
   reshape,
   transpose,

@@ -40,6 +40,9 @@ export interface OpParamsMap extends UnaryParams, BinaryParams, ReduceParamsMap 
   conv2d_input_grad: ConvParams & { readonly inputSize: readonly [number, number] };
   // grad wrt the conv weight: x [N, Ci, H, W] x g [N, Co, OH, OW] -> [Co, Ci, kh, kw]
   conv2d_weight_grad: ConvParams & { readonly kernelSize: readonly [number, number] };
+  // the weight gradient's sums over sample groups (split-K): x [N, Ci, H, W] x g [N, Co, OH, OW]
+  // -> [splits, Co, Ci, kh, kw], part s summing samples [s*N/splits, (s+1)*N/splits)
+  conv2d_weight_grad_partial: ConvParams & { readonly kernelSize: readonly [number, number]; readonly splits: number };
   // [..., M, K] x [..., K, N] -> [..., M, N], leading dims broadcast
   matmul: NoParams;
   reshape: { readonly shape: Shape };

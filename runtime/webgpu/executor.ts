@@ -60,7 +60,7 @@ export class GraphExecutor {
     const alignment = limits.minStorageBufferOffsetAlignment;
     const maxBinding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
     const maxBindings = limits.maxStorageBuffersPerShaderStage;
-    const kernels = scheduleGraph(graph, { maxWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension }, { fuse: opts.fuse ?? true, maxBindings });
+    const kernels = scheduleGraph(graph, { maxWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension, hardware: !ctx.adapterInfo.isSoftware }, { fuse: opts.fuse ?? true, maxBindings });
     const plan = planMemory(graph, kernels, maxBinding);
     const buffers: GPUBuffer[] = [];
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;

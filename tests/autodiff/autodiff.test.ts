@@ -6,6 +6,8 @@ import { opCounts } from "../../compiler/graph/printer.js";
 import { verifyGraph } from "../../compiler/graph/verify.js";
 import { appendGradients, gradGraph } from "../../compiler/autodiff/index.js";
 import { runGraph } from "../../runtime/reference/interpreter.js";
+import { isSource } from "../../compiler/graph/types.js";
+import { WEIGHT_GRAD_MAX_SPLITS, weightGradSplits } from "../../compiler/ops/conv2d.js";
 
 describe("appendGradients", () => {
   test("a value read twice (a saved skip) gets the sum of both cotangents", () => {
@@ -55,6 +57,23 @@ describe("appendGradients", () => {
     expect(counts.get("conv2d_weight_grad")).toBe(1);
     const zeros = g.outputs.find((o) => o.name === "gu")!.value;
     expect(g.nodes[zeros]).toMatchObject({ op: "fill", params: { value: 0 }, shape: [5] });
+  });
+
+  test("a long weight-gradient reduction is split over sample groups and summed", () => {
+    const b = new GraphBuilder();
+    const x = b.input("x", [16, 4, 32, 32]); // K = 16 * 32 * 32 = 16384 pixels
+    const w = b.param("w", [8, 4, 3, 3]);
+    const [gw] = appendGradients(b, b.sum(b.conv2d(x, w, { padding: 1 })), [w]);
+    expect(gw.shape).toEqual([8, 4, 3, 3]);
+    b.output("gw", gw);
+    const g = b.build();
+    const partial = g.nodes.find((n) => !isSource(n) && n.op === "conv2d_weight_grad_partial");
+    expect(partial).toMatchObject({ shape: [16, 8, 4, 3, 3], params: { splits: 16 } }); // parts of 1024 pixels
+    expect(opCounts(g).get("conv2d_weight_grad")).toBeUndefined();
+    expect(weightGradSplits([2, 4, 32, 32], [2, 8, 32, 32], [3, 3])).toBe(1); // short K: no split
+    expect(weightGradSplits([512, 64, 32, 32], [512, 64, 32, 32], [3, 3])).toBe(WEIGHT_GRAD_MAX_SPLITS);
+    expect(weightGradSplits([7, 4, 64, 64], [7, 8, 64, 64], [3, 3])).toBe(7); // a divisor of N
+    expect(weightGradSplits([1, 4, 256, 256], [1, 8, 256, 256], [3, 3])).toBe(1); // one sample
   });
 
   test("i32 values are never differentiated", () => {

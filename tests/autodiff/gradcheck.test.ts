@@ -56,6 +56,11 @@ const primitiveCases: GradCase[] = [
     inputs: [{ shape: [2, 3, 5, 5] }, { shape: [2, 4, 3, 3] }],
     build: (b, [x, g]) => b.op("conv2d_weight_grad", [x, g], { stride: 2, padding: 1, kernelSize: [3, 3] }),
   },
+  {
+    name: "conv2d_weight_grad_partial s2 p1, 2 splits",
+    inputs: [{ shape: [4, 3, 5, 5] }, { shape: [4, 2, 3, 3] }],
+    build: (b, [x, g]) => b.op("conv2d_weight_grad_partial", [x, g], { stride: 2, padding: 1, kernelSize: [3, 3], splits: 2 }),
+  },
   { name: "matmul [2,3]@[3,4]", inputs: [{ shape: [2, 3] }, { shape: [3, 4] }], build: (b, [x, y]) => b.matmul(x, y) },
   { name: "matmul batched", inputs: [{ shape: [2, 3, 4] }, { shape: [2, 4, 5] }], build: (b, [x, y]) => b.matmul(x, y) },
   { name: "matmul broadcast batch", inputs: [{ shape: [2, 1, 3, 4] }, { shape: [3, 4, 2] }], build: (b, [x, y]) => b.matmul(x, y) },

@@ -70,6 +70,28 @@ describe("conv2d and its gradients against the naive formula", () => {
     const y = runOp("conv2d", [wave([1, 1, 3, 3]), wave([1, 1, 3, 3], 1)], { stride: 1, padding: 0 }, "f32");
     expect(y.data).toBeInstanceOf(Float32Array);
   });
+
+  test.each([1, 2, 3, 6])("conv2d_weight_grad_partial with %i splits: part s is the weight grad of sample group s", (splits) => {
+    const [x, w, stride, padding] = [[6, 2, 5, 4], [3, 2, 3, 3], 2, 1];
+    const X = wave(x, 0.3);
+    const oh = Math.floor((x[2] + 2 * padding - w[2]) / stride) + 1;
+    const ow = Math.floor((x[3] + 2 * padding - w[3]) / stride) + 1;
+    const G = wave([x[0], w[0], oh, ow], 1.1);
+    const params = { stride, padding, kernelSize: [w[2], w[3]] as [number, number] };
+    const parts = runOp("conv2d_weight_grad_partial", [X, G], { ...params, splits });
+    expect(parts.shape).toEqual([splits, ...w]);
+    const per = x[0] / splits;
+    const size = w.reduce((a, c) => a * c, 1);
+    const sampleX = x[1] * x[2] * x[3];
+    const sampleG = w[0] * oh * ow;
+    for (let s = 0; s < splits; s++) {
+      const xs = { shape: [per, ...x.slice(1)], data: X.data.slice(s * per * sampleX, (s + 1) * per * sampleX) };
+      const gs = { shape: [per, w[0], oh, ow], data: G.data.slice(s * per * sampleG, (s + 1) * per * sampleG) };
+      const want = runOp("conv2d_weight_grad", [xs, gs], params);
+      expect(maxAbsDiff(parts.data.slice(s * size, (s + 1) * size), want.data)).toBeLessThan(1e-12);
+    }
+    expect(() => runOp("conv2d_weight_grad_partial", [X, G], { ...params, splits: 4 })).toThrow(/splits must be a positive integer dividing the batch 6/);
+  });
 });
 
 describe("matmul", () => {

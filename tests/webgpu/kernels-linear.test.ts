@@ -3,9 +3,9 @@
 // padding 0 and 1, 1x1 and 3x3 kernels, and other tile configurations than the default's;
 // plus FileCheck-style checks of the generated WGSL (no adapter needed).
 import { afterEach, describe, expect, it } from "vitest";
-import { conv2dKernel, convOutSize } from "../../compiler/ops/conv2d.js";
+import { conv2dKernel, conv2dWeightGradPartialKernel, convOutSize } from "../../compiler/ops/conv2d.js";
 import { matmulKernel } from "../../compiler/ops/matmul.js";
-import { TILES_32, TILES_64, checkTiles, defaultTiles, setTileChooser, sharedBytes, type GemmTiles } from "../../compiler/codegen/gemm.js";
+import { TILES_32, TILES_64, TILES_64_UNROLLED, checkTiles, defaultTiles, setTileChooser, sharedBytes, type GemmTiles } from "../../compiler/codegen/gemm.js";
 import { expectKernelMatchesReference, getGpu } from "./gpu-harness.js";
 import { withWorkgroupLimit } from "./small-limits.js";
 
@@ -49,6 +49,16 @@ const tileConfigs: Array<[string, GemmTiles]> = [
   ["32x16x8 4x2 unrolled", { bm: 32, bn: 16, bk: 8, tm: 4, tn: 2, unroll: true }],
 ];
 
+// conv2d_weight_grad_partial: (conv, splits), split-K chunks of whole samples: 2 and 4 parts,
+// a chunk of 8 pixels (one BK 8 step), of 9 (not a BK multiple), of 256 with 16x16 pixels
+const partials: Array<[(typeof convs)[number], number]> = [
+  [convs[0], 2],
+  [[4, 3, 9, 7, 5, 3, 1, 1], 4],
+  [[6, 2, 5, 5, 4, 3, 2, 0], 3],
+  [[3, 2, 5, 5, 4, 3, 1, 0], 3],
+  [convs[4], 2],
+];
+
 const convName = ([n, ci, h, w, co, k, s, p]: (typeof convs)[number]) => `x [${n},${ci},${h},${w}] w [${co},${ci},${k},${k}] stride ${s} pad ${p}`;
 
 const f32 = (shape: number[]) => ({ shape, dtype: "f32" as const });
@@ -69,6 +79,30 @@ describe("GEMM kernel generation", () => {
   it("picks 64x64 tiles for large outputs and 32x32 when 64x64 leaves few workgroups", () => {
     expect(defaultTiles({ op: "conv2d", batch: 1, m: 64, n: 64 * 32 * 32, k: 576 })).toBe(TILES_64);
     expect(defaultTiles({ op: "conv2d_weight_grad", batch: 1, m: 64, n: 576, k: 65536 })).toBe(TILES_32);
+    // split-K parts count as workgroups
+    expect(defaultTiles({ op: "conv2d_weight_grad_partial", batch: 16, m: 64, n: 576, k: 65536 })).toBe(TILES_64);
+  });
+
+  it("unrolls the 64x64 inner loop on hardware adapters only", () => {
+    const conv = { op: "conv2d", batch: 1, m: 64, n: 64 * 32 * 32, k: 576 };
+    expect(defaultTiles(conv, { ...limits, hardware: true })).toBe(TILES_64_UNROLLED);
+    expect(defaultTiles(conv, { ...limits, hardware: false })).toBe(TILES_64);
+    expect(defaultTiles(conv, limits)).toBe(TILES_64);
+    expect(defaultTiles({ ...conv, n: 576 }, { ...limits, hardware: true })).toBe(TILES_32);
+  });
+
+  it("generates a split-K GEMM for conv2d_weight_grad_partial", () => {
+    const params = { stride: 1, padding: 1, kernelSize: [3, 3] as [number, number], splits: 16 };
+    const req = { inputs: [f32([64, 64, 32, 32]), f32([64, 64, 32, 32])], out: f32([16, 64, 64, 3, 3]), params, limits };
+    const { workgroups, code } = conv2dWeightGradPartialKernel(req, TILES_64);
+    expect(workgroups).toEqual([16 * 9, 1, 1]);
+    expect(code).toContain("// conv2d_weight_grad_partial as GEMM 16x[64x65536]x[65536x576], split-K chunks of 4096, tiles 64x64x16");
+    expect(code).toContain("let kBase = b * 4096u;");
+    expect(code).toContain("let kEnd = min(kBase + 4096u, 65536u);");
+    expect(code).toContain("let kLen = select(4096u, 0u, nwg.z == 0u);");
+    expect(code).toContain("let k = kBase + k0 + kk;");
+    expect(code).toContain("xA0 < 64u && k < kEnd); }");
+    expect(code).toContain("out[(b * 64u + m) * 576u + n] = v;");
   });
 
   it("folds grids over maxComputeWorkgroupsPerDimension", () => {
@@ -121,6 +155,12 @@ describe.skipIf(typeof gpu === "string")(`linear kernels ${typeof gpu === "strin
     const [oh, ow] = [convOutSize(h, k, { stride, padding }), convOutSize(w, k, { stride, padding })];
     await expectKernelMatchesReference(gpu, "conv2d_weight_grad", [{ shape: [n, ci, h, w] }, { shape: [n, co, oh, ow] }], { stride, padding, kernelSize: [k, k] }, tol);
   });
+
+  it.each(partials.map(([c, splits]) => [convName(c), splits, c] as const))("conv2d_weight_grad_partial %s, %i splits", async (_, splits, [n, ci, h, w, co, k, stride, padding]) => {
+    if (typeof gpu === "string") return;
+    const [oh, ow] = [convOutSize(h, k, { stride, padding }), convOutSize(w, k, { stride, padding })];
+    await expectKernelMatchesReference(gpu, "conv2d_weight_grad_partial", [{ shape: [n, ci, h, w] }, { shape: [n, co, oh, ow] }], { stride, padding, kernelSize: [k, k], splits }, tol);
+  });
 });
 
 describe.skipIf(typeof gpu === "string")("linear kernels with other tile configurations", () => {
@@ -140,5 +180,13 @@ describe.skipIf(typeof gpu === "string")("linear kernels with other tile configu
     await expectKernelMatchesReference(gpu, "conv2d", [{ shape: [n, ci, h, w] }, { shape: [co, ci, k, k] }], { stride, padding }, tol);
     await expectKernelMatchesReference(gpu, "conv2d_input_grad", [{ shape: [n, co, oh, ow] }, { shape: [co, ci, k, k] }], { stride, padding, inputSize: [h, w] }, tol);
     await expectKernelMatchesReference(gpu, "conv2d_weight_grad", [{ shape: [n, ci, h, w] }, { shape: [n, co, oh, ow] }], { stride, padding, kernelSize: [k, k] }, tol);
+  });
+
+  it.each([tileConfigs[0], tileConfigs[4]])("%s: conv2d_weight_grad_partial", async (_, tiles) => {
+    if (typeof gpu === "string") return;
+    setTileChooser(() => tiles);
+    const [n, ci, h, w, co, k, stride, padding] = partials[3][0];
+    const [oh, ow] = [convOutSize(h, k, { stride, padding }), convOutSize(w, k, { stride, padding })];
+    await expectKernelMatchesReference(gpu, "conv2d_weight_grad_partial", [{ shape: [n, ci, h, w] }, { shape: [n, co, oh, ow] }], { stride, padding, kernelSize: [k, k], splits: 3 }, tol);
   });
 });
