@@ -13,6 +13,8 @@ import { TensorBindingError } from "../../runtime/session/tensor-io.js";
 import { DeviceError } from "../../runtime/webgpu/device.js";
 import { MemoryLimitError } from "../../runtime/webgpu/memory-plan.js";
 import { runStep } from "./run-step.js";
+import { addTrainCommand } from "./train-command.js";
+import { addSampleCommand } from "./sample-command.js";
 
 /** Prints a device or resource error (a user-facing condition, not a bug); false for others. */
 function reportRuntimeError(err: unknown): boolean {
@@ -169,6 +171,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
         setExit(1);
       }
     });
+
+  addTrainCommand(program, setExit);
+  addSampleCommand(program, setExit);
 
   program
     .command("explain")

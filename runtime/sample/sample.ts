@@ -1,0 +1,126 @@
+// `unetc sample`: images from a trained model. The weights come from a training checkpoint (its
+// EMA weights when it has them); the sampler runs over a Denoiser at a fixed compiled batch; the
+// result is a PNG grid: one row per class for a class-conditional model when no class is asked
+// for, otherwise a square-ish grid.
+import type { ModelGraph } from "../../compiler/check/model-graph.js";
+import type { Tensor } from "../../compiler/graph/tensor.js";
+import { sample, samplerSchedule, type SamplerKind } from "../diffusion/samplers.js";
+import type { ScheduleKind } from "../diffusion/schedules.js";
+import { writeGridPng } from "../image/grid.js";
+import type { DeviceKind } from "../session/runner.js";
+import { CheckpointError, verifyTensors, type Checkpoint } from "../train/checkpoint.js";
+import { asF32 } from "../train/runners.js";
+import { emaName, emaTargets } from "../train/step-graph.js";
+import { createDenoiser } from "./denoiser.js";
+
+/** The model's weights from a checkpoint: the EMA average where it has one (unless `ema` is false). */
+export function checkpointWeights(model: ModelGraph, ckpt: Checkpoint, ema = true): { weights: Map<string, Tensor>; ema: boolean } {
+  const modelOnly = new Map([...ckpt.tensors].filter(([name]) => !name.startsWith("adam.") && !name.startsWith("ema.")));
+  verifyTensors(modelOnly, new Map(model.parameters.map((p) => [p.name, p.shape])), `checkpoint ${ckpt.path}`);
+  const targets = emaTargets(model);
+  const hasEma = targets.length > 0 && targets.every((n) => ckpt.tensors.has(emaName(n)));
+  const useEma = ema && hasEma;
+  if (useEma) {
+    const averaged = new Map(targets.map((n) => [emaName(n), model.parameters.find((p) => p.name === n)!.shape]));
+    verifyTensors(new Map([...ckpt.tensors].filter(([name]) => name.startsWith("ema."))), averaged, `checkpoint ${ckpt.path} (EMA weights)`);
+  }
+  const weights = new Map<string, Tensor>();
+  for (const p of model.parameters) {
+    const t = (useEma ? ckpt.tensors.get(emaName(p.name)) : undefined) ?? ckpt.tensors.get(p.name)!;
+    weights.set(p.name, asF32(t));
+  }
+  return { weights, ema: useEma };
+}
+
+const normalise = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]/g, "");
+
+/** A class given by index or name (case and punctuation ignored; a unique prefix is enough). */
+export function resolveClass(given: string, classNames: readonly string[]): number {
+  const list = classNames.map((n, i) => `${i} ${n}`).join(", ");
+  if (/^\d+$/.test(given.trim())) {
+    const i = Number(given);
+    if (i < classNames.length) return i;
+    throw new CheckpointError(`class ${i} is out of range: the model has ${classNames.length} classes (${list})`);
+  }
+  const key = normalise(given);
+  const exact = classNames.findIndex((n) => normalise(n) === key);
+  if (exact >= 0) return exact;
+  const prefix = classNames.map((n, i) => [normalise(n), i] as const).filter(([n]) => key && n.startsWith(key));
+  if (prefix.length === 1) return prefix[0][1];
+  throw new CheckpointError(
+    prefix.length > 1
+      ? `class "${given}" is ambiguous: it could be ${prefix.map(([, i]) => classNames[i]).join(" or ")}`
+      : `no class named "${given}"; the classes are ${list}`,
+  );
+}
+
+export interface SampleRunOptions {
+  readonly sampler: SamplerKind;
+  readonly steps: number;
+  readonly eta?: number;
+  /** Images in all (unconditional, or one class); for a conditional model without `classIndex`, images per class. */
+  readonly n: number;
+  readonly perClass?: number;
+  readonly classIndex?: number;
+  readonly seed: number;
+  readonly device: DeviceKind;
+  /** The most images per model run (default 64); the compiled batch splits the images evenly. */
+  readonly batch?: number;
+  readonly schedule: ScheduleKind;
+  readonly onStep?: (i: number, total: number) => void;
+}
+
+export interface SampleRunResult {
+  /** [count, C, H, W] in [-1, 1]. */
+  readonly images: Float32Array;
+  readonly count: number;
+  readonly cols: number;
+  readonly shape: readonly number[];
+  /** Labels per image (conditional models). */
+  readonly labels?: Int32Array;
+  readonly evaluations: number;
+  readonly batch: number;
+}
+
+export async function sampleImages(model: ModelGraph, weights: ReadonlyMap<string, Tensor>, o: SampleRunOptions): Promise<SampleRunResult> {
+  const needs = samplerSchedule(o.sampler);
+  if (needs !== o.schedule) {
+    throw new CheckpointError(
+      `the ${o.sampler} sampler needs a model trained with the ${needs} schedule; this one was trained with ${o.schedule} (use ${o.schedule === "cosine" ? "ddim or ddpm" : "euler, euler_ancestral, heun or lms"})`,
+    );
+  }
+  const img = model.inputs.find((i) => i.kind === "image")!;
+  const label = model.inputs.find((i) => i.kind === "label");
+  if (o.classIndex !== undefined && !label) throw new CheckpointError(`model ${model.name} is not class-conditional, so it takes no --class`);
+  let count: number;
+  let cols: number;
+  let labels: Int32Array | undefined;
+  if (label && o.classIndex === undefined) {
+    const classes = label.classes ?? 1;
+    const per = o.perClass ?? 8;
+    count = classes * per;
+    cols = per;
+    labels = Int32Array.from({ length: count }, (_, i) => Math.floor(i / per));
+  } else {
+    count = o.n;
+    cols = Math.ceil(Math.sqrt(count));
+    if (label) labels = new Int32Array(count).fill(o.classIndex!);
+  }
+  // At most 64 (or --batch) per run, spread evenly: 80 images run as 2 x 40, not 64 + 16 padded to 64.
+  const cap = Math.max(1, Math.min(o.batch ?? 64, count));
+  const batch = Math.ceil(count / Math.ceil(count / cap));
+  const den = await createDenoiser(model, weights, { device: o.device, batch });
+  try {
+    const shape = [count, ...img.shape];
+    const r = await sample(den.denoise, { sampler: o.sampler, shape, steps: o.steps, seed: o.seed, eta: o.eta, classes: labels, onStep: o.onStep });
+    return { images: r.x0, count, cols, shape, labels, evaluations: den.runs(), batch };
+  } finally {
+    den.destroy();
+  }
+}
+
+export async function writeSampleGrid(path: string, r: SampleRunResult): Promise<void> {
+  const [, C, H, W] = r.shape;
+  if (C !== 1 && C !== 3) throw new CheckpointError(`cannot write ${C}-channel images as PNG (1 or 3 channels)`);
+  await writeGridPng(path, r.images, { count: r.count, channels: C as 1 | 3, height: H, width: W, cols: r.cols, range: [-1, 1] });
+}

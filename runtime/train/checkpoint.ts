@@ -1,0 +1,230 @@
+// Training checkpoints: one safetensors file holding the model's parameters and buffers by their
+// state_dict names, Adam's moments (`adam.m.<p>`, `adam.v.<p>`), the EMA weights (`ema.<X>`) when
+// the run keeps them, and string metadata: the spec (path, source, hashes), the overrides, the
+// training options, the position (step, epoch, batch within the epoch), the noise RNG's state and
+// the learning-rate schedule's state. Written atomically (temporary file + rename).
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { ModelGraph } from "../../compiler/check/model-graph.js";
+import { numel } from "../../compiler/check/model-graph.js";
+import { readSafetensorsFile, SafetensorsError, writeSafetensorsFile, type StoredTensor, type TensorToWrite } from "../io/safetensors.js";
+import type { OneCycleState } from "./onecycle.js";
+import { emaName } from "./step-graph.js";
+
+export const CHECKPOINT_FILE = "checkpoint.safetensors";
+export const CHECKPOINT_FORMAT = "unetc-checkpoint/1";
+
+/** A checkpoint that cannot be used: the message says why; `problems` lists each difference. */
+export class CheckpointError extends Error {
+  constructor(
+    message: string,
+    readonly problems: readonly string[] = [],
+  ) {
+    super(problems.length ? `${message}\n${problems.map((p) => `  - ${p}`).join("\n")}` : message);
+    this.name = "CheckpointError";
+  }
+}
+
+/** Where a run is in its training, and everything needed to continue it exactly. */
+export interface TrainPosition {
+  /** Optimizer updates done so far. */
+  readonly step: number;
+  /** The epoch in progress (0-based); equals `epochs` when training is complete. */
+  readonly epoch: number;
+  /** Batches of `epoch` already done. */
+  readonly batchInEpoch: number;
+  /** State of the noise generator. */
+  readonly rngState: number;
+  /** Sum of the per-step losses of `epoch` so far, and their count (the epoch's mean train loss survives a resume). */
+  readonly epochLossSum: number;
+  readonly epochLossSteps: number;
+}
+
+/** The training options that determine a run's trajectory (stored, and restored on --resume). */
+export interface TrainConfig {
+  readonly data: string;
+  readonly subset?: number;
+  readonly evalSubset?: number;
+  readonly epochs: number;
+  readonly batch: number;
+  readonly lr: number;
+  readonly schedule: "cosine" | "karras";
+  readonly optimizer: "adam" | "adamw";
+  readonly eps: number;
+  readonly beta2: number;
+  readonly weightDecay: number;
+  readonly ema?: number;
+  readonly seed: number;
+}
+
+export interface SpecInfo {
+  /** The spec file as given. */
+  readonly path: string;
+  /** The root file's text. */
+  readonly source: string;
+  /** SHA-256 of the root file's text. */
+  readonly sha256: string;
+  /** SHA-256 over every loaded file (root and imports) with its path. */
+  readonly sourcesSha256: string;
+  readonly model: string;
+  readonly overrides: readonly string[];
+}
+
+export interface CheckpointMeta {
+  readonly spec: SpecInfo;
+  readonly config: TrainConfig;
+  readonly position: TrainPosition;
+  readonly schedule: OneCycleState;
+  readonly classNames: readonly string[];
+  /** The model's parameters after defaults and overrides (informational). */
+  readonly modelConfig: Record<string, unknown>;
+  readonly device: string;
+}
+
+export interface Checkpoint {
+  readonly meta: CheckpointMeta;
+  readonly tensors: Map<string, StoredTensor>;
+  readonly path: string;
+}
+
+const KEYS = {
+  format: "format",
+  spec: "spec",
+  specSource: "spec_source",
+  specSha: "spec_sha256",
+  config: "train_config",
+  position: "position",
+  step: "step",
+  epoch: "epoch",
+  rng: "rng_state",
+  schedule: "schedule",
+  classes: "classes",
+  modelConfig: "model_config",
+  overrides: "overrides",
+  device: "device",
+} as const;
+
+export function encodeMeta(m: CheckpointMeta): Record<string, string> {
+  const { source, ...spec } = m.spec;
+  return {
+    [KEYS.format]: CHECKPOINT_FORMAT,
+    [KEYS.spec]: JSON.stringify(spec),
+    [KEYS.specSource]: source,
+    [KEYS.specSha]: m.spec.sha256,
+    [KEYS.overrides]: JSON.stringify(m.spec.overrides),
+    [KEYS.config]: JSON.stringify(m.config),
+    [KEYS.position]: JSON.stringify(m.position),
+    [KEYS.step]: String(m.position.step),
+    [KEYS.epoch]: String(m.position.epoch),
+    [KEYS.rng]: String(m.position.rngState),
+    [KEYS.schedule]: JSON.stringify(m.schedule),
+    [KEYS.classes]: JSON.stringify(m.classNames),
+    [KEYS.modelConfig]: JSON.stringify(m.modelConfig),
+    [KEYS.device]: m.device,
+  };
+}
+
+function decodeMeta(md: Record<string, string>, path: string): CheckpointMeta {
+  if (md[KEYS.format] !== CHECKPOINT_FORMAT) {
+    throw new CheckpointError(
+      md[KEYS.format] === undefined
+        ? `${path}: not a unetc training checkpoint (no "${KEYS.format}" metadata)`
+        : `${path}: checkpoint format "${md[KEYS.format]}" is not supported (this unetc reads ${CHECKPOINT_FORMAT})`,
+    );
+  }
+  const json = <T>(key: string): T => {
+    const text = md[key];
+    if (text === undefined) throw new CheckpointError(`${path}: the checkpoint metadata has no "${key}"`);
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new CheckpointError(`${path}: the checkpoint metadata "${key}" is not valid JSON`);
+    }
+  };
+  const spec = json<Omit<SpecInfo, "source">>(KEYS.spec);
+  const source = md[KEYS.specSource];
+  if (source === undefined) throw new CheckpointError(`${path}: the checkpoint metadata has no "${KEYS.specSource}"`);
+  return {
+    spec: { ...spec, source },
+    config: json<TrainConfig>(KEYS.config),
+    position: json<TrainPosition>(KEYS.position),
+    schedule: json<OneCycleState>(KEYS.schedule),
+    classNames: json<string[]>(KEYS.classes),
+    modelConfig: json<Record<string, unknown>>(KEYS.modelConfig),
+    device: md[KEYS.device] ?? "unknown",
+  };
+}
+
+/** A run folder or a checkpoint file -> the checkpoint file's path. */
+export function checkpointPath(runOrFile: string): string {
+  if (existsSync(runOrFile) && statSync(runOrFile).isDirectory()) {
+    const p = join(runOrFile, CHECKPOINT_FILE);
+    if (!existsSync(p)) throw new CheckpointError(`${runOrFile}: no ${CHECKPOINT_FILE} in this folder (is it a run folder?)`);
+    return p;
+  }
+  if (!existsSync(runOrFile)) throw new CheckpointError(`${runOrFile}: no such run folder or checkpoint file`);
+  return runOrFile;
+}
+
+export async function readCheckpoint(runOrFile: string): Promise<Checkpoint> {
+  const path = checkpointPath(runOrFile);
+  let contents;
+  try {
+    contents = await readSafetensorsFile(path);
+  } catch (err) {
+    if (err instanceof SafetensorsError) throw new CheckpointError(`not a readable checkpoint: ${err.message}`);
+    throw err;
+  }
+  return { meta: decodeMeta(contents.metadata, path), tensors: contents.tensors, path };
+}
+
+export async function writeCheckpoint(path: string, tensors: Map<string, TensorToWrite>, meta: CheckpointMeta): Promise<void> {
+  await writeSafetensorsFile(path, tensors, encodeMeta(meta));
+}
+
+const shapeText = (s: readonly number[]): string => `[${s.join(", ")}]`;
+
+/** What the checkpoint must hold for a model: its state_dict, plus Adam and EMA state where asked. */
+export function expectedTensors(model: ModelGraph, o: { optimizer: boolean; ema: boolean; emaTargets?: readonly string[] }): Map<string, readonly number[]> {
+  const out = new Map<string, readonly number[]>();
+  for (const p of model.parameters) out.set(p.name, p.shape);
+  if (o.optimizer) {
+    for (const p of model.parameters) {
+      if (p.kind !== "param") continue;
+      out.set(`adam.m.${p.name}`, p.shape);
+      out.set(`adam.v.${p.name}`, p.shape);
+    }
+  }
+  if (o.ema) {
+    const shapes = new Map(model.parameters.map((p) => [p.name, p.shape]));
+    for (const name of o.emaTargets ?? []) out.set(emaName(name), shapes.get(name)!);
+  }
+  return out;
+}
+
+/**
+ * Compares a checkpoint's tensors with what a model needs (as PyTorch's load_state_dict does) and
+ * throws a CheckpointError listing every missing, unexpected and mis-shaped tensor.
+ */
+export function verifyTensors(tensors: ReadonlyMap<string, StoredTensor>, expected: ReadonlyMap<string, readonly number[]>, what: string, limit = 30): void {
+  const missing: string[] = [];
+  const shape: string[] = [];
+  const unexpected: string[] = [];
+  for (const [name, s] of expected) {
+    const t = tensors.get(name);
+    if (!t) missing.push(`missing tensor \`${name}\` of shape ${shapeText(s)}`);
+    else if (t.shape.length !== s.length || t.shape.some((d, i) => d !== s[i])) {
+      shape.push(`\`${name}\` has shape ${shapeText(t.shape)} in the checkpoint; the spec needs ${shapeText(s)}`);
+    } else if (t.dtype !== "F32" && t.dtype !== "F64") shape.push(`\`${name}\` holds ${t.dtype} values; expected F32`);
+    else if (t.data.length !== numel(s)) shape.push(`\`${name}\` has ${t.data.length} values; expected ${numel(s)}`);
+  }
+  for (const name of tensors.keys()) if (!expected.has(name)) unexpected.push(`unexpected tensor \`${name}\` (not in the spec)`);
+  const all = [...shape, ...missing, ...unexpected];
+  if (all.length === 0) return;
+  const shown = all.slice(0, limit);
+  if (all.length > limit) shown.push(`... and ${all.length - limit} more`);
+  const counts = [shape.length && `${shape.length} mis-shaped`, missing.length && `${missing.length} missing`, unexpected.length && `${unexpected.length} unexpected`]
+    .filter(Boolean)
+    .join(", ");
+  throw new CheckpointError(`${what} does not match the spec (${counts}):`, shown);
+}

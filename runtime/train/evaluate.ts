@@ -1,0 +1,69 @@
+// Eval loss on the held-out split: the model in eval mode (BatchNorm running statistics), every
+// held-out image noised with the same t and noise at every epoch (a generator seeded from the
+// run's seed alone), MSE against the target averaged over all images. Epochs therefore compare.
+import type { ModelGraph } from "../../compiler/check/model-graph.js";
+import type { Tensor } from "../../compiler/graph/tensor.js";
+import { lowerModel } from "../../compiler/lower/lower.js";
+import type { ImageDataset } from "../data/types.js";
+import { mixSeed, Rng } from "../diffusion/rng.js";
+import { noisify, type ScheduleKind } from "../diffusion/schedules.js";
+import type { DeviceKind, GraphRunner } from "../session/runner.js";
+import { fittedBatches, type Fit } from "./data.js";
+import { createRunner } from "./runners.js";
+
+/** Seeds the eval noise: mixSeed(seed, EVAL_SEED_TAG). */
+export const EVAL_SEED_TAG = 0x6576616c; // "eval"
+
+export class Evaluator {
+  private constructor(
+    private readonly model: ModelGraph,
+    private readonly runner: GraphRunner,
+    readonly batch: number,
+  ) {}
+
+  static async create(model: ModelGraph, batch: number, device: DeviceKind): Promise<Evaluator> {
+    const graph = lowerModel(model, { batch, mode: "eval" });
+    return new Evaluator(model, await createRunner(graph, device), batch);
+  }
+
+  /** The mean squared error over `ds` with the weights given (every param and buffer of the model). */
+  async loss(weights: ReadonlyMap<string, Tensor>, ds: ImageDataset, fit: Fit, schedule: ScheduleKind, seed: number): Promise<number> {
+    for (const p of this.model.parameters) this.runner.write(p.name, weights.get(p.name)!);
+    const img = this.model.inputs.find((i) => i.kind === "image")!;
+    const tIn = this.model.inputs.find((i) => i.kind === "timestep");
+    const cIn = this.model.inputs.find((i) => i.kind === "label");
+    const B = this.batch;
+    const per = fit.channels * fit.size * fit.size;
+    const x = new Float32Array(B * per);
+    const t = new Float32Array(B);
+    const c = new Int32Array(B);
+    const rng = new Rng(mixSeed(seed, EVAL_SEED_TAG));
+    let sum = 0;
+    let count = 0;
+    for (const b of fittedBatches(ds, fit, { batchSize: B, seed, epoch: 0, shuffle: false, dropLast: false })) {
+      const n = b.labels.length;
+      const noised = noisify(schedule, b.x0, n, rng);
+      x.fill(0);
+      x.set(noised.x);
+      t.fill(0);
+      t.set(noised.t);
+      c.fill(0);
+      c.set(b.labels);
+      this.runner.write(img.name, { shape: [B, ...img.shape], data: x });
+      if (tIn) this.runner.write(tIn.name, { shape: [B], data: t });
+      if (cIn) this.runner.write(cIn.name, { shape: [B], data: c });
+      this.runner.run();
+      const out = (await this.runner.read("output")).data;
+      for (let i = 0; i < n * per; i++) {
+        const d = out[i] - noised.target[i];
+        sum += d * d;
+      }
+      count += n * per;
+    }
+    return count ? sum / count : NaN;
+  }
+
+  destroy(): void {
+    this.runner.destroy();
+  }
+}

@@ -1,0 +1,76 @@
+// The run folder's metrics log (metrics.jsonl, one JSON object per line) and its loss plot.
+//   {"kind":"train","epoch":1,"step":10,"loss":0.41,"steps":10,"lr":..,"beta1":..,"steps_per_s":..,"time_s":..}
+//       the mean loss over the `steps` updates that ended at `step` (read back every N steps)
+//   {"kind":"epoch","epoch":1,"step":62,"train_loss":0.2,"eval_loss":0.18,"epoch_s":..,"time_s":..}
+//       the epoch's mean train loss and the eval loss on the held-out split (fixed noise)
+// Epochs count from 1; steps count optimizer updates from 1. `time_s` is the run's training time.
+// On --resume, lines past the checkpoint's step are dropped (a killed run may have logged them).
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { writeLossPlotPng, type LossPoint } from "../image/loss-plot.js";
+
+export interface TrainRecord {
+  readonly kind: "train";
+  readonly epoch: number;
+  readonly step: number;
+  readonly loss: number;
+  readonly steps: number;
+  readonly lr: number;
+  readonly beta1: number;
+  readonly steps_per_s: number;
+  readonly time_s: number;
+}
+
+export interface EpochRecord {
+  readonly kind: "epoch";
+  readonly epoch: number;
+  readonly step: number;
+  readonly train_loss: number;
+  readonly eval_loss: number | null;
+  readonly epoch_s: number;
+  readonly time_s: number;
+}
+
+export type MetricsRecord = TrainRecord | EpochRecord;
+
+export class MetricsLog {
+  readonly records: MetricsRecord[] = [];
+
+  constructor(readonly path: string) {}
+
+  /** Starts a fresh log, or (resuming) keeps the records up to `step` and rewrites the file with them. */
+  static open(path: string, resumeStep?: number): MetricsLog {
+    const log = new MetricsLog(path);
+    if (resumeStep !== undefined && existsSync(path)) {
+      for (const line of readFileSync(path, "utf8").split("\n")) {
+        if (!line.trim()) continue;
+        try {
+          const r = JSON.parse(line) as MetricsRecord;
+          if ((r.kind === "train" || r.kind === "epoch") && r.step <= resumeStep) log.records.push(r);
+        } catch {
+          // a torn last line from a killed run: drop it
+        }
+      }
+    }
+    writeFileSync(path, log.records.map((r) => JSON.stringify(r) + "\n").join(""));
+    return log;
+  }
+
+  append(r: MetricsRecord): void {
+    this.records.push(r);
+    appendFileSync(this.path, JSON.stringify(r) + "\n");
+  }
+
+  lastTime(): number {
+    return this.records.length ? this.records[this.records.length - 1].time_s : 0;
+  }
+
+  async plot(path: string): Promise<void> {
+    const train: LossPoint[] = [];
+    const evals: LossPoint[] = [];
+    for (const r of this.records) {
+      if (r.kind === "train") train.push({ step: r.step, loss: r.loss });
+      else if (r.eval_loss !== null) evals.push({ step: r.step, loss: r.eval_loss });
+    }
+    await writeLossPlotPng(path, { train, eval: evals, logY: true, smoothing: train.length > 50 ? 0.8 : 0 });
+  }
+}
