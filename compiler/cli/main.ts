@@ -106,7 +106,7 @@ function specCommand(program: Command, name: string, description: string): Comma
 
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command("unetc")
-    .description("A compiler for diffusion UNets: check, compile and run .unet specs")
+    .description("A compiler for diffusion UNets: check, compile, run, train and sample .unet specs")
     .version("0.1.0")
     .showHelpAfterError(true)
     .exitOverride();
