@@ -11,17 +11,12 @@ import { verifyGraph } from "../../compiler/graph/verify.js";
 import { numel } from "../../compiler/graph/shape.js";
 import { gradGraph } from "../../compiler/autodiff/index.js";
 import { runGraph } from "../../runtime/reference/interpreter.js";
+import { Rng } from "../../runtime/diffusion/rng.js";
 
-/** Seeded uniform [0, 1) (mulberry32). */
+/** Seeded uniform [0, 1): the runtime's generator (mulberry32). */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.uniform();
 }
 
 export function normal(rand: () => number): number {

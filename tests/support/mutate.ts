@@ -2,16 +2,12 @@
 // Tokens come from a simple regex, not the real lexer, so mutants also break what the lexer
 // would take for granted (a string cut in half, a number glued to a name).
 
-/** mulberry32: a small, fast, seedable PRNG returning floats in [0, 1). */
+import { Rng } from "../../runtime/diffusion/rng.js";
+
+/** Seeded uniform [0, 1): the runtime's generator (mulberry32). */
 export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.uniform();
 }
 
 /** The seed of mutant `index` under `seed`, so one mutant can be rebuilt alone. */

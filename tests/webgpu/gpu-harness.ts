@@ -10,6 +10,7 @@ import type { Value } from "../../compiler/graph/value.js";
 import { runGraph } from "../../runtime/reference/index.js";
 import { acquireDevice, type GpuContext } from "../../runtime/webgpu/device.js";
 import { GraphExecutor } from "../../runtime/webgpu/executor.js";
+import { Rng } from "../../runtime/diffusion/rng.js";
 
 let gpu: Promise<GpuContext | string> | undefined;
 
@@ -24,17 +25,8 @@ export function getGpu(): Promise<GpuContext | string> {
 
 /** Seeded uniform values in [lo, hi) (mulberry32), so failures reproduce. */
 export function randomData(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const r = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    out[i] = lo + (hi - lo) * r;
-  }
-  return out;
+  const rng = new Rng(seed);
+  return Float32Array.from({ length: n }, () => lo + (hi - lo) * rng.uniform());
 }
 
 export interface InputSpec {
