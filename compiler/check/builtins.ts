@@ -292,6 +292,43 @@ export const BUILTINS: Record<string, Builtin> = {
       return ctx.node("upsample", [x], { factor: f }, [x.shape[0], x.shape[1] * f, x.shape[2] * f], { flops: 0 });
     },
   },
+  flatten: {
+    layer: false,
+    params: [{ name: "x", type: T.tensor }],
+    doc: "Flattens an image [C, H, W] or tokens [S, C] into a vector (PyTorch's nn.Flatten: channels outermost).",
+    apply: (ctx, a) => {
+      const x = tensor(a.x);
+      if (!requireKind(ctx, x, [1, 2, 3], "flatten")) return POISON;
+      return ctx.node("flatten", [x], {}, [numel(x.shape)], { flops: 0 });
+    },
+  },
+  mean_pool: {
+    layer: false,
+    params: [{ name: "x", type: T.tensor }],
+    doc: "Global average pooling: the mean over the pixels of an image [C, H, W] (or the tokens of [S, C]) -> vector [C].",
+    apply: (ctx, a) => {
+      const x = tensor(a.x);
+      if (!requireKind(ctx, x, [2, 3], "mean_pool")) return POISON;
+      const c = channelsOf(x.shape);
+      return ctx.node("mean_pool", [x], {}, [c], { flops: numel(x.shape) });
+    },
+  },
+  tap: {
+    layer: false,
+    params: [
+      { name: "x", type: T.tensor },
+      { name: "name", type: T.str, default: { t: "str", v: "features" } },
+    ],
+    doc: "Returns x unchanged and exposes it as a named output of the compiled model (in eval mode), e.g. the penultimate features that FID reads: `h = tap(flatten(h), \"features\")`.",
+    apply: (ctx, a) => {
+      const x = tensor(a.x);
+      const name = a.name.t === "str" ? a.name.v : "";
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || name === "output" || name === "loss") {
+        return ctx.error("E0201", `a tap's name must be an identifier other than \`output\` and \`loss\`, found "${name}"`, { span: ctx.argSpan("name") });
+      }
+      return ctx.node("tap", [x], { name }, [...x.shape], { flops: 0 });
+    },
+  },
   concat: {
     layer: false,
     params: [],

@@ -5,7 +5,7 @@ import { makeSource } from "../diagnostics/source.js";
 import { loadSpec, type LoadedSpec } from "../load.js";
 import type { BlockDecl } from "../syntax/ast.js";
 import { Elaborator, type Override } from "./elaborate.js";
-import type { ModelGraph } from "./model-graph.js";
+import type { LayerNode, ModelGraph } from "./model-graph.js";
 import { literal, parseOverride } from "./overrides.js";
 import { suggestionHelp } from "./suggest.js";
 
@@ -69,7 +69,22 @@ export function checkSpec(path: string, opts: CheckOptions = {}): CheckResult {
   const merged = [...base.overrides.filter((o) => !overrides.some((c) => c.key === o.key)), ...overrides];
   const elab = new Elaborator(spec.program);
   const graph = elab.run(base.model, merged, model.name.name);
-  return { graph, spec, diagnostics: [...diagnostics, ...elab.diagnostics] };
+  const tapErrors = graph ? duplicateTaps(graph) : [];
+  return { graph: tapErrors.length ? undefined : graph, spec, diagnostics: [...diagnostics, ...elab.diagnostics, ...tapErrors] };
+}
+
+/** Two `tap`s with one name would be two graph outputs with one name. */
+function duplicateTaps(graph: ModelGraph): Diagnostic[] {
+  const first = new Map<string, LayerNode>();
+  const out: Diagnostic[] = [];
+  for (const n of graph.nodes) {
+    if (n.op !== "tap") continue;
+    const name = n.attrs.name as string;
+    const prev = first.get(name);
+    if (!prev) first.set(name, n);
+    else out.push(diag("E0309", `two taps are named "${name}"`, { span: n.span, label: "the second one", secondary: [{ span: prev.span, message: "the first one" }], help: "give each tap its own name" }));
+  }
+  return out;
 }
 
 /** Follows `model a = b(k = v)` to the model with a body, collecting the presets' values (nearest wins). */

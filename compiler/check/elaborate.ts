@@ -208,8 +208,8 @@ export class Elaborator {
     }
     const out = frame.ret;
     this.skips.checkBalanced(model.name.name, this.returnSpan(model) ?? model.name.span);
-    if (out.t === "tensor" && out.shape.length !== 3) {
-      this.report("E0306", `a model returns an image [C, H, W], found ${describeValue(out)}`, { span: this.returnSpan(model) ?? model.name.span });
+    if (out.t === "tensor" && out.shape.length !== 3 && out.shape.length !== 1) {
+      this.report("E0306", `a model returns an image [C, H, W] (a denoiser) or a vector [K] of class logits (a classifier), found ${describeValue(out)}`, { span: this.returnSpan(model) ?? model.name.span });
     } else if (out.t !== "tensor" && out.t !== "poison") {
       this.report("E0201", `a model returns an image, found ${describeValue(out)}`, { span: this.returnSpan(model) ?? model.name.span });
     }

@@ -63,6 +63,15 @@ export interface ModelGraph {
   parameters: ParamSpec[];
 }
 
+/** What a model is trained for, read off its interface: a model that returns a vector of
+ *  logits [K] from an image alone is a classifier (cross-entropy on the image's class); one that
+ *  returns an image is a denoiser (diffusion, MSE). */
+export type ModelTask = "denoise" | "classify";
+
+export function modelTask(g: ModelGraph): ModelTask {
+  return g.nodes[g.output].shape.length === 1 ? "classify" : "denoise";
+}
+
 export function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }

@@ -50,6 +50,11 @@ export function parseOverride(text: string): { override?: Override; diagnostics:
   const valueText = text.slice(eq + 1);
   const valueSpan: Span = { file, start: eq + 1, end: Math.max(eq + 2, text.length) };
   const help = "values are numbers, strings, true/false, or lists like [16,32,64]";
+  // A bare word is a string even when it is a keyword of the language (`--set emb_at=input`).
+  const word = valueText.trim();
+  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(word) && !["true", "false", "none"].includes(word)) {
+    return { override: { key: key.trim(), value: str(word), span: whole, keySpan: { file, start: 0, end: eq } }, diagnostics: [] };
+  }
   // The key is blanked out (whitespace is skipped), so token offsets are offsets into the whole text.
   const raw = parseExpressionText(" ".repeat(eq + 1) + valueText);
   if (raw.lexErrors.length || raw.parseErrors.length || raw.tooDeep || valueText.trim() === "") {

@@ -15,6 +15,8 @@ import { MemoryLimitError } from "../../runtime/webgpu/memory-plan.js";
 import { runStep } from "./run-step.js";
 import { addTrainCommand } from "./train-command.js";
 import { addSampleCommand } from "./sample-command.js";
+import { addEvalCommand } from "./eval-command.js";
+import { addAblateCommand } from "./ablate-command.js";
 
 /** Prints a device or resource error (a user-facing condition, not a bug); false for others. */
 function reportRuntimeError(err: unknown): boolean {
@@ -174,6 +176,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   addTrainCommand(program, setExit);
   addSampleCommand(program, setExit);
+  addEvalCommand(program, setExit);
+  addAblateCommand(program, setExit);
 
   program
     .command("explain")

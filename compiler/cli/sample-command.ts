@@ -2,6 +2,7 @@
 // (its EMA weights when the checkpoint has them); one row per class for a class-conditional
 // model unless --class picks one.
 import { dirname, join } from "node:path";
+import { modelTask } from "../check/model-graph.js";
 import { statSync } from "node:fs";
 import { SingleBar } from "cli-progress";
 import { type Command, Option } from "commander";
@@ -59,6 +60,10 @@ async function runSample(run: string, flags: SampleFlags, cmd: Command): Promise
   const ckpt = await readCheckpoint(run);
   const model = modelFromCheckpoint(ckpt, flags.color);
   if (!model) return 1;
+  if (modelTask(model) === "classify") {
+    process.stderr.write(`error: ${model.name} is a classifier; sampling draws images from a denoiser\n`);
+    return 1;
+  }
   const schedule = ckpt.meta.config.schedule;
   const sampler: SamplerKind = flags.sampler ?? (schedule === "cosine" ? "ddim" : "euler");
   const { weights, ema } = checkpointWeights(model, ckpt, flags.ema);

@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { SingleBar } from "cli-progress";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { checkSpec, type CheckResult } from "../check/check.js";
-import type { ModelGraph } from "../check/model-graph.js";
+import { modelTask, type ModelGraph } from "../check/model-graph.js";
 import { renderDiagnostics } from "../diagnostics/render.js";
 import { MODELS_DIR } from "../package-root.js";
 import { DataError } from "../../runtime/data/types.js";
@@ -70,7 +70,7 @@ export function modelFromCheckpoint(ckpt: Checkpoint, color?: boolean): ModelGra
 
 const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
 
-function specInfo(path: string, r: CheckResult, model: ModelGraph, overrides: readonly string[]): SpecInfo {
+export function specInfo(path: string, r: CheckResult, model: ModelGraph, overrides: readonly string[]): SpecInfo {
   const abs = resolve(path);
   const root = r.spec.sources.find((s) => resolve(s.path) === abs) ?? r.spec.sources[0];
   const all = [...r.spec.sources].sort((a, b) => (a.path < b.path ? -1 : 1)).map((s) => `${s.path}\0${s.text}\0`).join("");
@@ -108,6 +108,7 @@ interface TrainFlags {
   eps: number;
   beta2: number;
   weightDecay: number;
+  augment?: boolean;
   color?: boolean;
 }
 
@@ -130,7 +131,7 @@ export const PRESETS = {
 } as const;
 
 /** The options that shape a run's trajectory; on --resume they come from the checkpoint. */
-const TRAJECTORY: ReadonlyArray<keyof TrainConfig & keyof TrainFlags> = ["data", "subset", "evalSubset", "epochs", "batch", "lr", "schedule", "optimizer", "eps", "beta2", "weightDecay", "seed"];
+const TRAJECTORY: ReadonlyArray<keyof TrainConfig & keyof TrainFlags> = ["data", "subset", "evalSubset", "epochs", "batch", "lr", "schedule", "optimizer", "eps", "beta2", "weightDecay", "seed", "augment"];
 
 const flagName = (k: string): string => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
@@ -184,7 +185,8 @@ function makeReporter(): TrainReporter & { close(): void } {
     epochEnd: (e) => {
       bar?.stop();
       bar = undefined;
-      const ev = e.evalLoss === null ? "" : `, eval loss ${e.evalLoss.toFixed(4)}`;
+      const acc = e.evalAccuracy === null || e.evalAccuracy === undefined ? "" : `, accuracy ${(100 * e.evalAccuracy).toFixed(2)}%`;
+      const ev = e.evalLoss === null ? "" : `, eval loss ${e.evalLoss.toFixed(4)}${acc}`;
       print(`epoch ${e.epoch}/${e.epochs}: train loss ${e.trainLoss.toFixed(4)}${ev} (${formatSeconds(e.seconds)}, ${e.stepsPerSecond.toFixed(2)} steps/s); checkpoint written`);
     },
     close: () => {
@@ -221,6 +223,7 @@ export function addTrainCommand(program: Command, setExit: SetExit): void {
     .option("--eps <x>", "Adam epsilon", numberArg("positive"), 1e-5)
     .option("--beta2 <x>", "Adam beta2 (beta1 follows OneCycle, 0.95 -> 0.85 -> 0.95)", numberArg("positive"), 0.999)
     .option("--weight-decay <x>", "weight decay", numberArg("nonnegative"), 0)
+    .option("--augment", "classifiers: random horizontal flips and 1-pixel shifts of the training images (the course's)")
     .addOption(new Option("--color", "colour diagnostics").default(undefined))
     .option("--no-color", "plain diagnostics")
     .action(async (specArg: string | undefined, flags: TrainFlags, cmd: Command) => {
@@ -285,6 +288,7 @@ async function runTrain(specArg: string | undefined, flags: TrainFlags, cmd: Com
       weightDecay: flags.weightDecay,
       ...(emaDecay(flags.ema) !== undefined ? { ema: emaDecay(flags.ema) } : {}),
       seed: flags.seed,
+      ...(flags.augment ? { augment: true } : {}),
     };
   }
 
@@ -332,7 +336,13 @@ async function runTrain(specArg: string | undefined, flags: TrainFlags, cmd: Com
   }
   const emaText = config.ema !== undefined ? `, EMA ${config.ema}` : "";
   const num = (x: number): string => (x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential() : String(x));
-  print(`recipe: ${config.schedule} noise, ${config.optimizer} (eps ${num(config.eps)}), OneCycle max lr ${num(config.lr)}, batch ${config.batch}, seed ${config.seed}${emaText}`);
+  const task = modelTask(model);
+  if (config.augment && task !== "classify") {
+    process.stderr.write(`error: --augment is for classifiers; ${model.name} is a denoiser (its noise is its augmentation)\n`);
+    return 2;
+  }
+  const what = task === "classify" ? `cross-entropy on the class${config.augment ? ", flips and 1-pixel shifts" : ""}` : `${config.schedule} noise`;
+  print(`recipe: ${what}, ${config.optimizer} (eps ${num(config.eps)}), OneCycle max lr ${num(config.lr)}, batch ${config.batch}, seed ${config.seed}${emaText}`);
 
   // ---- Ctrl-C: finish the step, write a checkpoint, exit 130 ----
   let signal: NodeJS.Signals | undefined;
@@ -372,7 +382,9 @@ async function runTrain(specArg: string | undefined, flags: TrainFlags, cmd: Com
     }
     print(`done in ${wall}: ${r.position.step} steps, ${r.stepsPerSecond.toFixed(2)} steps/s${losses ? `; last ${losses}` : ""}`);
     print(`run folder ${out}: ${CHECKPOINT_FILE}, ${METRICS_FILE}, ${LOSS_PLOT_FILE}, config.json`);
-    print(`sample with: unetc sample ${out}${flags.preset === "cpu" ? " --steps 25" : ""}`);
+    if (task === "classify") {
+      if (r.lastEvalAccuracy !== null) print(`held-out accuracy ${(100 * r.lastEvalAccuracy).toFixed(2)}%`);
+    } else print(`sample with: unetc sample ${out}${flags.preset === "cpu" ? " --steps 25" : ""}`);
     return 0;
   } finally {
     reporter.close();

@@ -28,6 +28,7 @@ export const CODES = {
   E0306: { title: "wrong tensor kind", explain: "A layer got a tensor of another rank than it works on: images are [C, H, W], tokens [S, C], vectors [C]." },
   E0307: { title: "bad rearrange pattern", explain: "An einops-style pattern must name each input axis once, and every axis of the output must come from the input (grouped axes need their sizes)." },
   E0308: { title: "cannot split evenly", explain: "`chunk(x, n)` splits the channels of an image (the features of tokens or a vector) into n equal parts; the count must be a multiple of n." },
+  E0309: { title: "duplicate output name", explain: "`tap(x, name)` exposes x as a named output of the compiled model (the features FID reads, say); two taps cannot share a name." },
   E0401: { title: "skip used but none saved", explain: "`skip` takes the most recently saved activation; every `skip` needs a `save` before it." },
   E0402: { title: "saved activation never used", explain: "Every `save` must be matched by a `skip`: saves and uses must balance by the end of the model." },
   E0501: { title: "duplicate parameter name", explain: "Two layers would create a parameter with the same dotted name. Name one of them with `as NAME`." },

@@ -5,7 +5,7 @@
 // Batched layouts: images [B, C, H, W], tokens [B, S, C], vectors [B, C], timesteps/labels [B].
 // Values made only from parameters and constants have no batch axis (`batched: false`) and
 // broadcast from the right against batched ones.
-import type { LayerNode, ModelGraph, ParamSpec } from "../check/model-graph.js";
+import { numel, type LayerNode, type ModelGraph, type ParamSpec } from "../check/model-graph.js";
 import { GraphBuilder } from "../graph/builder.js";
 import type { Graph } from "../graph/types.js";
 import type { Value } from "../graph/value.js";
@@ -111,6 +111,17 @@ function lowerNode(
       return { v: b.sigmoid(x!.v), batched: x!.batched };
     case "tanh":
       return { v: b.tanh(x!.v), batched: x!.batched };
+    case "flatten":
+      return batched(b.reshape(x!.v, [B, numel(n.shape)]));
+    case "mean_pool": {
+      // images [B, C, H, W] -> mean over H, W; tokens [B, S, C] -> mean over S
+      const axes = x!.v.rank === 4 ? [2, 3] : [1];
+      return batched(b.mean(x!.v, axes));
+    }
+    case "tap":
+      // Taps are read in eval mode (features for FID); a training step has no use for them.
+      if (!training) b.output(a.name as string, x!.v);
+      return x;
     case "upsample":
       return batched(upsampleNearest(b, x!.v, numAttr(a, "factor")));
     case "concat": {

@@ -1,4 +1,4 @@
-// The whole training step as one graph: forward (already in training mode), MSE loss,
+// The whole training step as one graph: forward (already in training mode), the loss (MSE or cross-entropy),
 // gradients of every parameter, optimizer update.
 //
 // Naming contract with the runtime (the training loop and `unetc run --mode step`):
@@ -10,7 +10,7 @@
 // `new.X` as X. Optimizer state starts at zeros; `step` counts updates from 1.
 
 import { GraphBuilder } from "../graph/builder.js";
-import { mseLoss } from "../graph/composites/layers.js";
+import { crossEntropyLoss, mseLoss } from "../graph/composites/layers.js";
 import { formatType, shapesEqual } from "../graph/shape.js";
 import type { Graph, SourceNode } from "../graph/types.js";
 import { isSource } from "../graph/types.js";
@@ -23,7 +23,12 @@ export interface TrainStepOptions {
   readonly output?: string;
   /** Name of the target input; default "target". */
   readonly target?: string;
+  /** "mse" (diffusion: the noise or the preconditioned target) or "cross_entropy" (a classifier's
+   *  logits [B, K] against class probabilities [B, K], one-hot for labels). Default "mse". */
+  readonly loss?: LossKind;
 }
+
+export type LossKind = "mse" | "cross_entropy";
 
 export function buildTrainStep(forward: Graph, opts: TrainStepOptions): Graph {
   const outputName = opts.output ?? "output";
@@ -37,7 +42,7 @@ export function buildTrainStep(forward: Graph, opts: TrainStepOptions): Graph {
     throw new Error(`buildTrainStep: target '${targetName}' is ${formatType(target)} but '${outputName}' is ${formatType(pred)}`);
   }
 
-  const loss = mseLoss(b, pred, target);
+  const loss = opts.loss === "cross_entropy" ? crossEntropyLoss(b, pred, target) : mseLoss(b, pred, target);
   b.output("loss", loss);
 
   const params = forward.nodes.filter((n): n is SourceNode => isSource(n) && n.op === "param");

@@ -1,5 +1,6 @@
-// A 3x5 bitmap font for axis labels and the legend: digits, a few symbols and the letters of
-// "TRAIN EVAL STEP LOSS LOG SCALE". Enough for a readable plot without a text renderer.
+// A 3x5 bitmap font for axis labels, legends and chart labels: digits, capitals (lower case is
+// drawn as capitals), common symbols, and a small "e" for exponents (1e-3). Enough for a readable
+// plot without a text renderer.
 const GLYPHS: Record<string, readonly string[]> = {
   "0": ["111", "101", "101", "101", "111"],
   "1": ["010", "110", "010", "010", "111"],
@@ -29,6 +30,35 @@ const GLYPHS: Record<string, readonly string[]> = {
   "S": ["011", "100", "010", "001", "110"],
   "T": ["111", "010", "010", "010", "010"],
   "V": ["101", "101", "101", "101", "010"],
+  "B": ["110", "101", "110", "101", "110"],
+  "D": ["110", "101", "101", "101", "110"],
+  "F": ["111", "100", "110", "100", "100"],
+  "H": ["101", "101", "111", "101", "101"],
+  "J": ["001", "001", "001", "101", "010"],
+  "K": ["101", "101", "110", "101", "101"],
+  "M": ["101", "111", "111", "101", "101"],
+  "Q": ["010", "101", "101", "110", "011"],
+  "U": ["101", "101", "101", "101", "111"],
+  "W": ["101", "101", "111", "111", "101"],
+  "X": ["101", "101", "010", "101", "101"],
+  "Y": ["101", "101", "010", "010", "010"],
+  "Z": ["111", "001", "010", "100", "111"],
+  "=": ["000", "111", "000", "111", "000"],
+  "_": ["000", "000", "000", "000", "111"],
+  "[": ["110", "100", "100", "100", "110"],
+  "]": ["011", "001", "001", "001", "011"],
+  "(": ["010", "100", "100", "100", "010"],
+  ")": ["010", "001", "001", "001", "010"],
+  ",": ["000", "000", "000", "010", "100"],
+  ":": ["000", "010", "000", "010", "000"],
+  "/": ["001", "001", "010", "100", "100"],
+  "%": ["101", "001", "010", "100", "101"],
+  "\"": ["101", "101", "000", "000", "000"],
+  "'": ["010", "010", "000", "000", "000"],
+  "*": ["000", "101", "010", "101", "000"],
+  "<": ["001", "010", "100", "010", "001"],
+  ">": ["100", "010", "001", "010", "100"],
+  "±": ["010", "111", "010", "000", "111"],
 };
 
 export const GLYPH_WIDTH = 3;
@@ -37,8 +67,12 @@ export const GLYPH_HEIGHT = 5;
 /** Calls `dot(x, y)` for each lit cell of `text` (unknown characters render as blanks). */
 export function forEachTextDot(text: string, dot: (x: number, y: number) => void): void {
   let cx = 0;
+  let prev = "";
   for (const ch of text) {
-    const g = GLYPHS[ch] ?? GLYPHS[ch.toUpperCase()] ?? GLYPHS[" "];
+    // "e" after a digit or a point is an exponent (1e-3): the small glyph; else letters are capitals.
+    const exponent = ch === "e" && /[0-9.]/.test(prev);
+    const g = (exponent ? GLYPHS.e : GLYPHS[ch.toUpperCase()] ?? GLYPHS[ch]) ?? GLYPHS[" "];
+    prev = ch;
     for (let y = 0; y < GLYPH_HEIGHT; y++) for (let x = 0; x < GLYPH_WIDTH; x++) if (g[y][x] === "1") dot(cx + x, y);
     cx += GLYPH_WIDTH + 1;
   }

@@ -1,4 +1,4 @@
-// PNG output: sample grids and loss curves (pngjs for the encoding).
+// PNG output: sample grids, loss curves, ablation bar charts and montages (pngjs for the encoding).
 export { encodePng, writePng, type Raster } from "./png.js";
 export { encodeGridPng, gridRaster, toByte, writeGridPng, type GridOptions } from "./grid.js";
 export {
@@ -16,3 +16,17 @@ export {
   type LossPoint,
   type PlotLayout,
 } from "./loss-plot.js";
+export {
+  BAR_EDGE,
+  BAR_FILL,
+  POINT_COLOR,
+  barChartLayout,
+  encodeBarChartPng,
+  renderBarChart,
+  wrapLabel,
+  writeBarChartPng,
+  type Bar,
+  type BarChartLayout,
+  type BarChartOptions,
+} from "./bar-chart.js";
+export { montage, montageLayout, type MontageCell, type MontageLayout, type MontageOptions, type MontagePanel } from "./montage.js";

@@ -62,6 +62,8 @@ export interface SampleRunOptions {
   readonly n: number;
   readonly perClass?: number;
   readonly classIndex?: number;
+  /** A conditional model: `n` images with the classes taken in turn (0, 1, ..., K-1, 0, ...), as FID wants. */
+  readonly spreadClasses?: boolean;
   readonly seed: number;
   readonly device: DeviceKind;
   /** The most images per model run (default 64); the compiled batch splits the images evenly. */
@@ -95,7 +97,12 @@ export async function sampleImages(model: ModelGraph, weights: ReadonlyMap<strin
   let count: number;
   let cols: number;
   let labels: Int32Array | undefined;
-  if (label && o.classIndex === undefined) {
+  if (label && o.spreadClasses && o.classIndex === undefined) {
+    const classes = label.classes ?? 1;
+    count = o.n;
+    cols = Math.ceil(Math.sqrt(count));
+    labels = Int32Array.from({ length: count }, (_, i) => i % classes);
+  } else if (label && o.classIndex === undefined) {
     const classes = label.classes ?? 1;
     const per = o.perClass ?? 8;
     count = classes * per;

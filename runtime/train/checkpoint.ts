@@ -55,6 +55,8 @@ export interface TrainConfig {
   readonly weightDecay: number;
   readonly ema?: number;
   readonly seed: number;
+  /** Classifiers: random flips and 1-pixel shifts of each training image. */
+  readonly augment?: boolean;
 }
 
 export interface SpecInfo {

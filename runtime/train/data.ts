@@ -5,8 +5,9 @@
 //   images of HxH go to a model of SxS by zero padding to the smallest multiple of S at least H
 //   (with an even difference: Fashion-MNIST 28 -> 32), then average pooling by that multiple.
 //   The lesson's 32x32 is padding only; 16x16 is padding to 32 and 2x2 pooling.
-// Values are scaled to the noise schedule's range (cosine [-0.5, 0.5], Karras [-1, 1]).
-import type { ModelGraph, ModelInput } from "../../compiler/check/model-graph.js";
+// Values are scaled to the noise schedule's range (cosine [-0.5, 0.5], Karras [-1, 1]); a
+// classifier sees [-1, 1], the range FID feeds it samples in (the course's to_tensor*2-1).
+import { modelTask, type ModelGraph, type ModelInput } from "../../compiler/check/model-graph.js";
 import { batchesPerEpoch, iterateBatches } from "../data/batches.js";
 import { loadFashionMnist, splitFashionMnist } from "../data/fashion-mnist.js";
 import { loadPngFolder } from "../data/png-folder.js";
@@ -73,9 +74,18 @@ function holdOut(ds: ImageDataset, fraction: number): { train: ImageDataset; tes
   return { train: selectImages(ds, train), test: selectImages(ds, test) };
 }
 
+/** A classifier's inputs: [-1, 1] (the course's classifier: to_tensor * 2 - 1). */
+export const CLASSIFIER_RANGE: readonly [number, number] = [-1, 1];
+
 export function imageInput(model: ModelGraph): ModelInput {
   const img = model.inputs.find((i) => i.kind === "image");
-  if (!img) throw new DataError(`model ${model.name} has no image input, so it cannot be trained as a diffusion model`);
+  if (!img) throw new DataError(`model ${model.name} has no image input, so it cannot be trained on images`);
+  if (modelTask(model) === "classify") {
+    const other = model.inputs.find((i) => i.kind !== "image");
+    if (other) throw new DataError(`model ${model.name} returns class logits, so it is trained as a classifier of its image alone; it also takes a ${other.kind} input \`${other.name}\``);
+  } else if (!model.inputs.some((i) => i.kind === "timestep")) {
+    throw new DataError(`model ${model.name} returns an image but takes no timestep, so it cannot be trained as a denoiser (declare \`input t: timestep\`)`);
+  }
   return img;
 }
 
@@ -89,6 +99,10 @@ export function fitData(model: ModelGraph, data: TrainData, schedule: ScheduleKi
   if (H !== W) throw new DataError(`model ${model.name} takes ${H}x${W} images; only square images are supported`);
   if (ds.height !== ds.width) throw new DataError(`${data.source}: images are ${ds.height}x${ds.width}; only square images are supported`);
   const label = model.inputs.find((i) => i.kind === "label");
+  const logits = modelTask(model) === "classify" ? model.nodes[model.output].shape[0] : undefined;
+  if (logits !== undefined && logits !== data.classNames.length) {
+    throw new DataError(`classifier ${model.name} returns ${logits} logits but ${data.source} has ${data.classNames.length} classes (${data.classNames.join(", ")})`);
+  }
   if (label && label.classes !== data.classNames.length) {
     throw new DataError(
       `model ${model.name} takes ${label.classes} classes but ${data.source} has ${data.classNames.length} (${data.classNames.join(", ")}); set the model's class count to match (e.g. --set classes=${data.classNames.length})`,
@@ -97,7 +111,8 @@ export function fitData(model: ModelGraph, data: TrainData, schedule: ScheduleKi
   for (let k = 1; k <= 64; k++) {
     const target = H * k;
     if (target >= ds.height && (target - ds.height) % 2 === 0) {
-      return { pad: (target - ds.height) / 2, pool: k, range: SCHEDULE_DATA_RANGE[schedule], channels: C, size: H };
+      const range = modelTask(model) === "classify" ? CLASSIFIER_RANGE : SCHEDULE_DATA_RANGE[schedule];
+      return { pad: (target - ds.height) / 2, pool: k, range, channels: C, size: H };
     }
   }
   throw new DataError(`${data.source}: ${ds.height}x${ds.width} images cannot be padded and pooled to the model's ${H}x${W}`);

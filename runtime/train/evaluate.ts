@@ -1,13 +1,15 @@
 // Eval loss on the held-out split: the model in eval mode (BatchNorm running statistics), every
 // held-out image noised with the same t and noise at every epoch (a generator seeded from the
 // run's seed alone), MSE against the target averaged over all images. Epochs therefore compare.
-import type { ModelGraph } from "../../compiler/check/model-graph.js";
+// A classifier's eval loss is the mean cross-entropy of its logits, with its accuracy.
+import { modelTask, type ModelGraph } from "../../compiler/check/model-graph.js";
 import type { Tensor } from "../../compiler/graph/tensor.js";
 import { lowerModel } from "../../compiler/lower/lower.js";
 import type { ImageDataset } from "../data/types.js";
 import { mixSeed, Rng } from "../diffusion/rng.js";
 import { noisify, type ScheduleKind } from "../diffusion/schedules.js";
 import type { DeviceKind, GraphRunner } from "../session/runner.js";
+import { classificationScores } from "./classify.js";
 import { fittedBatches, type Fit } from "./data.js";
 import { createRunner } from "./runners.js";
 
@@ -26,9 +28,36 @@ export class Evaluator {
     return new Evaluator(model, await createRunner(graph, device), batch);
   }
 
-  /** The mean squared error over `ds` with the weights given (every param and buffer of the model). */
-  async loss(weights: ReadonlyMap<string, Tensor>, ds: ImageDataset, fit: Fit, schedule: ScheduleKind, seed: number): Promise<number> {
+  /** The eval loss over `ds` with the weights given (every param and buffer of the model), and a classifier's accuracy. */
+  async evaluate(weights: ReadonlyMap<string, Tensor>, ds: ImageDataset, fit: Fit, schedule: ScheduleKind, seed: number): Promise<{ loss: number; accuracy?: number }> {
     for (const p of this.model.parameters) this.runner.write(p.name, weights.get(p.name)!);
+    if (modelTask(this.model) === "classify") return this.classify(ds, fit, seed);
+    return { loss: await this.denoise(ds, fit, schedule, seed) };
+  }
+
+  private async classify(ds: ImageDataset, fit: Fit, seed: number): Promise<{ loss: number; accuracy: number }> {
+    const img = this.model.inputs.find((i) => i.kind === "image")!;
+    const K = this.model.nodes[this.model.output].shape[0];
+    const B = this.batch;
+    const x = new Float32Array(B * fit.channels * fit.size * fit.size);
+    let lossSum = 0;
+    let correct = 0;
+    let count = 0;
+    for (const b of fittedBatches(ds, fit, { batchSize: B, seed, epoch: 0, shuffle: false, dropLast: false })) {
+      const n = b.labels.length;
+      x.fill(0);
+      x.set(b.x0);
+      this.runner.write(img.name, { shape: [B, ...img.shape], data: x });
+      this.runner.run();
+      const r = classificationScores((await this.runner.read("output")).data, b.labels, n, K);
+      lossSum += r.lossSum;
+      correct += r.correct;
+      count += n;
+    }
+    return count ? { loss: lossSum / count, accuracy: correct / count } : { loss: NaN, accuracy: NaN };
+  }
+
+  private async denoise(ds: ImageDataset, fit: Fit, schedule: ScheduleKind, seed: number): Promise<number> {
     const img = this.model.inputs.find((i) => i.kind === "image")!;
     const tIn = this.model.inputs.find((i) => i.kind === "timestep");
     const cIn = this.model.inputs.find((i) => i.kind === "label");

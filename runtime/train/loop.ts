@@ -8,7 +8,7 @@
 // same noise, same parameters bit for bit on the same device).
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { ModelGraph } from "../../compiler/check/model-graph.js";
+import { modelTask, type ModelGraph } from "../../compiler/check/model-graph.js";
 import { isSource } from "../../compiler/graph/types.js";
 import { DataError } from "../data/types.js";
 import { mixSeed, Rng } from "../diffusion/rng.js";
@@ -28,6 +28,7 @@ import {
   type TrainConfig,
   type TrainPosition,
 } from "./checkpoint.js";
+import { augmentBatch, oneHot } from "./classify.js";
 import { fitData, fittedBatches, stepsPerEpoch, type TrainData } from "./data.js";
 import { Evaluator } from "./evaluate.js";
 import { MetricsLog } from "./metrics.js";
@@ -65,7 +66,7 @@ export interface TrainReporter {
   progress(e: ProgressEvent): void;
   /** Before the eval pass of an epoch (it can take a while on a slow device). */
   evaluating?(epoch: number): void;
-  epochEnd(e: { epoch: number; epochs: number; step: number; trainLoss: number; evalLoss: number | null; seconds: number; stepsPerSecond: number }): void;
+  epochEnd(e: { epoch: number; epochs: number; step: number; trainLoss: number; evalLoss: number | null; evalAccuracy?: number | null; seconds: number; stepsPerSecond: number }): void;
 }
 
 export const silentReporter: TrainReporter = { info: () => {}, epochStart: () => {}, progress: () => {}, epochEnd: () => {} };
@@ -95,6 +96,8 @@ export interface TrainResult {
   readonly checkpoint: string;
   readonly lastTrainLoss: number | null;
   readonly lastEvalLoss: number | null;
+  /** A classifier's accuracy on the held-out split after the last epoch. */
+  readonly lastEvalAccuracy: number | null;
   /** Wall-clock seconds of this invocation (compile, train, eval, checkpoints). */
   readonly seconds: number;
   /** Training steps per second over this invocation (steps only). */
@@ -152,7 +155,8 @@ export async function train(o: TrainRunOptions): Promise<TrainResult> {
   const emaNames = useEma ? emaTargets(model) : [];
 
   reporter.info(`model ${model.name}: ${data.train.count} training images (${perEpoch} steps of ${B} per epoch), ${data.test.count} held out; ${config.epochs} epochs, ${total} steps`);
-  const graph = buildTrainGraph(model, { batch: B, optimizer: config.optimizer, ema: useEma });
+  const task = modelTask(model);
+  const graph = buildTrainGraph(model, { batch: B, optimizer: config.optimizer, ema: useEma, loss: task === "classify" ? "cross_entropy" : "mse" });
   const compileStart = performance.now();
   const runner = await createRunner(graph, o.device);
   let evaluator: Evaluator | undefined;
@@ -185,6 +189,9 @@ export async function train(o: TrainRunOptions): Promise<TrainResult> {
     let stepsThisRun = 0;
     let lastTrain: number | null = null;
     let lastEval: number | null = null;
+    let lastAccuracy: number | null = null;
+    const classes = task === "classify" ? outShape[1] : 0;
+    const targetBuf = task === "classify" ? new Float32Array(B * classes) : undefined;
     let epochLossSum = pos.epochLossSum;
     let epochLossSteps = pos.epochLossSteps;
 
@@ -252,11 +259,17 @@ export async function train(o: TrainRunOptions): Promise<TrainResult> {
       intervalStart = performance.now();
       let batchDone = startBatch;
       for (const b of fittedBatches(data.train, fit, { batchSize: B, seed: config.seed, epoch, startBatch })) {
-        const noised = noisify(config.schedule, b.x0, B, rng, buffers);
-        runner.write(img.name, { shape: imgShape, data: noised.x });
-        if (tIn) runner.write(tIn.name, { shape: [B], data: noised.t });
-        if (cIn) runner.write(cIn.name, { shape: [B], data: b.labels });
-        runner.write("target", { shape: outShape, data: noised.target });
+        if (task === "classify") {
+          if (config.augment) augmentBatch(b.x0, B, fit.channels, fit.size, fit.range[0], rng);
+          runner.write(img.name, { shape: imgShape, data: b.x0 });
+          runner.write("target", { shape: outShape, data: oneHot(b.labels, classes, targetBuf!) });
+        } else {
+          const noised = noisify(config.schedule, b.x0, B, rng, buffers);
+          runner.write(img.name, { shape: imgShape, data: noised.x });
+          if (tIn) runner.write(tIn.name, { shape: [B], data: noised.t });
+          if (cIn) runner.write(cIn.name, { shape: [B], data: b.labels });
+          runner.write("target", { shape: outShape, data: noised.target });
+        }
         const k = pos.step + 1;
         hyper = oneCycleAt(schedule, pos.step);
         runner.write("lr", hyper.lr);
@@ -283,7 +296,9 @@ export async function train(o: TrainRunOptions): Promise<TrainResult> {
         reporter.evaluating?.(epoch + 1);
         evaluator ??= await Evaluator.create(model, Math.min(B, data.test.count), o.device);
         const weights = await readTensors(runner, model.parameters.map((p) => p.name));
-        lastEval = await evaluator.loss(weights, data.test, fit, config.schedule, config.seed);
+        const ev = await evaluator.evaluate(weights, data.test, fit, config.schedule, config.seed);
+        lastEval = ev.loss;
+        lastAccuracy = ev.accuracy ?? null;
       }
       epochLossSum = 0;
       epochLossSteps = 0;
@@ -294,10 +309,11 @@ export async function train(o: TrainRunOptions): Promise<TrainResult> {
         step: pos.step,
         train_loss: trainLoss,
         eval_loss: data.test.count > 0 ? lastEval : null,
+        ...(lastAccuracy !== null ? { eval_accuracy: lastAccuracy } : {}),
         epoch_s: epochSeconds,
         time_s: timeBase + trainSeconds,
       });
-      reporter.epochEnd({ epoch: epoch + 1, epochs: config.epochs, step: pos.step, trainLoss, evalLoss: lastEval, seconds: epochSeconds, stepsPerSecond: (perEpoch - startBatch) / Math.max(epochSeconds, 1e-9) });
+      reporter.epochEnd({ epoch: epoch + 1, epochs: config.epochs, step: pos.step, trainLoss, evalLoss: lastEval, evalAccuracy: lastAccuracy, seconds: epochSeconds, stepsPerSecond: (perEpoch - startBatch) / Math.max(epochSeconds, 1e-9) });
       await metrics.plot(join(o.out, LOSS_PLOT_FILE));
       await saveCheckpoint();
     }
@@ -312,6 +328,7 @@ export async function train(o: TrainRunOptions): Promise<TrainResult> {
       checkpoint: ckptPath,
       lastTrainLoss: lastTrain,
       lastEvalLoss: lastEval,
+      lastEvalAccuracy: lastAccuracy,
       seconds: (performance.now() - started) / 1000,
       stepsPerSecond: stepsThisRun / Math.max(trainSeconds, 1e-9),
     };

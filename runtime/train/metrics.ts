@@ -26,6 +26,8 @@ export interface EpochRecord {
   readonly step: number;
   readonly train_loss: number;
   readonly eval_loss: number | null;
+  /** Classifiers: the fraction of held-out images classified correctly. */
+  readonly eval_accuracy?: number;
   readonly epoch_s: number;
   readonly time_s: number;
 }

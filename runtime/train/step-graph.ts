@@ -1,4 +1,4 @@
-// The training loop's step graph: the compiler's training step (forward, MSE, backward, Adam)
+// The training loop's step graph: the compiler's training step (forward, loss, backward, Adam)
 // plus two pieces of on-device state, so a step needs no readback:
 //   metrics.loss_sum   a running sum of the loss; the loop reads it every N steps and resets it
 //                      (the mean over those steps, exactly, without reading every step's loss)
@@ -10,7 +10,7 @@ import type { ModelGraph } from "../../compiler/check/model-graph.js";
 import { GraphBuilder } from "../../compiler/graph/builder.js";
 import type { Graph } from "../../compiler/graph/types.js";
 import { lowerModel } from "../../compiler/lower/lower.js";
-import { buildTrainStep, type OptimizerKind } from "../../compiler/train/index.js";
+import { buildTrainStep, type LossKind, type OptimizerKind } from "../../compiler/train/index.js";
 
 export const LOSS_SUM = "metrics.loss_sum";
 export const EMA_DECAY = "ema_decay";
@@ -25,10 +25,12 @@ export interface TrainGraphOptions {
   readonly batch: number;
   readonly optimizer: OptimizerKind;
   readonly ema: boolean;
+  /** Default "mse" (a denoiser); "cross_entropy" for a classifier. */
+  readonly loss?: LossKind;
 }
 
 export function buildTrainGraph(model: ModelGraph, o: TrainGraphOptions): Graph {
-  const step = buildTrainStep(lowerModel(model, { batch: o.batch, mode: "train" }), { optimizer: o.optimizer });
+  const step = buildTrainStep(lowerModel(model, { batch: o.batch, mode: "train" }), { optimizer: o.optimizer, loss: o.loss });
   const { builder: b } = GraphBuilder.fromGraph(step);
   const loss = b.outputValue("loss");
   if (!loss) throw new Error("internal: the training step has no loss output");

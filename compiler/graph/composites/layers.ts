@@ -51,3 +51,15 @@ export function embeddingGather(b: GraphBuilder, table: Value, idx: Value): Valu
 export function mseLoss(b: GraphBuilder, pred: Value, target: Value): Value {
   return b.mean(b.square(b.sub(pred, target)));
 }
+
+/**
+ * nn.CrossEntropyLoss (reduction mean) with the target given as class probabilities (one-hot for
+ * hard labels): logits, target [N, K] -> []. log-softmax as x - max - log(sum(exp(x - max))),
+ * so large logits do not overflow; the max's gradient cancels exactly.
+ */
+export function crossEntropyLoss(b: GraphBuilder, logits: Value, target: Value): Value {
+  const last = logits.rank - 1;
+  const shifted = b.sub(logits, b.amax(logits, last, true));
+  const logSoftmax = b.sub(shifted, b.log(b.sum(b.exp(shifted), last, true)));
+  return b.neg(b.mean(b.sum(b.mul(target, logSoftmax), last)));
+}

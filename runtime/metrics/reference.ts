@@ -1,0 +1,74 @@
+// FID/KID against the Fashion-MNIST test split (10,000 images, the course's reference): the
+// classifier's features of those images, fitted to the evaluated model's size and back to the
+// classifier's (see resizeForClassifier), computed once per classifier and size and cached in
+// .cache/fid/ (KID needs the features themselves, not only their mean and covariance).
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { writeFileAtomic } from "../data/atomic-write.js";
+import { defaultCacheDir, loadFashionMnist, splitFashionMnist } from "../data/fashion-mnist.js";
+import { iterateBatches } from "../data/batches.js";
+import { avgPool } from "../train/data.js";
+import { CLASSIFIER_RANGE } from "../train/data.js";
+import { resizeForClassifier, type FeatureExtractor } from "./classifier.js";
+
+const MAGIC = "UNETCREF";
+const VERSION = 1;
+
+export interface ReferenceFeatures {
+  readonly count: number;
+  readonly dim: number;
+  readonly features: Float32Array;
+  readonly path: string;
+  readonly fromCache: boolean;
+}
+
+/** How a model of size `size` sees Fashion-MNIST: padded 28 -> the nearest multiple k*size, pooled by k. */
+export function fashionFit(size: number): { pad: number; pool: number } {
+  for (let k = 1; k <= 64; k++) {
+    const t = size * k;
+    if (t >= 28 && (t - 28) % 2 === 0) return { pad: (t - 28) / 2, pool: k };
+  }
+  throw new Error(`no padding and pooling fits 28x28 images to ${size}x${size}`);
+}
+
+function encode(f: Float32Array, count: number, dim: number): Uint8Array {
+  const head = Buffer.alloc(16);
+  head.write(MAGIC, 0, "latin1");
+  head.writeUInt16LE(VERSION, 8);
+  head.writeUInt16LE(dim, 10);
+  head.writeUInt32LE(count, 12);
+  return Buffer.concat([head, Buffer.from(f.buffer, f.byteOffset, f.byteLength)]);
+}
+
+function decode(bytes: Buffer): { count: number; dim: number; features: Float32Array } | undefined {
+  if (bytes.length < 16 || bytes.toString("latin1", 0, 8) !== MAGIC || bytes.readUInt16LE(8) !== VERSION) return undefined;
+  const dim = bytes.readUInt16LE(10);
+  const count = bytes.readUInt32LE(12);
+  if (bytes.length !== 16 + count * dim * 4) return undefined;
+  const features = new Float32Array(count * dim);
+  new Uint8Array(features.buffer).set(bytes.subarray(16));
+  return { count, dim, features };
+}
+
+/** The reference features for models of `size`x`size` (cached; a damaged cache file is rebuilt). */
+export async function referenceFeatures(fx: FeatureExtractor, size: number, o: { cacheDir?: string; onInfo?: (line: string) => void } = {}): Promise<ReferenceFeatures> {
+  const path = join(o.cacheDir ?? defaultCacheDir(), "fid", `reference-${fx.id}-${size}px.bin`);
+  const cached = await readFile(path).then(decode, () => undefined);
+  if (cached && cached.dim === fx.dim) return { ...cached, path, fromCache: true };
+  const { dataset } = await loadFashionMnist({ cacheDir: o.cacheDir });
+  const test = splitFashionMnist(dataset).test;
+  o.onInfo?.(`computing the classifier's features of the ${test.count} Fashion-MNIST test images at ${size}x${size} (cached in ${path}) ...`);
+  const { pad, pool } = fashionFit(size);
+  const C = fx.input.channels;
+  const features = new Float32Array(test.count * fx.dim);
+  const B = 1000;
+  let done = 0;
+  for (const b of iterateBatches(test, { batchSize: B, seed: 0, epoch: 0, shuffle: false, dropLast: false, pad, range: CLASSIFIER_RANGE })) {
+    const fitted = avgPool(b.x, b.size, C, size, pool, new Float32Array(b.size * C * size * size));
+    const input = resizeForClassifier(fitted, b.size, C, size, fx.input.size);
+    features.set(await fx.features(input, b.size), done * fx.dim);
+    done += b.size;
+  }
+  await writeFileAtomic(path, encode(features, test.count, fx.dim));
+  return { count: test.count, dim: fx.dim, features, path, fromCache: false };
+}
