@@ -118,7 +118,7 @@ export function barChartLayout(o: BarChartOptions): BarChartLayout {
   hi += margin;
   // Bars from zero start at the axis: no empty band below 0 for positive data (above it for negative).
   if (fromZero && dataLo >= 0) lo = 0;
-  if (fromZero && dataHi <= 0) hi = 0;
+  else if (fromZero && dataHi <= 0) hi = 0; // not both: all-zero data keeps its padded top
 
   return {
     width,

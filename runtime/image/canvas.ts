@@ -40,6 +40,8 @@ export class Canvas {
   }
 
   line(xa: number, ya: number, xb: number, yb: number, c: Rgb, clip?: Clip): void {
+    // A NaN or infinite end would never be reached by the stepping below.
+    if (![xa, ya, xb, yb].every(Number.isFinite)) return;
     let x = Math.round(xa);
     let y = Math.round(ya);
     const x1 = Math.round(xb);

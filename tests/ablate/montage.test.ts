@@ -90,7 +90,7 @@ describe("montage", () => {
 
   it("widens a cell for a label longer than its panel, and rejects bad input", () => {
     const L = montageLayout([{ label: "attn_chans=16", raster: solid(10, 10, RED) }], { gap: 0 });
-    expect(L.width).toBe(13 * 8 - 2); // 10 characters per line at least: the label wraps to "attn_chans" / "=16"
+    expect(L.width).toBe(10 * 8 - 2); // 10 characters per line at least: the label wraps to "attn_chans" / "=16"
     expect(L.cells[0].lines).toEqual(["attn_chans", "=16"]);
     expect(L.cells[0].y).toBe(28);
     expect(() => montage([])).toThrow("montage: no panels");
