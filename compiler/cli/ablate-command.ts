@@ -18,7 +18,8 @@ import { gridRaster } from "../../runtime/image/grid.js";
 import { montage, type MontagePanel } from "../../runtime/image/montage.js";
 import { writeBarChartPng } from "../../runtime/image/bar-chart.js";
 import { encodePng, writePng, type Raster } from "../../runtime/image/png.js";
-import { evaluateRun } from "../../runtime/metrics/evaluate-run.js";
+import { evaluateRun, MIN_SAMPLES } from "../../runtime/metrics/evaluate-run.js";
+import { classifierId } from "../../runtime/metrics/classifier.js";
 import type { DeviceKind } from "../../runtime/session/runner.js";
 import { checkpointWeights, sampleImages, type SampleRunResult } from "../../runtime/sample/sample.js";
 import { DataError } from "../../runtime/data/types.js";
@@ -72,6 +73,7 @@ interface AblateFlags {
   steps: number;
   eta: number;
   gridN: number;
+  classifier?: string;
   color?: boolean;
 }
 
@@ -112,6 +114,7 @@ export function addAblateCommand(program: Command, setExit: SetExit): void {
     .option("--steps <n>", "sampling steps (the course: 100)", numberArg("positive-int"), 100)
     .option("--eta <x>", "DDIM's eta", numberArg("nonnegative"), 1)
     .option("--grid-n <n>", "images per variant in samples.png", numberArg("positive-int"), 16)
+    .option("--classifier <file>", "the FID feature extractor's weights (default: models/metrics/fmnist_classifier.safetensors)")
     .addOption(new Option("--color", "colour diagnostics").default(undefined))
     .option("--no-color", "plain diagnostics")
     .action(async (spec: string, flags: AblateFlags, cmd: Command) => {
@@ -154,6 +157,7 @@ async function runAblate(specPath: string, flags: AblateFlags, cmd: Command): Pr
     process.stderr.write(`error: ${clash.key} is both fixed (--set) and varied (--grid); keep one\n`);
     return 2;
   }
+  if (flags.fidN > 0 && flags.fidN < MIN_SAMPLES) throw new InvalidArgumentError(`--fid-n must be 0 (no FID/KID) or at least ${MIN_SAMPLES}`);
   const variants = expandGrid(axes);
   const seeds = seedList(flags.seed, flags.seeds);
 
@@ -349,10 +353,11 @@ async function runOne(
       const evalPath = join(plan.dir, EVAL_FILE);
       const want = { sampler, steps: flags.steps, eta: flags.eta, seed: 0 };
       let rec = readEval(evalPath);
-      const fresh = rec && rec.n === flags.fidN && rec.checkpointStep === ckpt.meta.position.step && rec.sampler.name === sampler && rec.sampler.steps === flags.steps && rec.sampler.eta === flags.eta;
+      const clf = await classifierId(flags.classifier);
+      const fresh = rec && rec.classifier.id === clf && rec.n === flags.fidN && rec.checkpointStep === ckpt.meta.position.step && rec.sampler.name === sampler && rec.sampler.steps === flags.steps && rec.sampler.eta === flags.eta;
       if (!fresh || !existsSync(gridPath)) {
         print(`sampling ${flags.fidN} images for FID/KID (${sampler}, ${flags.steps} steps)`);
-        const ev = await evaluateRun(model, ckpt, { n: flags.fidN, ...want, device: flags.device, onInfo: print });
+        const ev = await evaluateRun(model, ckpt, { n: flags.fidN, ...want, device: flags.device, classifier: flags.classifier, onInfo: print });
         rec = evalRecord(ev, ckpt, { ...want, device: flags.device });
         await writeFileAtomic(evalPath, Buffer.from(JSON.stringify(rec, null, 2) + "\n"));
         grid = await writeRunGrid(gridPath, ev.samples, flags.gridN);

@@ -27,6 +27,7 @@ interface EvalFlags {
   batch?: number;
   ema: boolean;
   out?: string;
+  classifier?: string;
   color?: boolean;
 }
 
@@ -63,7 +64,7 @@ export function addEvalCommand(program: Command, setExit: SetExit): void {
     .command("eval")
     .description("FID and KID of a trained model's samples against the Fashion-MNIST test images (the course's metric)")
     .argument("<run>", "a run folder (from unetc train) or a checkpoint file")
-    .option("--n <n>", "images to sample (the course: 2048)", numberArg("positive-int"), 2048)
+    .option("--n <n>", "images to sample (the course: 2048; at least 8)", numberArg("positive-int"), 2048)
     .addOption(new Option("--sampler <name>", "ddim/ddpm for cosine-trained models; euler, euler_ancestral, heun, lms for Karras (default: ddim or euler)").choices([...SAMPLERS]))
     .option("--steps <n>", "sampling steps (the course: 100)", numberArg("positive-int"), 100)
     .option("--eta <x>", "DDIM's eta", numberArg("nonnegative"), 1)
@@ -72,6 +73,7 @@ export function addEvalCommand(program: Command, setExit: SetExit): void {
     .option("--batch <n>", "the most images per model run (default 64)", numberArg("positive-int"))
     .option("--no-ema", "use the raw weights even when the checkpoint has EMA weights")
     .option("--out <file>", `where to write the results (default: ${EVAL_FILE} in the run folder)`)
+    .option("--classifier <file>", "the feature extractor's weights (default: models/metrics/fmnist_classifier.safetensors)")
     .addOption(new Option("--color", "colour diagnostics").default(undefined))
     .option("--no-color", "plain diagnostics")
     .action(async (run: string, flags: EvalFlags) => {
@@ -115,6 +117,7 @@ async function runEval(run: string, flags: EvalFlags): Promise<number> {
       device,
       batch: flags.batch,
       ema: flags.ema,
+      classifier: flags.classifier,
       onInfo: (line) => {
         bar?.stop();
         print(line);

@@ -26,6 +26,14 @@ export interface ClassifierInput {
   readonly size: number;
 }
 
+/** First 16 hex digits of the weights file's SHA-256: what FID results and cached statistics are tied to. */
+export async function classifierId(path: string = CLASSIFIER_WEIGHTS): Promise<string> {
+  const bytes = await readFile(path).catch(() => {
+    throw new CheckpointError(`${path}: the FID classifier's weights are missing (train them with scripts/train-classifier.sh)`);
+  });
+  return createHash("sha256").update(bytes).digest("hex").slice(0, 16);
+}
+
 export class FeatureExtractor {
   private constructor(
     private readonly runner: GraphRunner,
@@ -39,10 +47,7 @@ export class FeatureExtractor {
 
   static async load(o: { device: DeviceKind; batch?: number; weights?: string }): Promise<FeatureExtractor> {
     const path = o.weights ?? CLASSIFIER_WEIGHTS;
-    const bytes = await readFile(path).catch(() => {
-      throw new CheckpointError(`${path}: the FID classifier's weights are missing (train it with scripts/train-classifier.sh)`);
-    });
-    const id = createHash("sha256").update(bytes).digest("hex").slice(0, 16);
+    const id = await classifierId(path);
     const ckpt = await readCheckpoint(path);
     const s = ckpt.meta.spec;
     const r = checkSpec(s.path, { text: s.source, set: [...s.overrides], model: s.model });

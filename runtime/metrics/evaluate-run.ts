@@ -12,6 +12,9 @@ import { featureStats, fid } from "./fid.js";
 import { kid } from "./kid.js";
 import { referenceFeatures } from "./reference.js";
 
+/** KID's smallest chunking: 4 chunks of at least 2 images. */
+export const MIN_SAMPLES = 8;
+
 export interface ImageQuality {
   readonly fid: number;
   readonly kid: number;
@@ -28,7 +31,7 @@ export interface ImageQuality {
 /** FID and KID of images [count, C, S, S] in [-1, 1] against the reference at size S. */
 export async function imageQuality(fx: FeatureExtractor, images: Float32Array, count: number, channels: number, size: number, o: { cacheDir?: string; onInfo?: (line: string) => void } = {}): Promise<ImageQuality> {
   if (channels !== fx.input.channels) throw new CheckpointError(`FID takes ${fx.input.channels}-channel images (Fashion-MNIST); these have ${channels}`);
-  if (count < 2) throw new CheckpointError(`FID needs at least 2 images, got ${count}`);
+  if (count < MIN_SAMPLES) throw new CheckpointError(`FID/KID need at least ${MIN_SAMPLES} images, got ${count}`);
   const ref = await referenceFeatures(fx, size, o);
   const feats = await fx.features(resizeForClassifier(images, count, channels, size, fx.input.size), count);
   const f = fid(featureStats(feats, count, fx.dim), featureStats(ref.features, ref.count, ref.dim));
@@ -46,6 +49,8 @@ export interface EvalRunOptions {
   readonly batch?: number;
   readonly ema?: boolean;
   readonly cacheDir?: string;
+  /** The classifier's weights file (default: models/metrics/fmnist_classifier.safetensors). */
+  readonly classifier?: string;
   readonly onInfo?: (line: string) => void;
   readonly onStep?: (i: number, total: number) => void;
 }
@@ -65,7 +70,8 @@ export async function evaluateRun(model: ModelGraph, ckpt: Checkpoint, o: EvalRu
   const img = model.inputs.find((i) => i.kind === "image")!;
   const [C, S] = img.shape;
   // Fail on a model the classifier cannot take before spending minutes sampling.
-  const fx = await FeatureExtractor.load({ device: o.device });
+  if (o.n < MIN_SAMPLES) throw new CheckpointError(`FID/KID need at least ${MIN_SAMPLES} samples (KID splits them into 4 chunks of 2 or more), got ${o.n}`);
+  const fx = await FeatureExtractor.load({ device: o.device, weights: o.classifier });
   try {
     if (C !== fx.input.channels) throw new CheckpointError(`FID takes ${fx.input.channels}-channel images (Fashion-MNIST); ${model.name} makes ${C}`);
     resizeForClassifier(new Float32Array(C * S * S), 1, C, S, fx.input.size);
