@@ -112,15 +112,17 @@ function lowerNode(
     case "tanh":
       return { v: b.tanh(x!.v), batched: x!.batched };
     case "flatten":
-      return batched(b.reshape(x!.v, [B, numel(n.shape)]));
+      return { v: b.reshape(x!.v, x!.batched ? [B, numel(n.shape)] : [numel(n.shape)]), batched: x!.batched };
     case "mean_pool": {
-      // images [B, C, H, W] -> mean over H, W; tokens [B, S, C] -> mean over S
-      const axes = x!.v.rank === 4 ? [2, 3] : [1];
-      return batched(b.mean(x!.v, axes));
+      // images [C, H, W] -> mean over H, W; tokens [S, C] -> mean over S (after the batch axis, if any)
+      const lead = x!.batched ? 1 : 0;
+      const axes = x!.v.rank - lead === 3 ? [lead + 1, lead + 2] : [lead];
+      return { v: b.mean(x!.v, axes), batched: x!.batched };
     }
     case "tap":
       // Taps are read in eval mode (features for FID); a training step has no use for them.
-      if (!training) b.output(a.name as string, x!.v);
+      // An output has a row per sample, even for a value that is the same for all of them.
+      if (!training) b.output(a.name as string, x!.batched ? x!.v : b.broadcastTo(x!.v, [B, ...n.shape]));
       return x;
     case "upsample":
       return batched(upsampleNearest(b, x!.v, numAttr(a, "factor")));

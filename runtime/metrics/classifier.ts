@@ -5,6 +5,7 @@
 // file in models/ is edited; a different weights file gives a different `id`, and cached
 // reference statistics are keyed by it.
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { checkSpec } from "../../compiler/check/check.js";
@@ -13,7 +14,7 @@ import { modelTask, type ModelGraph } from "../../compiler/check/model-graph.js"
 import { lowerModel } from "../../compiler/lower/lower.js";
 import { MODELS_DIR } from "../../compiler/package-root.js";
 import type { DeviceKind, GraphRunner } from "../session/runner.js";
-import { CheckpointError, readCheckpoint } from "../train/checkpoint.js";
+import { checkpointPath, CheckpointError, readCheckpoint } from "../train/checkpoint.js";
 import { asF32, createRunner } from "../train/runners.js";
 import { checkpointWeights } from "../sample/sample.js";
 
@@ -27,7 +28,8 @@ export interface ClassifierInput {
 }
 
 /** First 16 hex digits of the weights file's SHA-256: what FID results and cached statistics are tied to. */
-export async function classifierId(path: string = CLASSIFIER_WEIGHTS): Promise<string> {
+export async function classifierId(given: string = CLASSIFIER_WEIGHTS): Promise<string> {
+  const path = existsSync(given) ? checkpointPath(given) : given; // a run folder names its checkpoint
   const bytes = await readFile(path).catch(() => {
     throw new CheckpointError(`${path}: the FID classifier's weights are missing (train them with scripts/train-classifier.sh)`);
   });

@@ -1,6 +1,6 @@
 // The classifier builtins of the .unet language: flatten, mean_pool and tap. Their shapes, FLOPs and
 // errors at check time, and their lowering: a tap is a named graph output in eval mode only, with the
-// values of the tapped layer; a model that returns a vector is a classifier.
+// values of the tapped layer (on WebGPU too); a model that returns a vector is a classifier.
 import { describe, expect, it } from "vitest";
 import { checkSpec } from "../../compiler/check/check.js";
 import { modelTask, modelTotals, type ModelGraph } from "../../compiler/check/model-graph.js";
@@ -11,6 +11,8 @@ import { lowerModel } from "../../compiler/lower/lower.js";
 import { Rng } from "../../runtime/diffusion/rng.js";
 import { runGraph } from "../../runtime/reference/interpreter.js";
 import { initParameters } from "../../runtime/session/init.js";
+import { WebGpuRunner } from "../../runtime/session/runner.js";
+import { getGpu } from "../webgpu/gpu-harness.js";
 
 const PATH = "tests/classify/builtins.unet";
 
@@ -189,10 +191,61 @@ describe("lowering", () => {
     }
   });
 
+  it("values the same for every sample (made of parameters) flatten, pool and tap with a row per sample", () => {
+    const g = model(`
+h = linear(mean_pool(x), 6) as head
+b = flatten(param([2, 3]) as p)
+c = mean_pool(param([6, 2, 2]) as q)
+return h + b + tap(c, "features")`);
+    const out = runModel(g, 3, "eval", randomInput([3, 2, 4, 6], 9));
+    expect(out.output.shape).toEqual([3, 6]);
+    expect(out.features.shape).toEqual([3, 6]);
+    const rows = [0, 1, 2].map((i) => Array.from(out.features.data.subarray(i * 6, i * 6 + 6)));
+    expect(rows[1]).toEqual(rows[0]);
+    expect(rows[2]).toEqual(rows[0]);
+  });
+
   it("a tap of the model's output is a second output with the same values", () => {
     const g = model(`return tap(linear(mean_pool(x), 4) as head, "logits")`);
     const out = runModel(g, B, "eval", randomInput([B, C, H, W], 4));
     expect(out.logits.shape).toEqual([B, 4]);
     expect(Array.from(out.logits.data)).toEqual(Array.from(out.output.data));
+  });
+});
+
+const gpu = await getGpu();
+
+describe.skipIf(typeof gpu === "string")(`taps on WebGPU ${typeof gpu === "string" ? `(skipped: ${gpu})` : ""}`, () => {
+  // Taps in the middle of fusable elementwise chains and of reshapes (flatten aliases its input's
+  // memory) must still come out with their own values.
+  it("every tap equals the reference interpreter's", async () => {
+    if (typeof gpu === "string") return;
+    const g = model(`
+      h = conv2d(x, 3) as conv
+      a = tap(relu(h), "act")
+      s = tap(a * 2 + 1, "scaled")
+      f = tap(flatten(s), "flat")
+      p = tap(mean_pool(silu(s)))
+      return linear(p, 4) as head + linear(f, 4) as head2
+    `);
+    const B = 3;
+    const graph = lowerModel(g, { batch: B, mode: "eval" });
+    const feeds = new Map<string, Tensor>(initParameters(g, 5));
+    feeds.set("x", randomInput([B, 2, 4, 6], 6));
+    const ref = runGraph(graph, feeds).outputs;
+    const runner = await WebGpuRunner.create(gpu, graph);
+    try {
+      for (const [name, t] of feeds) runner.write(name, t);
+      runner.run();
+      for (const name of ["act", "scaled", "flat", "features", "output"]) {
+        const got = await runner.read(name);
+        expect(got.shape, name).toEqual(ref[name].shape);
+        let diff = 0;
+        for (let i = 0; i < got.data.length; i++) diff = Math.max(diff, Math.abs(got.data[i] - ref[name].data[i]));
+        expect(diff, name).toBeLessThan(1e-5);
+      }
+    } finally {
+      runner.destroy();
+    }
   });
 });

@@ -130,6 +130,18 @@ describe("crossEntropyLoss on the reference interpreter", () => {
     expect(maxAbsDiff(out["grad.target"].data, logSoftmaxGrad)).toBeLessThan(1e-9);
   });
 
+  it("its gradient is (softmax - target) / N where the maximum is tied (the shift's gradient cancels)", () => {
+    const x = Float64Array.from({ length: N * K }, (_, i) => [3, 3, 1, 3, -2, 0, 3][i % K] + (i >= 4 * K ? 50 : 0));
+    x.fill(-7, 0, K); // a row of equal logits
+    const t = softTargets(new Rng(9));
+    const { softmax } = direct(x, t);
+    for (const precision of ["f64", "f32"] as const) {
+      const grad = run(withGrad(lossGraph()), x, t, precision)["grad.logits"].data;
+      expect(grad.every(Number.isFinite)).toBe(true);
+      expect(maxAbsDiff(grad, softmax.map((p, i) => (p - t[i]) / N)), precision).toBeLessThan(precision === "f64" ? 1e-12 : 1e-7);
+    }
+  });
+
   it("its gradient matches central differences, element by element (float64)", () => {
     const rng = new Rng(6);
     const x = Float64Array.from({ length: N * K }, () => 4 * (2 * rng.uniform() - 1));

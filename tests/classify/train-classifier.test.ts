@@ -59,7 +59,7 @@ describe("training a classifier (reference device)", () => {
     );
   });
 
-  it("with augmentation: equal seeds give equal runs, and stop + resume equals an uninterrupted run", async () => {
+  it("with augmentation: equal seeds give equal runs, and stop + resume (mid-epoch, at an epoch end) equals an uninterrupted run", async () => {
     const data = shapesData(6, 2); // 24 images: 3 steps per epoch
     const cfg = trainConfig({ epochs: 3, augment: true }); // 9 steps
     const a = join(tmp, "aug-a");
@@ -80,12 +80,15 @@ describe("training a classifier (reference device)", () => {
     const first = await train({ ...base, config: cfg, data, out: cut, shouldStop: (s) => s === 4 });
     expect(first.status).toBe("interrupted");
     expect(first.position).toMatchObject({ step: 4, epoch: 1, batchInEpoch: 1 }); // mid-epoch 2
-    const second = await train({ ...base, config: cfg, data, out: cut, resume: await readCheckpoint(cut) });
-    expect(second.status).toBe("completed");
+    const second = await train({ ...base, config: cfg, data, out: cut, resume: await readCheckpoint(cut), shouldStop: (s) => s === 6 });
+    expect(second.status).toBe("interrupted");
+    expect(second.position).toMatchObject({ step: 6, epoch: 2, batchInEpoch: 0 }); // at the end of epoch 2
+    const third = await train({ ...base, config: cfg, data, out: cut, resume: await readCheckpoint(cut) });
+    expect(third.status).toBe("completed");
     const resumed = await readCheckpoint(cut);
     expectSameTensors(full, resumed);
     expect(resumed.meta.position).toEqual(full.meta.position);
-    expect(second.lastEvalAccuracy).toBe(ra.lastEvalAccuracy);
+    expect(third.lastEvalAccuracy).toBe(ra.lastEvalAccuracy);
     const ea = records(a).filter((r): r is EpochRecord => r.kind === "epoch");
     const ec = records(cut).filter((r): r is EpochRecord => r.kind === "epoch");
     expect(ec.map((r) => [r.epoch, r.step, r.eval_loss, r.eval_accuracy])).toEqual(ea.map((r) => [r.epoch, r.step, r.eval_loss, r.eval_accuracy]));
