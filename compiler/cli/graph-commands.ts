@@ -1,10 +1,10 @@
 // `unetc compile` (print the op graph) and `unetc run` (execute a model on named tensors).
-import type { ModelGraph } from "../check/model-graph.js";
+import { modelTask, type ModelGraph } from "../check/model-graph.js";
 import { printGraph } from "../graph/printer.js";
 import { toDot } from "../graph/dot.js";
 import type { Graph } from "../graph/types.js";
 import { lowerModel } from "../lower/lower.js";
-import { buildTrainStep, HYPER_PARAMS, type OptimizerKind } from "../train/index.js";
+import { buildTrainStep, HYPER_PARAMS, lossForTask, type OptimizerKind } from "../train/index.js";
 import { isSource } from "../graph/types.js";
 import { readSafetensorsFile, writeSafetensorsFile, type TensorToWrite } from "../../runtime/io/safetensors.js";
 import type { Feed } from "../../runtime/reference/index.js";
@@ -17,7 +17,7 @@ export type Emit = "graph" | "dot" | "train-graph" | "train-dot";
 
 export function compileText(model: ModelGraph, emit: Emit, batch: number, optimizer: OptimizerKind): string {
   const train = emit.startsWith("train");
-  const graph = train ? buildTrainStep(lowerModel(model, { batch, mode: "train" }), { optimizer }) : lowerModel(model, { batch, mode: "eval" });
+  const graph = train ? buildTrainStep(lowerModel(model, { batch, mode: "train" }), { optimizer, loss: lossForTask(modelTask(model)) }) : lowerModel(model, { batch, mode: "eval" });
   if (emit.endsWith("dot")) return toDot(graph, model.name);
   return `# ${train ? "training step (forward, backward, optimizer)" : "inference"} graph of ${model.name}, batch ${batch}\n${printGraph(graph)}`;
 }
@@ -41,7 +41,7 @@ export async function runModel(model: ModelGraph, opts: RunOptions): Promise<str
   const [weights, inputs] = await Promise.all([readSafetensorsFile(opts.weights), readSafetensorsFile(opts.inputs)]);
   const batch = batchOf(model, inputs.tensors);
   const forward = lowerModel(model, { batch, mode: opts.mode === "eval" ? "eval" : "train" });
-  const graph: Graph = opts.mode === "step" ? buildTrainStep(forward, { optimizer: opts.optimizer }) : forward;
+  const graph: Graph = opts.mode === "step" ? buildTrainStep(forward, { optimizer: opts.optimizer, loss: lossForTask(modelTask(model)) }) : forward;
   const given: Record<string, Feed> = {};
   if (opts.mode === "step") {
     const hyper: Record<(typeof HYPER_PARAMS)[number], number> = { lr: opts.lr, beta1: opts.beta1, beta2: opts.beta2, eps: opts.eps, weight_decay: opts.weightDecay, step: 1 };

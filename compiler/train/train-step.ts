@@ -9,6 +9,7 @@
 // Invariant: for every param or buffer X with an output `new.X`, the next step feeds
 // `new.X` as X. Optimizer state starts at zeros; `step` counts updates from 1.
 
+import type { ModelTask } from "../check/model-graph.js";
 import { GraphBuilder } from "../graph/builder.js";
 import { crossEntropyLoss, mseLoss } from "../graph/composites/layers.js";
 import { formatType, shapesEqual } from "../graph/shape.js";
@@ -29,6 +30,9 @@ export interface TrainStepOptions {
 }
 
 export type LossKind = "mse" | "cross_entropy";
+
+/** A denoiser is fitted with MSE, a classifier with cross-entropy. */
+export const lossForTask = (task: ModelTask): LossKind => (task === "classify" ? "cross_entropy" : "mse");
 
 export function buildTrainStep(forward: Graph, opts: TrainStepOptions): Graph {
   const outputName = opts.output ?? "output";

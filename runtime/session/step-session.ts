@@ -1,11 +1,11 @@
 // A compiled training step on a device, ready to run: the step graph (forward, loss, backward,
 // optimizer update), its runner, freshly initialised parameters and zero optimizer state.
-import type { ModelGraph } from "../../compiler/check/model-graph.js";
+import { modelTask, type ModelGraph } from "../../compiler/check/model-graph.js";
 import type { Graph } from "../../compiler/graph/types.js";
 import { isSource } from "../../compiler/graph/types.js";
 import type { Tensor } from "../../compiler/graph/tensor.js";
 import { lowerModel } from "../../compiler/lower/lower.js";
-import { buildTrainStep, type OptimizerKind } from "../../compiler/train/index.js";
+import { buildTrainStep, lossForTask, type OptimizerKind } from "../../compiler/train/index.js";
 import { acquireDevice, type GpuContext } from "../webgpu/device.js";
 import { initParameters } from "./init.js";
 import { Rng } from "./rng.js";
@@ -29,7 +29,7 @@ export interface StepSession {
 }
 
 export async function createStepSession(model: ModelGraph, opts: StepSessionOptions): Promise<StepSession> {
-  const graph = buildTrainStep(lowerModel(model, { batch: opts.batch, mode: "train" }), { optimizer: opts.optimizer });
+  const graph = buildTrainStep(lowerModel(model, { batch: opts.batch, mode: "train" }), { optimizer: opts.optimizer, loss: lossForTask(modelTask(model)) });
   let gpu: GpuContext | undefined;
   let runner: GraphRunner;
   if (opts.device === "webgpu") {

@@ -156,7 +156,7 @@ export async function train(o: TrainRunOptions): Promise<TrainResult> {
 
   reporter.info(`model ${model.name}: ${data.train.count} training images (${perEpoch} steps of ${B} per epoch), ${data.test.count} held out; ${config.epochs} epochs, ${total} steps`);
   const task = modelTask(model);
-  const graph = buildTrainGraph(model, { batch: B, optimizer: config.optimizer, ema: useEma, loss: task === "classify" ? "cross_entropy" : "mse" });
+  const graph = buildTrainGraph(model, { batch: B, optimizer: config.optimizer, ema: useEma });
   const compileStart = performance.now();
   const runner = await createRunner(graph, o.device);
   let evaluator: Evaluator | undefined;

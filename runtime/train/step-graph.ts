@@ -6,11 +6,11 @@
 //                      buffer X (timm's ModelEmaV2: ema = decay*ema + (1-decay)*X after each
 //                      update; num_batches_tracked is not averaged), decay as scalar `ema_decay`
 // Both follow the step graph's contract: source X, output `new.X`, fed back after each run.
-import type { ModelGraph } from "../../compiler/check/model-graph.js";
+import { modelTask, type ModelGraph } from "../../compiler/check/model-graph.js";
 import { GraphBuilder } from "../../compiler/graph/builder.js";
 import type { Graph } from "../../compiler/graph/types.js";
 import { lowerModel } from "../../compiler/lower/lower.js";
-import { buildTrainStep, type LossKind, type OptimizerKind } from "../../compiler/train/index.js";
+import { buildTrainStep, lossForTask, type OptimizerKind } from "../../compiler/train/index.js";
 
 export const LOSS_SUM = "metrics.loss_sum";
 export const EMA_DECAY = "ema_decay";
@@ -25,12 +25,10 @@ export interface TrainGraphOptions {
   readonly batch: number;
   readonly optimizer: OptimizerKind;
   readonly ema: boolean;
-  /** Default "mse" (a denoiser); "cross_entropy" for a classifier. */
-  readonly loss?: LossKind;
 }
 
 export function buildTrainGraph(model: ModelGraph, o: TrainGraphOptions): Graph {
-  const step = buildTrainStep(lowerModel(model, { batch: o.batch, mode: "train" }), { optimizer: o.optimizer, loss: o.loss });
+  const step = buildTrainStep(lowerModel(model, { batch: o.batch, mode: "train" }), { optimizer: o.optimizer, loss: lossForTask(modelTask(model)) });
   const { builder: b } = GraphBuilder.fromGraph(step);
   const loss = b.outputValue("loss");
   if (!loss) throw new Error("internal: the training step has no loss output");
