@@ -67,30 +67,21 @@ export class FeatureExtractor {
   }
 
   /** Features [count, dim] of images [count, C, S, S] in [-1, 1] at the classifier's own size. */
-  async features(images: Float32Array, count: number): Promise<Float32Array> {
-    const img = this.model.inputs.find((i) => i.kind === "image")!;
-    const per = this.input.channels * this.input.size * this.input.size;
-    if (images.length !== count * per) throw new Error(`features: expected ${count} images of ${per} values, got ${images.length} values`);
-    const out = new Float32Array(count * this.dim);
-    const x = new Float32Array(this.batch * per);
-    for (let start = 0; start < count; start += this.batch) {
-      const n = Math.min(this.batch, count - start);
-      x.fill(0);
-      x.set(images.subarray(start * per, (start + n) * per));
-      this.runner.write(img.name, { shape: [this.batch, ...img.shape], data: x });
-      this.runner.run();
-      const f = (await this.runner.read(FEATURES_TAP)).data;
-      out.set(f.subarray(0, n * this.dim), start * this.dim);
-    }
-    return out;
+  features(images: Float32Array, count: number): Promise<Float32Array> {
+    return this.rows(images, count, FEATURES_TAP, this.dim);
   }
 
   /** Logits [count, K] (for checking the classifier itself). */
-  async logits(images: Float32Array, count: number): Promise<Float32Array> {
+  logits(images: Float32Array, count: number): Promise<Float32Array> {
+    return this.rows(images, count, "output", this.model.nodes[this.model.output].shape[0]);
+  }
+
+  /** One graph output, `width` values per image, over the images in compiled batches (the last one zero-padded). */
+  private async rows(images: Float32Array, count: number, output: string, width: number): Promise<Float32Array> {
     const img = this.model.inputs.find((i) => i.kind === "image")!;
     const per = this.input.channels * this.input.size * this.input.size;
-    const K = this.model.nodes[this.model.output].shape[0];
-    const out = new Float32Array(count * K);
+    if (images.length !== count * per) throw new Error(`classifier: expected ${count} images of ${per} values, got ${images.length} values`);
+    const out = new Float32Array(count * width);
     const x = new Float32Array(this.batch * per);
     for (let start = 0; start < count; start += this.batch) {
       const n = Math.min(this.batch, count - start);
@@ -98,7 +89,7 @@ export class FeatureExtractor {
       x.set(images.subarray(start * per, (start + n) * per));
       this.runner.write(img.name, { shape: [this.batch, ...img.shape], data: x });
       this.runner.run();
-      out.set((await this.runner.read("output")).data.subarray(0, n * K), start * K);
+      out.set((await this.runner.read(output)).data.subarray(0, n * width), start * width);
     }
     return out;
   }
