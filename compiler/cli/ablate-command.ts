@@ -189,6 +189,8 @@ async function runAblate(specPath: string, flags: AblateFlags, cmd: Command): Pr
     return 1;
   }
 
+  // Without the classifier no run could be rated: say so before hours of training.
+  if (flags.fidN > 0) await classifierId(flags.classifier);
   const modelName = valid[0].model!.name;
   const root = flags.out ?? join("runs", `ablate-${modelName}`);
   const plans = planRuns(variants, seeds, root);
