@@ -17,6 +17,8 @@ import { CHECKPOINT_FILE, CheckpointError, readCheckpoint, type Checkpoint, type
 import { fitData, loadTrainData } from "../../runtime/train/data.js";
 import { LOSS_PLOT_FILE, METRICS_FILE, train, type ProgressEvent, type TrainReporter } from "../../runtime/train/loop.js";
 import { describeDevice } from "../../runtime/train/runners.js";
+import { checkpointWeights } from "../../runtime/sample/sample.js";
+import type { Tensor } from "../graph/tensor.js";
 import { DeviceError } from "../../runtime/webgpu/device.js";
 import { MemoryLimitError } from "../../runtime/webgpu/memory-plan.js";
 
@@ -109,6 +111,7 @@ interface TrainFlags {
   beta2: number;
   weightDecay: number;
   augment?: boolean;
+  init?: string;
   color?: boolean;
 }
 
@@ -224,6 +227,7 @@ export function addTrainCommand(program: Command, setExit: SetExit): void {
     .option("--beta2 <x>", "Adam beta2 (beta1 follows OneCycle, 0.95 -> 0.85 -> 0.95)", numberArg("positive"), 0.999)
     .option("--weight-decay <x>", "weight decay", numberArg("nonnegative"), 0)
     .option("--augment", "classifiers: random horizontal flips and 1-pixel shifts of the training images (the course's)")
+    .option("--init <run>", "start from this run's (or checkpoint's) model weights instead of a fresh initialisation (fine-tuning; fresh optimizer and schedule)")
     .addOption(new Option("--color", "colour diagnostics").default(undefined))
     .option("--no-color", "plain diagnostics")
     .action(async (specArg: string | undefined, flags: TrainFlags, cmd: Command) => {
@@ -311,6 +315,17 @@ async function runTrain(specArg: string | undefined, flags: TrainFlags, cmd: Com
     spec = specInfo(specPath, r.result, model, overrides);
   }
 
+  // ---- fine-tuning: the starting weights ----
+  let initWeights: Map<string, Tensor> | undefined;
+  if (flags.init && !resume) {
+    const from = await readCheckpoint(flags.init);
+    initWeights = checkpointWeights(model, from).weights;
+    config = { ...config, init: { path: from.path, step: from.meta.position.step } };
+  } else if (flags.init && fromCli("init")) {
+    process.stderr.write("error: --init starts a fresh run; a resumed run continues from its own checkpoint\n");
+    return 2;
+  }
+
   // ---- the run folder ----
   const out = flags.resume ?? flags.out ?? freshRunDir(model.name);
   if (!resume && existsSync(join(out, CHECKPOINT_FILE))) {
@@ -368,6 +383,7 @@ async function runTrain(specArg: string | undefined, flags: TrainFlags, cmd: Com
       out,
       logEvery: flags.logEvery,
       resume,
+      initWeights,
       reporter,
       shouldStop: () => signal !== undefined,
       extra: { argv: process.argv.slice(2), preset: flags.preset ?? null },

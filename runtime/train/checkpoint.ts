@@ -57,6 +57,8 @@ export interface TrainConfig {
   readonly seed: number;
   /** Classifiers: random flips and 1-pixel shifts of each training image. */
   readonly augment?: boolean;
+  /** Started from these weights (a checkpoint's path and step) instead of a fresh initialisation. */
+  readonly init?: { readonly path: string; readonly step: number };
 }
 
 export interface SpecInfo {

@@ -13,6 +13,7 @@ import { isSource } from "../../compiler/graph/types.js";
 import { DataError } from "../data/types.js";
 import { mixSeed, Rng } from "../diffusion/rng.js";
 import { noisify, type NoisedBuffers } from "../diffusion/schedules.js";
+import type { Tensor } from "../../compiler/graph/tensor.js";
 import type { TensorToWrite } from "../io/safetensors.js";
 import { initParameters } from "../session/init.js";
 import type { DeviceKind } from "../session/runner.js";
@@ -83,6 +84,8 @@ export interface TrainRunOptions {
   readonly logEvery?: number;
   /** Continue this checkpoint's run. */
   readonly resume?: Checkpoint;
+  /** A fresh run's starting weights (fine-tuning; default: the layers' own initialisation). */
+  readonly initWeights?: ReadonlyMap<string, Tensor>;
   readonly reporter?: TrainReporter;
   /** Checked after every step: true stops the run there (as Ctrl-C does) with a checkpoint. */
   readonly shouldStop?: (step: number) => boolean;
@@ -168,7 +171,7 @@ export async function train(o: TrainRunOptions): Promise<TrainResult> {
     if (o.resume) {
       for (const [name, t] of o.resume.tensors) if (sourceNames.has(name)) runner.write(name, asF32(t));
     } else {
-      const init = initParameters(model, config.seed);
+      const init = o.initWeights ?? initParameters(model, config.seed);
       for (const [name, t] of init) runner.write(name, t);
       for (const n of graph.nodes) if (isSource(n) && n.name.startsWith("adam.")) runner.write(n.name, zeros(n.shape));
       for (const name of emaNames) runner.write(emaName(name), { shape: init.get(name)!.shape, data: Float32Array.from(init.get(name)!.data) });

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { AblationReportJson } from "../../compiler/cli/ablate/report.js";
+import { readSafetensorsFile } from "../../runtime/io/safetensors.js";
 
 function unetc(...args: string[]) {
   const r = spawnSync(process.execPath, ["--import", "tsx", "compiler/cli/main.ts", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
@@ -81,7 +82,7 @@ describe("unetc ablate", () => {
 });
 
 describe("unetc eval", () => {
-  it("refuses too few samples, and a classifier", { timeout: 120_000 }, () => {
+  it("refuses too few samples, and a classifier; a classifier fine-tunes from another run with --init", { timeout: 120_000 }, async () => {
     const run = join(tmp, "clf");
     const t = unetc("train", "models/metrics/fmnist_classifier.unet", "--set", "nfs=[4,8]", "--set", "stem=4", "--subset", "2", "--eval-subset", "1", "--epochs", "1", "--batch", "10", "--device", "reference", "--out", run);
     expect(t.code, t.stderr).toBe(0);
@@ -89,6 +90,15 @@ describe("unetc eval", () => {
     const e = unetc("eval", run, "--n", "16");
     expect(e.code).toBe(1);
     expect(e.stderr).toContain("is a classifier");
+    // --init starts from that run's weights: with a vanishing learning rate they come out unchanged.
+    const ft = join(tmp, "clf-ft");
+    const f = unetc("train", "models/metrics/fmnist_classifier.unet", "--set", "nfs=[4,8]", "--set", "stem=4", "--subset", "2", "--eval-subset", "1", "--epochs", "1", "--batch", "10", "--lr", "1e-12", "--device", "reference", "--init", run, "--out", ft);
+    expect(f.code, f.stderr).toBe(0);
+    const [a, b] = await Promise.all([readSafetensorsFile(join(run, "checkpoint.safetensors")), readSafetensorsFile(join(ft, "checkpoint.safetensors"))]);
+    const w0 = a.tensors.get("head.weight")!.data;
+    const w1 = b.tensors.get("head.weight")!.data;
+    expect(Math.max(...Array.from(w0, (v, i) => Math.abs(v - w1[i])))).toBeLessThan(1e-6);
+    expect(JSON.parse(readFileSync(join(ft, "config.json"), "utf8")).config.init.step).toBe(2);
     const few = unetc("eval", join(tmp, "skip", "attn_chans-0", "seed-42"), "--n", "4");
     expect(few.code).toBe(1);
     expect(few.stderr).toContain("at least 8");
