@@ -1,7 +1,9 @@
 // The training loop of `unetc train`: the lesson's recipe (LESSON.md §2) on a compiled training
 // step. Per step: a seeded batch, noisify (cosine or Karras), the model's inputs and target
 // written, OneCycle's lr and beta1 for this update, one run of the step graph (forward, MSE,
-// backward, Adam, EMA, loss sum: all on the device). Every `logEvery` steps the loss sum is read
+// backward, Adam, EMA, loss sum: all on the device). A classifier's step takes the images
+// (flipped and shifted with --augment, from the same seeded generator) and one-hot labels, and
+// its loss is cross-entropy; its eval adds accuracy. Every `logEvery` steps the loss sum is read
 // back (the only readback in the loop) for the progress display and the metrics log. After each
 // epoch: eval loss, metrics, loss plot, checkpoint. A stop request (Ctrl-C) lets the current step
 // finish, then writes a checkpoint that a resumed run continues from exactly (same data order,
