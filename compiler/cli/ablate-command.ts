@@ -36,7 +36,7 @@ import { stepMemory } from "../../runtime/train/step-memory.js";
 import { checkAxes, expandGrid, GridError, parseGridArg, planRuns, seedList, type GridAxis, type PlannedRun, type Variant } from "./ablate/grid.js";
 import { renderMarkdown, reportJson, summarize, type RunMetrics, type RunOutcome } from "./ablate/report.js";
 import { EVAL_FILE, evalRecord, type EvalRecord } from "./eval-command.js";
-import { formatSeconds, numberArg, PRESETS, reportUserError, specInfo, useColor, type SetExit } from "./train-command.js";
+import { emaDecay, formatSeconds, numberArg, PRESETS, reportUserError, specInfo, useColor, type SetExit } from "./train-command.js";
 
 export const REPORT_MD = "ablation.md";
 export const REPORT_JSON = "ablation.json";
@@ -194,8 +194,7 @@ async function runAblate(specPath: string, flags: AblateFlags, cmd: Command): Pr
   const modelName = valid[0].model!.name;
   const root = flags.out ?? join("runs", `ablate-${modelName}`);
   const plans = planRuns(variants, seeds, root);
-  const emaText = flags.ema === undefined || flags.ema === false ? undefined : flags.ema === true ? 0.999 : Number(flags.ema);
-  if (emaText !== undefined && !(emaText > 0 && emaText < 1)) throw new InvalidArgumentError(`--ema takes a decay in (0, 1), found "${String(flags.ema)}"`);
+  const ema = emaDecay(flags.ema);
   const sampler: SamplerKind = flags.sampler ?? (flags.schedule === "cosine" ? "ddim" : "euler");
   if (samplerSchedule(sampler) !== flags.schedule) throw new InvalidArgumentError(`the ${sampler} sampler needs the ${samplerSchedule(sampler)} schedule; the runs use ${flags.schedule}`);
 
@@ -211,7 +210,7 @@ async function runAblate(specPath: string, flags: AblateFlags, cmd: Command): Pr
     eps: flags.eps,
     beta2: flags.beta2,
     weightDecay: flags.weightDecay,
-    ...(emaText !== undefined ? { ema: emaText } : {}),
+    ...(ema !== undefined ? { ema } : {}),
     seed,
   });
 

@@ -138,7 +138,7 @@ const TRAJECTORY: ReadonlyArray<keyof TrainConfig & keyof TrainFlags> = ["data",
 
 const flagName = (k: string): string => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
-function emaDecay(v: boolean | string | undefined): number | undefined {
+export function emaDecay(v: boolean | string | undefined): number | undefined {
   if (v === undefined || v === false) return undefined;
   if (v === true) return 0.999;
   const d = Number(v);
