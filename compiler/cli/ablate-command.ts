@@ -36,7 +36,7 @@ import { stepMemory } from "../../runtime/train/step-memory.js";
 import { checkAxes, expandGrid, GridError, parseGridArg, planRuns, seedList, type GridAxis, type PlannedRun, type Variant } from "./ablate/grid.js";
 import { renderMarkdown, reportJson, summarize, type RunMetrics, type RunOutcome } from "./ablate/report.js";
 import { EVAL_FILE, evalRecord, type EvalRecord } from "./eval-command.js";
-import { emaDecay, formatSeconds, numberArg, PRESETS, reportUserError, specInfo, useColor, type SetExit } from "./train-command.js";
+import { addRecipeOptions, collect, formatSeconds, numberArg, PRESETS, recipeConfig, reportUserError, specInfo, useColor, type RecipeFlags, type SetExit } from "./train-command.js";
 
 export const REPORT_MD = "ablation.md";
 export const REPORT_JSON = "ablation.json";
@@ -45,7 +45,7 @@ export const SAMPLES_MONTAGE = "samples.png";
 /** Each run's own small sample grid (the montage's panels). */
 export const RUN_GRID = "grid.png";
 
-interface AblateFlags {
+interface AblateFlags extends RecipeFlags {
   grid: string[];
   seeds: number;
   seed: number;
@@ -53,38 +53,19 @@ interface AblateFlags {
   model?: string;
   out?: string;
   strict?: boolean;
-  data: string;
-  epochs: number;
-  batch: number;
-  lr: number;
-  schedule: "cosine" | "karras";
-  ema?: boolean | string;
-  device: DeviceKind;
-  subset?: number;
-  evalSubset?: number;
-  preset?: "cpu";
-  logEvery: number;
-  optimizer: "adam" | "adamw";
-  eps: number;
-  beta2: number;
-  weightDecay: number;
   fidN: number;
   sampler?: SamplerKind;
   steps: number;
   eta: number;
   gridN: number;
   classifier?: string;
-  color?: boolean;
 }
 
 /** `--preset cpu` for ablations: the train preset, and FID on fewer, shorter samples. */
 const CPU_ABLATE = { fidN: 256, steps: 25 } as const;
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
-
 export function addAblateCommand(program: Command, setExit: SetExit): void {
-  program
-    .command("ablate")
+  addRecipeOptions(program.command("ablate"))
     .description("train every combination of --grid values (times --seeds) and compare them: loss, FID/KID, cost; writes a markdown table, JSON and charts")
     .argument("<spec>", "a .unet spec file")
     .option("--grid <key=v1,v2,...>", "a model parameter and the values to try (repeatable; the runs are the Cartesian product)", collect, [])
@@ -94,29 +75,13 @@ export function addAblateCommand(program: Command, setExit: SetExit): void {
     .option("--model <name>", "the model to use when the file defines several")
     .option("--out <dir>", "the ablation folder (default runs/ablate-<model>)")
     .option("--strict", "stop before any training when a variant does not check (default: report and skip it)")
-    .option("--data <source>", "fashion-mnist, or a folder with one subfolder of PNGs per class", "fashion-mnist")
-    .option("--epochs <n>", "epochs", numberArg("positive-int"), 25)
-    .option("--batch <n>", "batch size", numberArg("positive-int"), 512)
-    .option("--lr <x>", "OneCycle's maximum learning rate", numberArg("positive"), 1e-2)
-    .addOption(new Option("--schedule <kind>", "noise schedule").choices(["cosine", "karras"]).default("cosine"))
-    .option("--ema [decay]", "keep an EMA of the weights (default decay 0.999); evaluation uses it")
-    .addOption(new Option("--device <device>", "where to run").choices(["webgpu", "reference"]).default("webgpu"))
-    .option("--subset <k>", "train on the first K images of each class", numberArg("positive-int"))
-    .option("--eval-subset <k>", "eval loss on the first K held-out images of each class", numberArg("positive-int"))
     .addOption(new Option("--preset <name>", "cpu: the CPU training preset, and FID on 256 samples of 25 steps").choices(["cpu"]))
-    .option("--log-every <n>", "read the loss back every N steps", numberArg("positive-int"), 10)
-    .addOption(new Option("--optimizer <name>", "optimizer").choices(["adam", "adamw"]).default("adam"))
-    .option("--eps <x>", "Adam epsilon", numberArg("positive"), 1e-5)
-    .option("--beta2 <x>", "Adam beta2", numberArg("positive"), 0.999)
-    .option("--weight-decay <x>", "weight decay", numberArg("nonnegative"), 0)
     .option("--fid-n <n>", "images sampled per run for FID/KID (the course: 2048; 0: no FID/KID)", numberArg("nonnegative-int"), 2048)
     .addOption(new Option("--sampler <name>", "sampler for FID and the grids (default: ddim or euler)").choices([...SAMPLERS]))
     .option("--steps <n>", "sampling steps (the course: 100)", numberArg("positive-int"), 100)
     .option("--eta <x>", "DDIM's eta", numberArg("nonnegative"), 1)
     .option("--grid-n <n>", "images per variant in samples.png", numberArg("positive-int"), 16)
     .option("--classifier <file>", "the FID feature extractor's weights (default: models/metrics/fmnist_classifier.safetensors)")
-    .addOption(new Option("--color", "colour diagnostics").default(undefined))
-    .option("--no-color", "plain diagnostics")
     .action(async (spec: string, flags: AblateFlags, cmd: Command) => {
       try {
         setExit(await runAblate(spec, flags, cmd));
@@ -194,25 +159,10 @@ async function runAblate(specPath: string, flags: AblateFlags, cmd: Command): Pr
   const modelName = valid[0].model!.name;
   const root = flags.out ?? join("runs", `ablate-${modelName}`);
   const plans = planRuns(variants, seeds, root);
-  const ema = emaDecay(flags.ema);
   const sampler: SamplerKind = flags.sampler ?? (flags.schedule === "cosine" ? "ddim" : "euler");
   if (samplerSchedule(sampler) !== flags.schedule) throw new InvalidArgumentError(`the ${sampler} sampler needs the ${samplerSchedule(sampler)} schedule; the runs use ${flags.schedule}`);
 
-  const configFor = (seed: number): TrainConfig => ({
-    data: flags.data,
-    ...(flags.subset !== undefined ? { subset: flags.subset } : {}),
-    ...(flags.evalSubset !== undefined ? { evalSubset: flags.evalSubset } : {}),
-    epochs: flags.epochs,
-    batch: flags.batch,
-    lr: flags.lr,
-    schedule: flags.schedule,
-    optimizer: flags.optimizer,
-    eps: flags.eps,
-    beta2: flags.beta2,
-    weightDecay: flags.weightDecay,
-    ...(ema !== undefined ? { ema } : {}),
-    seed,
-  });
+  const configFor = (seed: number): TrainConfig => recipeConfig(flags, seed);
 
   print(`ablation of ${specPath} (${modelName}): ${variants.length} variants x ${seeds.length} seeds = ${plans.length} runs in ${root}${invalid.length ? ` (${invalid.length} variants invalid, skipped)` : ""}`);
   print(await describeDevice(flags.device));

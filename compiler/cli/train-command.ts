@@ -40,7 +40,7 @@ export function numberArg(kind: "positive" | "nonnegative" | "positive-int" | "n
   };
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+export const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function useColor(opts: { color?: boolean }): boolean {
   return opts.color ?? (process.stderr.isTTY === true && !process.env.NO_COLOR);
@@ -89,18 +89,14 @@ export const formatSeconds = (s: number): string => {
 
 // ---- presets ----------------------------------------------------------------------------------
 
-interface TrainFlags {
-  set: string[];
-  model?: string;
+/** The options of the recipe, shared by `unetc train` and `unetc ablate`. */
+export interface RecipeFlags {
   data: string;
   epochs: number;
   batch: number;
   lr: number;
   schedule: "cosine" | "karras";
   ema?: boolean | string;
-  seed: number;
-  out?: string;
-  resume?: string;
   device: DeviceKind;
   subset?: number;
   evalSubset?: number;
@@ -110,9 +106,58 @@ interface TrainFlags {
   eps: number;
   beta2: number;
   weightDecay: number;
+  color?: boolean;
+}
+
+interface TrainFlags extends RecipeFlags {
+  set: string[];
+  model?: string;
+  seed: number;
+  out?: string;
+  resume?: string;
   augment?: boolean;
   init?: string;
-  color?: boolean;
+}
+
+/** Adds the recipe's options (data, schedule, optimizer, batch, epochs, device, ...). */
+export function addRecipeOptions(c: Command): Command {
+  return c
+    .option("--data <source>", "fashion-mnist, or a folder with one subfolder of PNGs per class", "fashion-mnist")
+    .option("--epochs <n>", "epochs", numberArg("positive-int"), 25)
+    .option("--batch <n>", "batch size (the compiled step's; the last partial batch of an epoch is dropped)", numberArg("positive-int"), 512)
+    .option("--lr <x>", "OneCycle's maximum learning rate", numberArg("positive"), 1e-2)
+    .addOption(new Option("--schedule <kind>", "noise schedule: cosine (predict the noise) or karras (preconditioned)").choices(["cosine", "karras"]).default("cosine"))
+    .option("--ema [decay]", "keep an exponential moving average of the weights (default decay 0.999); sampling uses it")
+    .addOption(new Option("--device <device>", "where to run").choices(["webgpu", "reference"]).default("webgpu"))
+    .option("--subset <k>", "train on the first K images of each class", numberArg("positive-int"))
+    .option("--eval-subset <k>", "evaluate on the first K held-out images of each class (default: all)", numberArg("positive-int"))
+    .option("--log-every <n>", "read the loss back every N steps (progress and metrics)", numberArg("positive-int"), 10)
+    .addOption(new Option("--optimizer <name>", "optimizer").choices(["adam", "adamw"]).default("adam"))
+    .option("--eps <x>", "Adam epsilon", numberArg("positive"), 1e-5)
+    .option("--beta2 <x>", "Adam beta2 (beta1 follows OneCycle, 0.95 -> 0.85 -> 0.95)", numberArg("positive"), 0.999)
+    .option("--weight-decay <x>", "weight decay", numberArg("nonnegative"), 0)
+    .addOption(new Option("--color", "colour diagnostics").default(undefined))
+    .option("--no-color", "plain diagnostics");
+}
+
+/** A fresh run's config from the recipe's options. */
+export function recipeConfig(flags: RecipeFlags, seed: number): TrainConfig {
+  const ema = emaDecay(flags.ema);
+  return {
+    data: flags.data,
+    ...(flags.subset !== undefined ? { subset: flags.subset } : {}),
+    ...(flags.evalSubset !== undefined ? { evalSubset: flags.evalSubset } : {}),
+    epochs: flags.epochs,
+    batch: flags.batch,
+    lr: flags.lr,
+    schedule: flags.schedule,
+    optimizer: flags.optimizer,
+    eps: flags.eps,
+    beta2: flags.beta2,
+    weightDecay: flags.weightDecay,
+    ...(ema !== undefined ? { ema } : {}),
+    seed,
+  };
 }
 
 /**
@@ -202,34 +247,17 @@ function makeReporter(): TrainReporter & { close(): void } {
 // ---- the command ---------------------------------------------------------------------------------
 
 export function addTrainCommand(program: Command, setExit: SetExit): void {
-  program
-    .command("train")
+  addRecipeOptions(program.command("train"))
     .description("train a spec on Fashion-MNIST (or a folder of PNGs) with the lesson's recipe; writes a run folder")
     .argument("[spec]", "a .unet spec file (optional with --resume, which reuses the run's spec, or --preset cpu)")
     .option("--set <key=value>", "override a model parameter (repeatable)", collect, [])
     .option("--model <name>", "the model to use when the file defines several")
-    .option("--data <source>", "fashion-mnist, or a folder with one subfolder of PNGs per class", "fashion-mnist")
-    .option("--epochs <n>", "epochs", numberArg("positive-int"), 25)
-    .option("--batch <n>", "batch size (the compiled step's; the last partial batch of an epoch is dropped)", numberArg("positive-int"), 512)
-    .option("--lr <x>", "OneCycle's maximum learning rate", numberArg("positive"), 1e-2)
-    .addOption(new Option("--schedule <kind>", "noise schedule: cosine (predict the noise) or karras (preconditioned)").choices(["cosine", "karras"]).default("cosine"))
-    .option("--ema [decay]", "keep an exponential moving average of the weights (default decay 0.999); sample uses it")
     .option("--seed <n>", "seed of the initialisation, the data order and the noise", numberArg("nonnegative-int"), 42)
     .option("--out <dir>", "the run folder (default runs/<model>, numbered when taken)")
     .option("--resume <run>", "continue the run in this folder exactly where it stopped")
-    .addOption(new Option("--device <device>", "where to run").choices(["webgpu", "reference"]).default("webgpu"))
-    .option("--subset <k>", "train on the first K images of each class", numberArg("positive-int"))
-    .option("--eval-subset <k>", "evaluate on the first K held-out images of each class (default: all)", numberArg("positive-int"))
     .addOption(new Option("--preset <name>", "cpu: a small model and data subset that trains in minutes without a GPU").choices(["cpu"]))
-    .option("--log-every <n>", "read the loss back every N steps (progress and metrics)", numberArg("positive-int"), 10)
-    .addOption(new Option("--optimizer <name>", "optimizer").choices(["adam", "adamw"]).default("adam"))
-    .option("--eps <x>", "Adam epsilon", numberArg("positive"), 1e-5)
-    .option("--beta2 <x>", "Adam beta2 (beta1 follows OneCycle, 0.95 -> 0.85 -> 0.95)", numberArg("positive"), 0.999)
-    .option("--weight-decay <x>", "weight decay", numberArg("nonnegative"), 0)
     .option("--augment", "classifiers: random horizontal flips and 1-pixel shifts of the training images (the course's)")
     .option("--init <run>", "start from this run's (or checkpoint's) model weights instead of a fresh initialisation (fine-tuning; fresh optimizer and schedule)")
-    .addOption(new Option("--color", "colour diagnostics").default(undefined))
-    .option("--no-color", "plain diagnostics")
     .action(async (specArg: string | undefined, flags: TrainFlags, cmd: Command) => {
       try {
         setExit(await runTrain(specArg, flags, cmd));
@@ -278,22 +306,7 @@ async function runTrain(specArg: string | undefined, flags: TrainFlags, cmd: Com
       return 0;
     }
   } else {
-    config = {
-      data: flags.data,
-      ...(flags.subset !== undefined ? { subset: flags.subset } : {}),
-      ...(flags.evalSubset !== undefined ? { evalSubset: flags.evalSubset } : {}),
-      epochs: flags.epochs,
-      batch: flags.batch,
-      lr: flags.lr,
-      schedule: flags.schedule,
-      optimizer: flags.optimizer,
-      eps: flags.eps,
-      beta2: flags.beta2,
-      weightDecay: flags.weightDecay,
-      ...(emaDecay(flags.ema) !== undefined ? { ema: emaDecay(flags.ema) } : {}),
-      seed: flags.seed,
-      ...(flags.augment ? { augment: true } : {}),
-    };
+    config = { ...recipeConfig(flags, flags.seed), ...(flags.augment ? { augment: true } : {}) };
   }
 
   // ---- the model ----
