@@ -65,7 +65,8 @@ interface AblateFlags extends RecipeFlags {
 const CPU_ABLATE = { fidN: 256, steps: 25 } as const;
 
 export function addAblateCommand(program: Command, setExit: SetExit): void {
-  addRecipeOptions(program.command("ablate"))
+  const command = program
+    .command("ablate")
     .description("train every combination of --grid values (times --seeds) and compare them: loss, FID/KID, cost; writes a markdown table, JSON and charts")
     .argument("<spec>", "a .unet spec file")
     .option("--grid <key=v1,v2,...>", "a model parameter and the values to try (repeatable; the runs are the Cartesian product)", collect, [])
@@ -81,7 +82,8 @@ export function addAblateCommand(program: Command, setExit: SetExit): void {
     .option("--steps <n>", "sampling steps (the course: 100)", numberArg("positive-int"), 100)
     .option("--eta <x>", "DDIM's eta", numberArg("nonnegative"), 1)
     .option("--grid-n <n>", "images per variant in samples.png", numberArg("positive-int"), 16)
-    .option("--classifier <file>", "the FID feature extractor's weights (default: models/metrics/fmnist_classifier.safetensors)")
+    .option("--classifier <file>", "the FID feature extractor's weights (default: models/metrics/fmnist_classifier.safetensors)");
+  addRecipeOptions(command)
     .action(async (spec: string, flags: AblateFlags, cmd: Command) => {
       try {
         setExit(await runAblate(spec, flags, cmd));

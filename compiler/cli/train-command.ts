@@ -247,7 +247,8 @@ function makeReporter(): TrainReporter & { close(): void } {
 // ---- the command ---------------------------------------------------------------------------------
 
 export function addTrainCommand(program: Command, setExit: SetExit): void {
-  addRecipeOptions(program.command("train"))
+  const command = program
+    .command("train")
     .description("train a spec on Fashion-MNIST (or a folder of PNGs) with the lesson's recipe; writes a run folder")
     .argument("[spec]", "a .unet spec file (optional with --resume, which reuses the run's spec, or --preset cpu)")
     .option("--set <key=value>", "override a model parameter (repeatable)", collect, [])
@@ -257,7 +258,8 @@ export function addTrainCommand(program: Command, setExit: SetExit): void {
     .option("--resume <run>", "continue the run in this folder exactly where it stopped")
     .addOption(new Option("--preset <name>", "cpu: a small model and data subset that trains in minutes without a GPU").choices(["cpu"]))
     .option("--augment", "classifiers: random horizontal flips and 1-pixel shifts of the training images (the course's)")
-    .option("--init <run>", "start from this run's (or checkpoint's) model weights instead of a fresh initialisation (fine-tuning; fresh optimizer and schedule)")
+    .option("--init <run>", "start from this run's (or checkpoint's) model weights instead of a fresh initialisation (fine-tuning; fresh optimizer and schedule)");
+  addRecipeOptions(command)
     .action(async (specArg: string | undefined, flags: TrainFlags, cmd: Command) => {
       try {
         setExit(await runTrain(specArg, flags, cmd));
