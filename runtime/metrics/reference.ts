@@ -12,7 +12,11 @@ import { CLASSIFIER_RANGE } from "../train/data.js";
 import { resizeForClassifier, type FeatureExtractor } from "./classifier.js";
 
 const MAGIC = "UNETCREF";
-const VERSION = 1;
+// 2: features in a fixed shuffled order (version 1 kept the split's order).
+const VERSION = 2;
+/** KID averages MMD over consecutive chunks, so the reference rows must not come grouped by
+ *  class (the split lists each class's images together): they are stored in this seeded order. */
+const REFERENCE_ORDER_SEED = 0x72656673; // "refs"
 
 export interface ReferenceFeatures {
   readonly count: number;
@@ -63,7 +67,7 @@ export async function referenceFeatures(fx: FeatureExtractor, size: number, o: {
   const features = new Float32Array(test.count * fx.dim);
   const B = 1000;
   let done = 0;
-  for (const b of iterateBatches(test, { batchSize: B, seed: 0, epoch: 0, shuffle: false, dropLast: false, pad, range: CLASSIFIER_RANGE })) {
+  for (const b of iterateBatches(test, { batchSize: B, seed: REFERENCE_ORDER_SEED, epoch: 0, shuffle: true, dropLast: false, pad, range: CLASSIFIER_RANGE })) {
     const fitted = avgPool(b.x, b.size, C, size, pool, new Float32Array(b.size * C * size * size));
     const input = resizeForClassifier(fitted, b.size, C, size, fx.input.size);
     features.set(await fx.features(input, b.size), done * fx.dim);
