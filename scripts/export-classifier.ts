@@ -2,7 +2,6 @@
 // out of its run folder into the file FID/KID read, keeping the checkpoint's metadata (the spec's
 // text, the recipe) and adding the held-out accuracy.
 //   npx tsx scripts/export-classifier.ts RUN [OUT]
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkSpec } from "../compiler/check/check.js";
 import { modelTask } from "../compiler/check/model-graph.js";
@@ -10,6 +9,7 @@ import { writeSafetensorsFile, type TensorToWrite } from "../runtime/io/safetens
 import { CLASSIFIER_WEIGHTS } from "../runtime/metrics/classifier.js";
 import { encodeMeta, readCheckpoint } from "../runtime/train/checkpoint.js";
 import { METRICS_FILE } from "../runtime/train/loop.js";
+import { MetricsLog } from "../runtime/train/metrics.js";
 
 const [run, out = CLASSIFIER_WEIGHTS] = process.argv.slice(2);
 if (!run) {
@@ -21,11 +21,8 @@ const s = ckpt.meta.spec;
 const model = checkSpec(s.path, { text: s.source, set: [...s.overrides], model: s.model }).graph;
 if (!model || modelTask(model) !== "classify") throw new Error(`${run}: not a classifier run`);
 if (ckpt.meta.position.epoch < ckpt.meta.config.epochs) throw new Error(`${run}: the run has not finished its ${ckpt.meta.config.epochs} epochs`);
-const epochs = readFileSync(join(run, METRICS_FILE), "utf8")
-  .split("\n")
-  .filter((l) => l.includes('"kind":"epoch"'))
-  .map((l) => JSON.parse(l) as { eval_accuracy?: number; eval_loss: number });
-const last = epochs[epochs.length - 1];
+const last = MetricsLog.read(join(run, METRICS_FILE)).filter((r) => r.kind === "epoch").at(-1);
+if (!last) throw new Error(`${run}: its metrics log has no finished epoch`);
 const tensors = new Map<string, TensorToWrite>(model.parameters.map((p) => [p.name, ckpt.tensors.get(p.name)! as TensorToWrite]));
 await writeSafetensorsFile(out, tensors, { ...encodeMeta(ckpt.meta), eval_accuracy: String(last.eval_accuracy), eval_loss: String(last.eval_loss) });
 process.stdout.write(`wrote ${out}: ${tensors.size} tensors, held-out accuracy ${(100 * (last.eval_accuracy ?? NaN)).toFixed(2)}%\n`);

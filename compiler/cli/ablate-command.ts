@@ -29,7 +29,7 @@ import { MemoryLimitError } from "../../runtime/webgpu/memory-plan.js";
 import { CHECKPOINT_FILE, CheckpointError, readCheckpoint, type Checkpoint, type TrainConfig } from "../../runtime/train/checkpoint.js";
 import { fitData, loadTrainData, type TrainData } from "../../runtime/train/data.js";
 import { METRICS_FILE, train, type TrainReporter } from "../../runtime/train/loop.js";
-import type { MetricsRecord } from "../../runtime/train/metrics.js";
+import { MetricsLog, type MetricsRecord } from "../../runtime/train/metrics.js";
 import { describeDevice } from "../../runtime/train/runners.js";
 import { buildTrainGraph } from "../../runtime/train/step-graph.js";
 import { stepMemory } from "../../runtime/train/step-memory.js";
@@ -157,7 +157,7 @@ async function runAblate(specPath: string, flags: AblateFlags, cmd: Command): Pr
   }
 
   // Without the classifier no run could be rated: say so before hours of training.
-  if (flags.fidN > 0) await classifierId(flags.classifier);
+  const classifier = flags.fidN > 0 ? await classifierId(flags.classifier) : undefined;
   const modelName = valid[0].model!.name;
   const root = flags.out ?? join("runs", `ablate-${modelName}`);
   const plans = planRuns(variants, seeds, root);
@@ -182,6 +182,7 @@ async function runAblate(specPath: string, flags: AblateFlags, cmd: Command): Pr
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
+  const ctx: RunContext = { data, flags, sampler, classifier, memory: new Map(), shouldStop: () => signal !== undefined, print };
   const outcomes = new Map<string, RunOutcome[]>();
   const grids = new Map<string, Raster>();
   const started = performance.now();
@@ -195,7 +196,7 @@ async function runAblate(specPath: string, flags: AblateFlags, cmd: Command): Pr
         continue;
       }
       print(`\n[${k + 1}/${plans.length}] ${plan.variant.label} seed ${plan.seed} -> ${plan.dir}`);
-      const outcome = await runOne(plan, c, configFor(plan.seed), data, flags, sampler, () => signal !== undefined, print);
+      const outcome = await runOne(plan, c, configFor(plan.seed), ctx);
       list.push(outcome.outcome);
       if (outcome.grid && !grids.has(plan.variant.id)) grids.set(plan.variant.id, outcome.grid);
       if (outcome.outcome.status === "failed") process.stderr.write(`run failed: ${outcome.outcome.error}\n`);
@@ -254,16 +255,21 @@ interface RunResultAndGrid {
   readonly grid?: Raster;
 }
 
-async function runOne(
-  plan: PlannedRun,
-  c: CheckedVariant,
-  config: TrainConfig,
-  data: TrainData,
-  flags: AblateFlags,
-  sampler: SamplerKind,
-  shouldStop: () => boolean,
-  print: (line: string) => void,
-): Promise<RunResultAndGrid> {
+/** What every run of one ablation shares. */
+interface RunContext {
+  readonly data: TrainData;
+  readonly flags: AblateFlags;
+  readonly sampler: SamplerKind;
+  /** The FID classifier's id (undefined without FID). */
+  readonly classifier: string | undefined;
+  /** Planned training-step memory per variant id: the same for every seed. */
+  readonly memory: Map<string, number>;
+  readonly shouldStop: () => boolean;
+  readonly print: (line: string) => void;
+}
+
+async function runOne(plan: PlannedRun, c: CheckedVariant, config: TrainConfig, ctx: RunContext): Promise<RunResultAndGrid> {
+  const { data, flags, sampler, shouldStop, print } = ctx;
   const model = c.model!;
   const fail = (error: string): RunResultAndGrid => ({ outcome: { status: "failed", seed: plan.seed, dir: plan.dir, error } });
   try {
@@ -281,18 +287,22 @@ async function runOne(
     } else print("trained already");
 
     // ---- metrics of the run ----
-    const records = readMetrics(join(plan.dir, METRICS_FILE));
+    const records = MetricsLog.read(join(plan.dir, METRICS_FILE));
     const epochs = records.filter((r): r is Extract<MetricsRecord, { kind: "epoch" }> => r.kind === "epoch");
     const last = epochs[epochs.length - 1];
     const rates = records.flatMap((r) => (r.kind === "train" ? [r.steps_per_s] : [])).sort((a, b) => a - b);
     const median = rates.length ? rates[Math.floor(rates.length / 2)] : NaN;
     const totals = modelTotals(model);
-    const memory = stepMemory(buildTrainGraph(model, { batch: config.batch, optimizer: config.optimizer, ema: config.ema !== undefined }));
+    let memory = ctx.memory.get(c.variant.id);
+    if (memory === undefined) {
+      memory = stepMemory(buildTrainGraph(model, { batch: config.batch, optimizer: config.optimizer, ema: config.ema !== undefined })).totalBytes;
+      ctx.memory.set(c.variant.id, memory);
+    }
     const metrics: RunMetrics = {
       params: totals.parameters,
       flops: totals.flops,
       stepSeconds: Number.isFinite(median) && median > 0 ? 1 / median : null,
-      peakMemoryBytes: memory.totalBytes,
+      peakMemoryBytes: memory,
       trainLoss: last?.train_loss ?? null,
       evalLoss: last?.eval_loss ?? null,
       fid: null,
@@ -306,8 +316,7 @@ async function runOne(
       const evalPath = join(plan.dir, EVAL_FILE);
       const want = { sampler, steps: flags.steps, eta: flags.eta, seed: 0 };
       let rec = readEval(evalPath);
-      const clf = await classifierId(flags.classifier);
-      const fresh = rec && rec.classifier.id === clf && rec.n === flags.fidN && rec.checkpointStep === ckpt.meta.position.step && rec.sampler.name === sampler && rec.sampler.steps === flags.steps && rec.sampler.eta === flags.eta;
+      const fresh = rec && rec.classifier.id === ctx.classifier && rec.n === flags.fidN && rec.checkpointStep === ckpt.meta.position.step && rec.sampler.name === sampler && rec.sampler.steps === flags.steps && rec.sampler.eta === flags.eta;
       if (!fresh || !existsSync(gridPath)) {
         print(`sampling ${flags.fidN} images for FID/KID (${sampler}, ${flags.steps} steps)`);
         const ev = await evaluateRun(model, ckpt, { n: flags.fidN, ...want, device: flags.device, classifier: flags.classifier, onInfo: print });
@@ -369,20 +378,6 @@ function readEval(path: string): EvalRecord | undefined {
   } catch {
     return undefined; // a damaged eval.json is recomputed
   }
-}
-
-function readMetrics(path: string): MetricsRecord[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, "utf8")
-    .split("\n")
-    .filter((l) => l.trim())
-    .flatMap((l) => {
-      try {
-        return [JSON.parse(l) as MetricsRecord];
-      } catch {
-        return [];
-      }
-    });
 }
 
 /** One line per epoch; the ablation's own lines say which run it is. */

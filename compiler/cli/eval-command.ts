@@ -3,7 +3,6 @@
 // eval.json and a grid of the first samples into the run folder.
 import { statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { SingleBar } from "cli-progress";
 import { type Command, Option } from "commander";
 import { SAMPLERS, samplerSchedule, type SamplerKind } from "../../runtime/diffusion/samplers.js";
 import { writeFileAtomic } from "../../runtime/data/atomic-write.js";
@@ -12,6 +11,7 @@ import type { DeviceKind } from "../../runtime/session/runner.js";
 import { writeSampleGrid } from "../../runtime/sample/sample.js";
 import { readCheckpoint, type Checkpoint } from "../../runtime/train/checkpoint.js";
 import { describeDevice } from "../../runtime/train/runners.js";
+import { barStep, samplingBar } from "./sample-command.js";
 import { formatSeconds, modelFromCheckpoint, numberArg, reportUserError, type SetExit } from "./train-command.js";
 
 export const EVAL_FILE = "eval.json";
@@ -103,10 +103,7 @@ async function runEval(run: string, flags: EvalFlags): Promise<number> {
   const out = flags.out ?? join(folder, EVAL_FILE);
   print(await describeDevice(device));
   print(`sampling ${flags.n} images from ${model.name} at step ${ckpt.meta.position.step}: ${sampler}, ${flags.steps} steps`);
-  const bar =
-    process.stderr.isTTY === true
-      ? new SingleBar({ format: "sampling |{bar}| {value}/{total} steps | ETA {eta_formatted}", stream: process.stderr, hideCursor: true, barsize: 30 }, { barCompleteChar: "\u2588", barIncompleteChar: "\u2591", format: "" })
-      : undefined;
+  const bar = samplingBar();
   try {
     const ev = await evaluateRun(model, ckpt, {
       n: flags.n,
@@ -122,11 +119,7 @@ async function runEval(run: string, flags: EvalFlags): Promise<number> {
         bar?.stop();
         print(line);
       },
-      onStep: (i, total) => {
-        if (!bar) return;
-        if (i === 0) bar.start(total, 0);
-        bar.update(i + 1);
-      },
+      onStep: (i, total) => barStep(bar, i, total),
     });
     bar?.stop();
     const rec = evalRecord(ev, ckpt, { sampler, steps: flags.steps, eta: flags.eta, seed: flags.seed, device });

@@ -91,10 +91,7 @@ async function runSample(run: string, flags: SampleFlags, cmd: Command): Promise
     return 1;
   }
 
-  const bar =
-    process.stderr.isTTY === true
-      ? new SingleBar({ format: "sampling |{bar}| {value}/{total} steps | ETA {eta_formatted}", stream: process.stderr, hideCursor: true, barsize: 30 }, { barCompleteChar: "\u2588", barIncompleteChar: "\u2591", format: "" })
-      : undefined;
+  const bar = samplingBar();
   try {
     const r = await sampleImages(model, weights, {
       sampler,
@@ -107,11 +104,7 @@ async function runSample(run: string, flags: SampleFlags, cmd: Command): Promise
       device,
       batch: flags.batch,
       schedule,
-      onStep: (i, total) => {
-        if (!bar) return;
-        if (i === 0) bar.start(total, 0);
-        bar.update(i + 1);
-      },
+      onStep: (i, total) => barStep(bar, i, total),
     });
     bar?.stop();
     await writeSampleGrid(out, r);
@@ -121,4 +114,20 @@ async function runSample(run: string, flags: SampleFlags, cmd: Command): Promise
   } finally {
     bar?.stop();
   }
+}
+
+/** A progress bar over the sampler's steps on a terminal (none when stderr is not one). */
+export function samplingBar(): SingleBar | undefined {
+  if (process.stderr.isTTY !== true) return undefined;
+  return new SingleBar(
+    { format: "sampling |{bar}| {value}/{total} steps | ETA {eta_formatted}", stream: process.stderr, hideCursor: true, barsize: 30 },
+    { barCompleteChar: "\u2588", barIncompleteChar: "\u2591", format: "" },
+  );
+}
+
+/** Advances `bar` after sampler step i of total (starting it at the first). */
+export function barStep(bar: SingleBar | undefined, i: number, total: number): void {
+  if (!bar) return;
+  if (i === 0) bar.start(total, 0);
+  bar.update(i + 1);
 }

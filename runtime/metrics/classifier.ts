@@ -15,6 +15,7 @@ import { lowerModel } from "../../compiler/lower/lower.js";
 import { MODELS_DIR } from "../../compiler/package-root.js";
 import type { DeviceKind, GraphRunner } from "../session/runner.js";
 import { checkpointPath, CheckpointError, readCheckpoint } from "../train/checkpoint.js";
+import { avgPool } from "../train/data.js";
 import { asF32, createRunner } from "../train/runners.js";
 import { checkpointWeights } from "../sample/sample.js";
 
@@ -106,8 +107,8 @@ export class FeatureExtractor {
  */
 export function resizeForClassifier(images: Float32Array, count: number, channels: number, size: number, target: number): Float32Array {
   if (size === target) return images;
-  const out = new Float32Array(count * channels * target * target);
   if (target % size === 0) {
+    const out = new Float32Array(count * channels * target * target);
     const f = target / size;
     for (let p = 0; p < count * channels; p++) {
       const src = p * size * size;
@@ -118,20 +119,6 @@ export function resizeForClassifier(images: Float32Array, count: number, channel
     }
     return out;
   }
-  if (size % target === 0) {
-    const f = size / target;
-    for (let p = 0; p < count * channels; p++) {
-      const src = p * size * size;
-      const dst = p * target * target;
-      for (let y = 0; y < target; y++) {
-        for (let x = 0; x < target; x++) {
-          let s = 0;
-          for (let dy = 0; dy < f; dy++) for (let dx = 0; dx < f; dx++) s += images[src + (y * f + dy) * size + x * f + dx];
-          out[dst + y * target + x] = s / (f * f);
-        }
-      }
-    }
-    return out;
-  }
+  if (size % target === 0) return avgPool(images, count, channels, target, size / target, new Float32Array(count * channels * target * target));
   throw new CheckpointError(`FID needs images whose size divides or is a multiple of the classifier's ${target}x${target}; these are ${size}x${size}`);
 }

@@ -40,19 +40,25 @@ export class MetricsLog {
   constructor(readonly path: string) {}
 
   /** Starts a fresh log, or (resuming) keeps the records up to `step` and rewrites the file with them. */
-  static open(path: string, resumeStep?: number): MetricsLog {
-    const log = new MetricsLog(path);
-    if (resumeStep !== undefined && existsSync(path)) {
-      for (const line of readFileSync(path, "utf8").split("\n")) {
-        if (!line.trim()) continue;
-        try {
-          const r = JSON.parse(line) as MetricsRecord;
-          if ((r.kind === "train" || r.kind === "epoch") && r.step <= resumeStep) log.records.push(r);
-        } catch {
-          // a torn last line from a killed run: drop it
-        }
+  /** The records of a log file (none when it does not exist). */
+  static read(path: string): MetricsRecord[] {
+    if (!existsSync(path)) return [];
+    const records: MetricsRecord[] = [];
+    for (const line of readFileSync(path, "utf8").split("\n")) {
+      if (!line.trim()) continue;
+      try {
+        const r = JSON.parse(line) as MetricsRecord;
+        if (r.kind === "train" || r.kind === "epoch") records.push(r);
+      } catch {
+        // a torn last line from a killed run: drop it
       }
     }
+    return records;
+  }
+
+  static open(path: string, resumeStep?: number): MetricsLog {
+    const log = new MetricsLog(path);
+    if (resumeStep !== undefined) log.records.push(...MetricsLog.read(path).filter((r) => r.step <= resumeStep));
     writeFileSync(path, log.records.map((r) => JSON.stringify(r) + "\n").join(""));
     return log;
   }
