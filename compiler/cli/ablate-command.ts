@@ -33,10 +33,10 @@ import { MetricsLog, type MetricsRecord } from "../../runtime/train/metrics.js";
 import { describeDevice } from "../../runtime/train/runners.js";
 import { buildTrainGraph } from "../../runtime/train/step-graph.js";
 import { stepMemory } from "../../runtime/train/step-memory.js";
-import { checkAxes, expandGrid, GridError, parseGridArg, planRuns, seedList, type GridAxis, type PlannedRun, type Variant } from "./ablate/grid.js";
+import { checkAxes, expandGrid, parseGridArg, planRuns, seedList, type GridAxis, type PlannedRun, type Variant } from "./ablate/grid.js";
 import { renderMarkdown, reportJson, summarize, type RunMetrics, type RunOutcome } from "./ablate/report.js";
 import { EVAL_FILE, evalRecord, type EvalRecord } from "./eval-command.js";
-import { addRecipeOptions, collect, formatSeconds, numberArg, PRESETS, recipeConfig, reportUserError, specInfo, useColor, type RecipeFlags, type SetExit } from "./train-command.js";
+import { addRecipeOptions, collect, formatSeconds, numberArg, PRESETS, recipeConfig, runCommand, specInfo, useColor, type RecipeFlags, type SetExit } from "./train-command.js";
 
 export const REPORT_MD = "ablation.md";
 export const REPORT_JSON = "ablation.json";
@@ -84,18 +84,7 @@ export function addAblateCommand(program: Command, setExit: SetExit): void {
     .option("--grid-n <n>", "images per variant in samples.png", numberArg("positive-int"), 16)
     .option("--classifier <file>", "the FID feature extractor's weights (default: models/metrics/fmnist_classifier.safetensors)");
   addRecipeOptions(command)
-    .action(async (spec: string, flags: AblateFlags, cmd: Command) => {
-      try {
-        setExit(await runAblate(spec, flags, cmd));
-      } catch (err) {
-        if (err instanceof GridError || err instanceof InvalidArgumentError) {
-          process.stderr.write(`error: ${err.message}\n`);
-          return setExit(2);
-        }
-        if (!reportUserError(err)) throw err;
-        setExit(1);
-      }
-    });
+    .action((spec: string, flags: AblateFlags, cmd: Command) => runCommand(setExit, () => runAblate(spec, flags, cmd)));
 }
 
 interface CheckedVariant {

@@ -12,7 +12,7 @@ import { writeSampleGrid } from "../../runtime/sample/sample.js";
 import { readCheckpoint, type Checkpoint } from "../../runtime/train/checkpoint.js";
 import { describeDevice } from "../../runtime/train/runners.js";
 import { barStep, samplingBar } from "./sample-command.js";
-import { formatSeconds, modelFromCheckpoint, numberArg, reportUserError, type SetExit } from "./train-command.js";
+import { formatSeconds, modelFromCheckpoint, numberArg, runCommand, type SetExit } from "./train-command.js";
 
 export const EVAL_FILE = "eval.json";
 export const EVAL_SAMPLES_FILE = "eval-samples.png";
@@ -76,14 +76,7 @@ export function addEvalCommand(program: Command, setExit: SetExit): void {
     .option("--classifier <file>", "the feature extractor's weights (default: models/metrics/fmnist_classifier.safetensors)")
     .addOption(new Option("--color", "colour diagnostics").default(undefined))
     .option("--no-color", "plain diagnostics")
-    .action(async (run: string, flags: EvalFlags) => {
-      try {
-        setExit(await runEval(run, flags));
-      } catch (err) {
-        if (!reportUserError(err)) throw err;
-        setExit(1);
-      }
-    });
+    .action((run: string, flags: EvalFlags) => runCommand(setExit, () => runEval(run, flags)));
 }
 
 async function runEval(run: string, flags: EvalFlags): Promise<number> {

@@ -11,7 +11,7 @@ import type { DeviceKind } from "../../runtime/session/runner.js";
 import { checkpointWeights, resolveClass, sampleImages, writeSampleGrid } from "../../runtime/sample/sample.js";
 import { readCheckpoint } from "../../runtime/train/checkpoint.js";
 import { describeDevice } from "../../runtime/train/runners.js";
-import { formatSeconds, modelFromCheckpoint, numberArg, reportUserError, type SetExit } from "./train-command.js";
+import { formatSeconds, modelFromCheckpoint, numberArg, runCommand, type SetExit } from "./train-command.js";
 
 interface SampleFlags {
   sampler?: SamplerKind;
@@ -44,14 +44,7 @@ export function addSampleCommand(program: Command, setExit: SetExit): void {
     .option("--no-ema", "use the raw weights even when the checkpoint has EMA weights")
     .addOption(new Option("--color", "colour diagnostics").default(undefined))
     .option("--no-color", "plain diagnostics")
-    .action(async (run: string, flags: SampleFlags, cmd: Command) => {
-      try {
-        setExit(await runSample(run, flags, cmd));
-      } catch (err) {
-        if (!reportUserError(err)) throw err;
-        setExit(1);
-      }
-    });
+    .action((run: string, flags: SampleFlags, cmd: Command) => runCommand(setExit, () => runSample(run, flags, cmd)));
 }
 
 async function runSample(run: string, flags: SampleFlags, cmd: Command): Promise<number> {

@@ -55,6 +55,23 @@ export function reportUserError(err: unknown): boolean {
   return false;
 }
 
+/**
+ * A command's exit code from its run: a usage error (a bad argument) exits 2, a user error (data,
+ * checkpoint, device) 1, each with its message and no stack; anything else is a bug and throws.
+ */
+export async function runCommand(setExit: SetExit, run: () => Promise<number>): Promise<void> {
+  try {
+    setExit(await run());
+  } catch (err) {
+    if (err instanceof InvalidArgumentError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return setExit(2);
+    }
+    if (!reportUserError(err)) throw err;
+    setExit(1);
+  }
+}
+
 /** Checks a spec; diagnostics go to stderr; undefined when it has errors. */
 export function checkOrReport(path: string, o: { set?: string[]; model?: string; text?: string; color?: boolean }): { model: ModelGraph; result: CheckResult } | undefined {
   const r = checkSpec(path, { set: o.set, model: o.model, text: o.text });
@@ -260,18 +277,7 @@ export function addTrainCommand(program: Command, setExit: SetExit): void {
     .option("--augment", "classifiers: random horizontal flips and 1-pixel shifts of the training images (the course's)")
     .option("--init <run>", "start from this run's (or checkpoint's) model weights instead of a fresh initialisation (fine-tuning; fresh optimizer and schedule)");
   addRecipeOptions(command)
-    .action(async (specArg: string | undefined, flags: TrainFlags, cmd: Command) => {
-      try {
-        setExit(await runTrain(specArg, flags, cmd));
-      } catch (err) {
-        if (err instanceof InvalidArgumentError) {
-          process.stderr.write(`error: ${err.message}\n`);
-          return setExit(2);
-        }
-        if (!reportUserError(err)) throw err;
-        setExit(1);
-      }
-    });
+    .action((specArg: string | undefined, flags: TrainFlags, cmd: Command) => runCommand(setExit, () => runTrain(specArg, flags, cmd)));
 }
 
 async function runTrain(specArg: string | undefined, flags: TrainFlags, cmd: Command): Promise<number> {
