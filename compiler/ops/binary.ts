@@ -2,10 +2,10 @@
 // shape. VJP rules return cotangents at the broadcast shape; the autodiff driver sums
 // them back to each input's shape.
 
-import { broadcastShapes, formatType, numel, shapesEqual } from "../graph/shape.js";
+import { broadcastShapes, formatType, numel } from "../graph/shape.js";
 import { allocFloat, check, floats, requireDType, type OpDef, type VjpRule } from "./def.js";
 import type { BinaryKind } from "./kinds.js";
-import { broadcastStrides, stridedOffsets } from "./strided.js";
+import { broadcastStrides, runPlan, type RunPlan } from "./strided.js";
 import { bindings, broadcastStridesTo, flatMain, grid, offsetsFromIndex } from "../codegen/wgsl.js";
 
 /** The WGSL expression of each op on `a` and `b`. */
@@ -44,8 +44,37 @@ const vjps: { [K in BinaryKind]: VjpRule<K> } = {
   eq: () => [null, null],
 };
 
+type Floats = Float32Array | Float64Array;
+
+/**
+ * dst = x op y over a run plan of the output (contiguous). One loop per kind: a shared loop
+ * calling `functions[kind]` per element is megamorphic, and V8 then cannot inline it.
+ */
+function binaryRuns(kind: BinaryKind, dst: Floats, x: Floats, y: Floats, { len, count, inner: [ix, iy], starts: [sx, sy] }: RunPlan): void {
+  const loop = (f: (a: number, b: number) => number) => {
+    for (let r = 0, o = 0; r < count; r++) {
+      for (let j = 0, i = sx[r], k = sy[r]; j < len; j++, i += ix, k += iy) dst[o++] = f(x[i], y[k]);
+    }
+  };
+  switch (kind) {
+    case "add":
+      for (let r = 0, o = 0; r < count; r++) for (let j = 0, i = sx[r], k = sy[r]; j < len; j++, i += ix, k += iy) dst[o++] = x[i] + y[k];
+      return;
+    case "sub":
+      for (let r = 0, o = 0; r < count; r++) for (let j = 0, i = sx[r], k = sy[r]; j < len; j++, i += ix, k += iy) dst[o++] = x[i] - y[k];
+      return;
+    case "mul":
+      for (let r = 0, o = 0; r < count; r++) for (let j = 0, i = sx[r], k = sy[r]; j < len; j++, i += ix, k += iy) dst[o++] = x[i] * y[k];
+      return;
+    case "div":
+      for (let r = 0, o = 0; r < count; r++) for (let j = 0, i = sx[r], k = sy[r]; j < len; j++, i += ix, k += iy) dst[o++] = x[i] / y[k];
+      return;
+    default:
+      loop(functions[kind]);
+  }
+}
+
 function binaryOp<K extends BinaryKind>(kind: K): OpDef<K> {
-  const f = functions[kind];
   return {
     kind,
     arity: 2,
@@ -57,31 +86,9 @@ function binaryOp<K extends BinaryKind>(kind: K): OpDef<K> {
     },
     vjp: vjps[kind],
     reference: ([a, b], _p, out, ctx) => {
-      const x = floats(a);
-      const y = floats(b);
       const dst = allocFloat(ctx, numel(out.shape));
-      if (shapesEqual(a.shape, b.shape)) {
-        for (let i = 0; i < dst.length; i++) dst[i] = f(x[i], y[i]);
-        return dst;
-      }
-      // usually one side already has the output shape ([N,C,H,W] + [1,C,1,1] or a scalar)
-      if (y.length === 1 && x.length === dst.length) {
-        const y0 = y[0];
-        for (let i = 0; i < dst.length; i++) dst[i] = f(x[i], y0);
-      } else if (x.length === 1 && y.length === dst.length) {
-        const x0 = x[0];
-        for (let i = 0; i < dst.length; i++) dst[i] = f(x0, y[i]);
-      } else if (shapesEqual(a.shape, out.shape)) {
-        const ib = stridedOffsets(out.shape, broadcastStrides(b.shape, out.shape));
-        for (let i = 0; i < ib.length; i++) dst[i] = f(x[i], y[ib[i]]);
-      } else if (shapesEqual(b.shape, out.shape)) {
-        const ia = stridedOffsets(out.shape, broadcastStrides(a.shape, out.shape));
-        for (let i = 0; i < ia.length; i++) dst[i] = f(x[ia[i]], y[i]);
-      } else {
-        const ia = stridedOffsets(out.shape, broadcastStrides(a.shape, out.shape));
-        const ib = stridedOffsets(out.shape, broadcastStrides(b.shape, out.shape));
-        for (let i = 0; i < ia.length; i++) dst[i] = f(x[ia[i]], y[ib[i]]);
-      }
+      const plan = runPlan(out.shape, [broadcastStrides(a.shape, out.shape), broadcastStrides(b.shape, out.shape)]);
+      binaryRuns(kind, dst, floats(a), floats(b), plan);
       return dst;
     },
     wgsl: ({ inputs: [a, b], out, limits }) => {

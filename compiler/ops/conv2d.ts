@@ -49,10 +49,11 @@ function validRange(size: number, outSize: number, k: number, s: number, p: numb
   return [lo, hi];
 }
 
-// The reference kernels go through im2col: for one sample, cols [Ci*kh*kw, OH*OW] holds the
-// input patch under each output pixel, so all three ops become plain matrix products
+// The reference kernels go through im2col: for a group of G samples, cols [Ci*kh*kw, G*OH*OW]
+// holds the input patch under each output pixel, so all three ops become plain matrix products
 //   y[o, :] = w[o, :] @ cols,   dcols = w^T @ g (then col2im),   dw[o, :] += g[o, :] @ cols^T
-// with long contiguous inner loops; accumulation is in float64.
+// with long contiguous inner loops; accumulation is in float64. Grouping samples keeps those
+// loops long where a sample has few pixels (deep layers: 4x4, 2x2, 1x1).
 
 interface ConvGeometry {
   readonly ci: number;
@@ -66,18 +67,25 @@ interface ConvGeometry {
   readonly p: number;
 }
 
-/** cols[(c*kh + i)*kw + j, r*OW + q] = x[sample, c, r*s + i - p, q*s + j - p], 0 outside. */
-function im2col(x: ArrayLike<number>, sample: number, geo: ConvGeometry, cols: Float64Array): void {
+/** Columns per GEMM the reference kernels aim for: samples are grouped up to this many pixels. */
+const GROUP_COLUMNS = 512;
+
+/** Samples per im2col group for a conv with `plane` output pixels per sample. */
+const groupSize = (plane: number, n: number): number => Math.max(1, Math.min(n, Math.ceil(GROUP_COLUMNS / plane)));
+
+/**
+ * cols[(c*kh + i)*kw + j, off + r*OW + q] = x[sample, c, r*s + i - p, q*s + j - p] in a
+ * [K, stride] matrix; entries outside the image are left as they are (the caller zeroes).
+ */
+function im2col(x: ArrayLike<number>, sample: number, geo: ConvGeometry, cols: Float64Array, stride: number, off: number): void {
   const { ci, h, w, kh, kw, oh, ow, s, p } = geo;
-  const plane = oh * ow;
-  cols.fill(0);
   for (let c = 0; c < ci; c++) {
     const xPlane = (sample * ci + c) * h * w;
     for (let i = 0; i < kh; i++) {
       const [r0, r1] = validRange(h, oh, i, s, p);
       for (let j = 0; j < kw; j++) {
         const [q0, q1] = validRange(w, ow, j, s, p);
-        const row = ((c * kh + i) * kw + j) * plane;
+        const row = ((c * kh + i) * kw + j) * stride + off;
         for (let r = r0; r < r1; r++) {
           const xRow = xPlane + (r * s + i - p) * w + j - p;
           const cRow = row + r * ow;
@@ -88,23 +96,34 @@ function im2col(x: ArrayLike<number>, sample: number, geo: ConvGeometry, cols: F
   }
 }
 
-/** The transpose of im2col: adds each column entry back to the input pixel it came from. */
-function col2imAdd(cols: Float64Array, geo: ConvGeometry, dx: Float64Array): void {
+/** The transpose of im2col: adds each column entry of cols [K, stride] back to its input pixel. */
+function col2imAdd(cols: Float64Array, geo: ConvGeometry, dx: Float64Array, stride: number, off: number): void {
   const { ci, h, w, kh, kw, oh, ow, s, p } = geo;
-  const plane = oh * ow;
   for (let c = 0; c < ci; c++) {
     const xPlane = c * h * w;
     for (let i = 0; i < kh; i++) {
       const [r0, r1] = validRange(h, oh, i, s, p);
       for (let j = 0; j < kw; j++) {
         const [q0, q1] = validRange(w, ow, j, s, p);
-        const row = ((c * kh + i) * kw + j) * plane;
+        const row = ((c * kh + i) * kw + j) * stride + off;
         for (let r = r0; r < r1; r++) {
           const xRow = xPlane + (r * s + i - p) * w + j - p;
           const cRow = row + r * ow;
           for (let q = q0; q < q1; q++) dx[xRow + q * s] += cols[cRow + q];
         }
       }
+    }
+  }
+}
+
+/** gg [Co, G*plane] = samples b0 .. b0+G-1 of t [N, Co, plane], pixels of one channel side by side. */
+function gatherGroup(t: ArrayLike<number>, b0: number, g: number, co: number, plane: number, gg: Float64Array): void {
+  const width = g * plane;
+  for (let i = 0; i < g; i++) {
+    for (let o = 0; o < co; o++) {
+      const src = ((b0 + i) * co + o) * plane;
+      const dst = o * width + i * plane;
+      for (let q = 0; q < plane; q++) gg[dst + q] = t[src + q];
     }
   }
 }
@@ -181,12 +200,21 @@ export const conv2d: OpDef<"conv2d"> = {
     const k = geo.ci * geo.kh * geo.kw;
     const plane = geo.oh * geo.ow;
     const ws = floats(w);
+    const xs = floats(x);
     const y = allocFloat(ctx, n * co * plane);
-    const cols = new Float64Array(k * plane); // [K, OH*OW]
-    for (let b = 0; b < n; b++) {
-      im2col(floats(x), b, geo, cols);
-      // y[b] [Co, OH*OW] = w [Co, K] @ cols [K, OH*OW]
-      matmulRows({ data: ws, off: 0, rowStride: k, colStride: 1 }, co, k, cols, 0, plane, y, b * co * plane, false);
+    const group = groupSize(plane, n);
+    const cols = new Float64Array(k * group * plane);
+    const yg = new Float64Array(co * group * plane);
+    for (let b0 = 0; b0 < n; b0 += group) {
+      const g = Math.min(group, n - b0);
+      const width = g * plane;
+      cols.fill(0);
+      for (let i = 0; i < g; i++) im2col(xs, b0 + i, geo, cols, width, i * plane);
+      // yg [Co, G*OH*OW] = w [Co, K] @ cols [K, G*OH*OW], then back to [G, Co, OH*OW]
+      matmulRows({ data: ws, off: 0, rowStride: k, colStride: 1 }, co, k, cols, 0, width, yg, 0, false);
+      for (let i = 0; i < g; i++) {
+        for (let o = 0; o < co; o++) y.set(yg.subarray(o * width + i * plane, o * width + (i + 1) * plane), ((b0 + i) * co + o) * plane);
+      }
     }
     return y;
   },
@@ -222,14 +250,21 @@ export const conv2dInputGrad: OpDef<"conv2d_input_grad"> = {
     const gs = floats(g);
     const ws = floats(w);
     const dx = allocFloat(ctx, n * inSize);
-    const dcols = new Float64Array(k * plane);
+    const group = groupSize(plane, n);
+    const gg = new Float64Array(co * group * plane);
+    const dcols = new Float64Array(k * group * plane);
     const acc = new Float64Array(inSize);
-    for (let b = 0; b < n; b++) {
-      // dcols [K, OH*OW] = w^T [K, Co] @ g[b] [Co, OH*OW]
-      matmulRows({ data: ws, off: 0, rowStride: 1, colStride: k }, k, co, gs, b * co * plane, plane, dcols, 0, false);
-      acc.fill(0);
-      col2imAdd(dcols, geo, acc);
-      dx.set(acc, b * inSize);
+    for (let b0 = 0; b0 < n; b0 += group) {
+      const g = Math.min(group, n - b0);
+      const width = g * plane;
+      gatherGroup(gs, b0, g, co, plane, gg);
+      // dcols [K, G*OH*OW] = w^T [K, Co] @ g [Co, G*OH*OW]
+      matmulRows({ data: ws, off: 0, rowStride: 1, colStride: k }, k, co, gg, 0, width, dcols, 0, false);
+      for (let i = 0; i < g; i++) {
+        acc.fill(0);
+        col2imAdd(dcols, geo, acc, width, i * plane);
+        dx.set(acc, (b0 + i) * inSize);
+      }
     }
     return dx;
   },
@@ -272,13 +307,19 @@ function weightGradReference(x: Tensor, g: Tensor, params: ConvParams, wShape: r
   const gs = floats(g);
   const xs = floats(x);
   const acc = new Float64Array(splits * co * k);
-  const cols = new Float64Array(k * plane);
-  const colsT = new Float64Array(plane * k);
-  for (let b = 0; b < n; b++) {
-    im2col(xs, b, geo, cols);
-    for (let e = 0; e < k; e++) for (let q = 0; q < plane; q++) colsT[q * k + e] = cols[e * plane + q];
-    // dw[split] [Co, K] += g[b] [Co, OH*OW] @ cols^T [OH*OW, K]
-    matmulRows({ data: gs, off: b * co * plane, rowStride: plane, colStride: 1 }, co, plane, colsT, 0, k, acc, Math.floor(b / per) * co * k, true);
+  const group = groupSize(plane, per);
+  const cols = new Float64Array(k * group * plane);
+  const colsT = new Float64Array(group * plane * k);
+  const gg = new Float64Array(co * group * plane);
+  for (let b0 = 0, g = 0; b0 < n; b0 += g) {
+    g = Math.min(group, per - (b0 % per)); // a group never straddles two splits
+    const width = g * plane;
+    cols.fill(0);
+    for (let i = 0; i < g; i++) im2col(xs, b0 + i, geo, cols, width, i * plane);
+    for (let e = 0; e < k; e++) for (let q = 0; q < width; q++) colsT[q * k + e] = cols[e * width + q];
+    gatherGroup(gs, b0, g, co, plane, gg);
+    // dw[split] [Co, K] += g [Co, G*OH*OW] @ cols^T [G*OH*OW, K]
+    matmulRows({ data: gg, off: 0, rowStride: width, colStride: 1 }, co, width, colsT, 0, k, acc, Math.floor(b0 / per) * co * k, true);
   }
   const dw = allocFloat(ctx, splits * co * k);
   dw.set(acc);

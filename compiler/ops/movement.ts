@@ -8,14 +8,16 @@
 
 import { broadcastsTo, formatShape, formatType, numel, stridesOf } from "../graph/shape.js";
 import type { TensorData } from "../graph/tensor.js";
+import type { Shape } from "../graph/types.js";
 import { check, type OpDef, type RefContext } from "./def.js";
-import { broadcastStrides, stridedOffsets } from "./strided.js";
+import { broadcastStrides, runPlan } from "./strided.js";
 import { broadcastStridesTo, stridedCopy } from "../codegen/wgsl.js";
 
-/** Copies src[offsets[i]] into a fresh array of `dtype`. */
-export function gatherElements(src: TensorData, offsets: Int32Array, dtype: "f32" | "i32", ctx: RefContext): TensorData {
-  const dst = ctx.alloc(dtype, offsets.length);
-  for (let i = 0; i < offsets.length; i++) dst[i] = src[offsets[i]];
+/** dst[i] = src[base + sum(idx[d] * strides[d])] for each index i of `shape`, in row-major order. */
+export function gatherElements(src: TensorData, shape: Shape, strides: readonly number[], base: number, dtype: "f32" | "i32", ctx: RefContext): TensorData {
+  const dst = ctx.alloc(dtype, numel(shape));
+  const { len, count, inner: [step], starts: [at] } = runPlan(shape, [strides]);
+  for (let r = 0, o = 0; r < count; r++) for (let j = 0, i = base + at[r]; j < len; j++, i += step) dst[o++] = src[i];
   return dst;
 }
 
@@ -50,7 +52,7 @@ export const transpose: OpDef<"transpose"> = {
   vjp: ({ b, g, params }) => [b.transpose(g, invertPerm(params.perm))],
   reference: ([x], { perm }, out, ctx) => {
     const xs = stridesOf(x.shape);
-    return gatherElements(x.data, stridedOffsets(out.shape, perm.map((p) => xs[p])), out.dtype, ctx);
+    return gatherElements(x.data, out.shape, perm.map((p) => xs[p]), 0, out.dtype, ctx);
   },
   wgsl: ({ inputs: [x], out, params: { perm }, limits }) => {
     const xs = stridesOf(x.shape);
@@ -68,6 +70,6 @@ export const broadcastTo: OpDef<"broadcast_to"> = {
   // the cotangent has the output shape; the autodiff driver sums it back to x's shape
   vjp: ({ g }) => [g],
   reference: ([x], { shape }, out, ctx) =>
-    gatherElements(x.data, stridedOffsets(shape, broadcastStrides(x.shape, shape)), out.dtype, ctx),
+    gatherElements(x.data, shape, broadcastStrides(x.shape, shape), 0, out.dtype, ctx),
   wgsl: ({ inputs: [x], out, limits }) => stridedCopy(x, out, broadcastStridesTo(x.shape, out.shape), 0, limits),
 };

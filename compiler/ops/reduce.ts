@@ -15,7 +15,7 @@ import { bindings, f32Literal, flatMain, grid, offsetsFromIndex, opaqueBound, re
 import type { Value } from "../graph/value.js";
 import { allocFloat, check, floats, requireDType, type OpDef, type VjpRule } from "./def.js";
 import type { ReduceKind, ReduceParams } from "./kinds.js";
-import { stridedOffsets } from "./strided.js";
+import { runPlan } from "./strided.js";
 
 export function keptShape(shape: Shape, axes: readonly number[]): number[] {
   return shape.map((d, i) => (axes.includes(i) ? 1 : d));
@@ -149,10 +149,18 @@ function reduceOp<K extends ReduceKind>(kind: K): OpDef<K> {
       // each input element's destination: out strides with 0 on the reduced axes
       const kept = keptShape(x.shape, axes);
       const strides = stridesOf(kept).map((s, i) => (axes.includes(i) ? 0 : s));
-      const dst = stridedOffsets(x.shape, strides);
       const acc = new Float64Array(numel(out.shape)).fill(init);
       const src = floats(x);
-      for (let i = 0; i < src.length; i++) acc[dst[i]] = step(acc[dst[i]], src[i]);
+      // x is read in order, so each output accumulates its inputs in the same order as ever
+      const { len, count: runs, inner: [, id], starts: [, sd] } = runPlan(x.shape, [stridesOf(x.shape), strides]);
+      for (let r = 0, i = 0; r < runs; r++) {
+        if (kind === "reduce_max") for (let j = 0, d = sd[r]; j < len; j++, d += id) acc[d] = step(acc[d], src[i++]);
+        else if (id === 0) {
+          let t = acc[sd[r]];
+          for (let j = 0; j < len; j++) t += src[i++];
+          acc[sd[r]] = t;
+        } else for (let j = 0, d = sd[r]; j < len; j++, d += id) acc[d] += src[i++];
+      }
       if (kind === "reduce_mean") {
         const count = src.length / Math.max(acc.length, 1);
         for (let i = 0; i < acc.length; i++) acc[i] /= count;

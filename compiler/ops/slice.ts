@@ -30,7 +30,7 @@ export const slice: OpDef<"slice"> = {
   reference: ([x], { starts }, out, ctx) => {
     const strides = stridesOf(x.shape);
     const base = starts.reduce((acc, s, i) => acc + s * strides[i], 0);
-    return gatherElements(x.data, stridedOffsets(out.shape, strides, base), out.dtype, ctx);
+    return gatherElements(x.data, out.shape, strides, base, out.dtype, ctx);
   },
   wgsl: ({ inputs: [x], out, params: { starts }, limits }) => {
     const strides = stridesOf(x.shape);

@@ -33,3 +33,42 @@ export function broadcastStrides(from: Shape, to: Shape): number[] {
   const lead = to.length - from.length;
   return to.map((_, i) => (i < lead || from[i - lead] === 1 ? 0 : own[i - lead]));
 }
+
+/**
+ * A walk over `shape` in row-major order as `count` runs of `len` elements: operand k's element
+ * j of run r is at starts[k][r] + j * inner[k]. Size-1 axes are dropped and adjacent axes that
+ * every operand walks contiguously are merged first, so broadcasting ([N,C,H,W] with [1,C,1,1])
+ * and reductions get long, allocation-light inner loops instead of one offset per element.
+ */
+export interface RunPlan {
+  readonly len: number;
+  readonly count: number;
+  readonly inner: readonly number[];
+  readonly starts: readonly Int32Array[];
+}
+
+export function runPlan(shape: Shape, strides: readonly (readonly number[])[]): RunPlan {
+  const dims: number[] = [];
+  const st: number[][] = strides.map(() => []);
+  shape.forEach((d, i) => {
+    if (d === 1) return;
+    const last = dims.length - 1;
+    // merge into the previous (outer) axis when every operand steps through both as one
+    if (last >= 0 && strides.every((s, k) => st[k][last] === s[i] * d)) {
+      dims[last] *= d;
+      strides.forEach((s, k) => (st[k][last] = s[i]));
+      return;
+    }
+    dims.push(d);
+    strides.forEach((s, k) => st[k].push(s[i]));
+  });
+  if (dims.length === 0) return { len: 1, count: 1, inner: strides.map(() => 0), starts: strides.map(() => Int32Array.of(0)) };
+  const len = dims[dims.length - 1];
+  const outer = dims.slice(0, -1);
+  return {
+    len,
+    count: outer.reduce((a, b) => a * b, 1),
+    inner: st.map((s) => s[s.length - 1]),
+    starts: st.map((s) => stridedOffsets(outer, s.slice(0, -1))),
+  };
+}

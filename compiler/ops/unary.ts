@@ -90,6 +90,32 @@ const functions: { [K in UnaryKind]: (x: number) => number } = {
   step: (x) => (x > 0 ? 1 : 0),
 };
 
+/**
+ * dst[i] = f(src[i]), with its own loop for the kinds a training step runs most: one shared
+ * loop calling `functions[kind]` is megamorphic, and V8 then cannot inline the call.
+ */
+function unaryLoop(kind: UnaryKind, src: Float32Array | Float64Array, dst: Float32Array | Float64Array): void {
+  const n = src.length;
+  switch (kind) {
+    case "neg":
+      for (let i = 0; i < n; i++) dst[i] = -src[i];
+      return;
+    case "square":
+      for (let i = 0; i < n; i++) dst[i] = src[i] * src[i];
+      return;
+    case "sqrt":
+      for (let i = 0; i < n; i++) dst[i] = Math.sqrt(src[i]);
+      return;
+    case "sigmoid":
+      for (let i = 0; i < n; i++) dst[i] = sigmoid(src[i]);
+      return;
+    default: {
+      const f = functions[kind];
+      for (let i = 0; i < n; i++) dst[i] = f(src[i]);
+    }
+  }
+}
+
 /** `c0 + v * (c1 + v * (...))` of literal coefficients. */
 const horner = (coefs: readonly number[], v: string): string =>
   coefs.map(f32Literal).reduceRight((acc, c) => (acc ? `${c} + ${v} * (${acc})` : c), "");
@@ -153,7 +179,6 @@ const wgslExpr: { [K in UnaryKind]: string } = {
 };
 
 function unaryOp<K extends UnaryKind>(kind: K): OpDef<K> {
-  const f = functions[kind];
   return {
     kind,
     arity: 1,
@@ -165,7 +190,7 @@ function unaryOp<K extends UnaryKind>(kind: K): OpDef<K> {
     reference: ([x], _p, _out, ctx) => {
       const src = floats(x);
       const dst = allocFloat(ctx, src.length);
-      for (let i = 0; i < src.length; i++) dst[i] = f(src[i]);
+      unaryLoop(kind, src, dst);
       return dst;
     },
     wgsl: ({ inputs: [x], out, limits }) => {

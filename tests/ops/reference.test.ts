@@ -34,6 +34,8 @@ const convCases = [
   { x: [2, 2, 5, 5], w: [2, 2, 3, 3], stride: 1, padding: 1 },
   { x: [1, 3, 8, 8], w: [2, 3, 3, 2], stride: 3, padding: 2 },
   { x: [2, 4, 4, 4], w: [5, 4, 1, 1], stride: 1, padding: 0 },
+  // 256 pixels a sample: the kernels group samples two by two, and the third is a group alone
+  { x: [3, 2, 16, 16], w: [3, 2, 3, 3], stride: 1, padding: 1 },
 ];
 
 describe("conv2d and its gradients against the naive formula", () => {
@@ -71,8 +73,15 @@ describe("conv2d and its gradients against the naive formula", () => {
     expect(y.data).toBeInstanceOf(Float32Array);
   });
 
-  test.each([1, 2, 3, 6])("conv2d_weight_grad_partial with %i splits: part s is the weight grad of sample group s", (splits) => {
-    const [x, w, stride, padding] = [[6, 2, 5, 4], [3, 2, 3, 3], 2, 1];
+  // [6, 2, 16, 16] has 256 pixels a sample, so the kernel's sample groups (of two) must stop at splits of three
+  test.each([
+    [1, [6, 2, 5, 4], 2],
+    [2, [6, 2, 5, 4], 2],
+    [3, [6, 2, 5, 4], 2],
+    [6, [6, 2, 5, 4], 2],
+    [2, [6, 2, 16, 16], 1],
+  ])("conv2d_weight_grad_partial with %i splits of x %j: part s is the weight grad of sample group s", (splits, x, stride) => {
+    const [w, padding] = [[3, 2, 3, 3], 1];
     const X = wave(x, 0.3);
     const oh = Math.floor((x[2] + 2 * padding - w[2]) / stride) + 1;
     const ow = Math.floor((x[3] + 2 * padding - w[3]) / stride) + 1;
