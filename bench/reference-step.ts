@@ -2,7 +2,7 @@
 // CPU run uses): median ms/step over a few steps of a synthetic batch. To compare two versions
 // of the interpreter, run this same file in a worktree of each, alternating, on an idle machine
 // (bench/RESULTS.md has the figures).
-//   npx tsx bench/reference-step.ts [--spec F] [--batch B] [--steps N]
+//   npm run bench:reference -- [--spec F] [--batch B] [--steps N]
 import { checkSpec } from "../compiler/check/check.js";
 import { renderDiagnostics } from "../compiler/diagnostics/render.js";
 import { createStepSession, syntheticBatch } from "../runtime/session/step-session.js";
