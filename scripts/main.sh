@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's main job: build, then train the lesson's default model on the GPU if there is one,
-# or the CPU preset (a small spec on a data subset, ~8 minutes on 2 cores) if there is none,
+# or the CPU preset (a small spec on a data subset, ~4 minutes on 2 cores) if there is none,
 # and write a sample grid.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +15,7 @@ if [ "$hardware" = "yes" ]; then
   $UNETC train models/lesson/emb_unet.unet --out runs/main
   $UNETC sample runs/main --out runs/main/samples.png
 else
-  echo "main: no GPU adapter found: training the CPU preset (models/lesson/cpu_unet.unet on a subset, about 8 minutes on 2 cores)"
+  echo "main: no GPU adapter found: training the CPU preset (models/lesson/cpu_unet.unet on a subset, about 4 minutes on 2 cores)"
   $UNETC train --preset cpu --out runs/cpu
   $UNETC sample runs/cpu --steps 25
   echo "main: sample grid in runs/cpu/samples.png"

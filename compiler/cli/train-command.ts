@@ -188,8 +188,8 @@ export function recipeConfig(flags: RecipeFlags, seed: number): TrainConfig {
 export const PRESETS = {
   cpu: {
     spec: join(MODELS_DIR, "lesson", "cpu_unet.unet"),
-    // Measured on the 2-core development VM: 375 steps of 32 at 0.8 steps/s, 8 minutes; final
-    // train/eval loss 0.077/0.069; `unetc sample RUN --steps 25` then takes about half a minute.
+    // Measured on the 2-core development VM: 375 steps of 32 at 1.8 steps/s, 3.6 minutes; final
+    // train/eval loss 0.077/0.069; `unetc sample RUN --steps 25` then takes about 12 s.
     // (WebGPU on lavapipe ran this model at 0.23-0.3 steps/s after ~45 s of shader compilation.)
     flags: { device: "reference", batch: 32, epochs: 3, subset: 400, evalSubset: 20, logEvery: 5 } satisfies Partial<TrainFlags>,
   },
