@@ -5,8 +5,8 @@
 //   npm run bench:reference -- [--spec F] [--batch B] [--steps N]
 import { checkSpec } from "../compiler/check/check.js";
 import { renderDiagnostics } from "../compiler/diagnostics/render.js";
-import { createStepSession, syntheticBatch } from "../runtime/session/step-session.js";
-import { Rng } from "../runtime/session/rng.js";
+import { createStepSession } from "../runtime/session/step-session.js";
+import { timeSteps } from "./time-steps.js";
 
 const args = { spec: "models/metrics/fmnist_classifier.unet", batch: 128, steps: 4 };
 const argv = process.argv.slice(2);
@@ -26,18 +26,5 @@ if (!checked.graph) {
 const model = checked.graph;
 
 const session = await createStepSession(model, { batch: args.batch, optimizer: "adam", device: "reference", seed: 0 });
-const data = syntheticBatch(model, args.batch, new Rng(1));
-const logits = model.nodes[model.output].shape;
-// a classifier's target is a one-hot row per sample
-if (!data.has("target")) data.set("target", { shape: [args.batch, ...logits], data: Float32Array.from({ length: args.batch * logits[0] }, (_, i) => (i % logits[0] === 0 ? 1 : 0)) });
-
-const times: number[] = [];
-for (let s = 0; s <= args.steps; s++) { // step 0 warms the JIT
-  const t = performance.now();
-  session.feedBatch(data);
-  session.setHyper({ lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-5, weightDecay: 0, step: s + 1 });
-  session.runner.run();
-  if (s > 0) times.push(performance.now() - t);
-}
-times.sort((a, b) => a - b);
-console.log(`${args.spec} batch ${args.batch}: reference interpreter ${times[Math.floor(times.length / 2)].toFixed(0)} ms/step (median of ${args.steps})`);
+const { median } = await timeSteps(session, model, args.batch, args.steps);
+console.log(`${args.spec} batch ${args.batch}: reference interpreter ${median.toFixed(0)} ms/step (median of ${args.steps})`);

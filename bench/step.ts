@@ -8,8 +8,8 @@ import { checkSpec } from "../compiler/check/check.js";
 import { modelTotals } from "../compiler/check/model-graph.js";
 import { renderDiagnostics } from "../compiler/diagnostics/render.js";
 import { isSource } from "../compiler/graph/types.js";
-import { createStepSession, syntheticBatch, type StepSession } from "../runtime/session/step-session.js";
-import { Rng } from "../runtime/session/rng.js";
+import { createStepSession } from "../runtime/session/step-session.js";
+import { timeSteps } from "./time-steps.js";
 import { WebGpuRunner } from "../runtime/session/runner.js";
 import { describeAdapter } from "../runtime/webgpu/device.js";
 
@@ -36,23 +36,6 @@ function parseArgs(argv: string[]): Args {
     else throw new Error(`unknown option ${k}`);
   }
   return a;
-}
-
-async function timeSteps(session: StepSession, model: Parameters<typeof syntheticBatch>[0], batch: number, steps: number): Promise<{ first: number; median: number; loss: number }> {
-  const rng = new Rng(1);
-  const data = syntheticBatch(model, batch, rng);
-  const times: number[] = [];
-  let loss = NaN;
-  for (let s = 1; s <= steps + 1; s++) {
-    const t = performance.now();
-    session.feedBatch(data);
-    session.setHyper({ lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-5, weightDecay: 0, step: s });
-    session.runner.run();
-    loss = (await session.runner.read("loss")).data[0]; // waits for the step to finish
-    times.push(performance.now() - t);
-  }
-  const rest = times.slice(1).sort((x, y) => x - y);
-  return { first: times[0], median: rest[Math.floor(rest.length / 2)], loss };
 }
 
 const args = parseArgs(process.argv.slice(2));

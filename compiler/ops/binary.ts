@@ -51,11 +51,6 @@ type Floats = Float32Array | Float64Array;
  * calling `functions[kind]` per element is megamorphic, and V8 then cannot inline it.
  */
 function binaryRuns(kind: BinaryKind, dst: Floats, x: Floats, y: Floats, { len, count, inner: [ix, iy], starts: [sx, sy] }: RunPlan): void {
-  const loop = (f: (a: number, b: number) => number) => {
-    for (let r = 0, o = 0; r < count; r++) {
-      for (let j = 0, i = sx[r], k = sy[r]; j < len; j++, i += ix, k += iy) dst[o++] = f(x[i], y[k]);
-    }
-  };
   switch (kind) {
     case "add":
       for (let r = 0, o = 0; r < count; r++) for (let j = 0, i = sx[r], k = sy[r]; j < len; j++, i += ix, k += iy) dst[o++] = x[i] + y[k];
@@ -69,8 +64,10 @@ function binaryRuns(kind: BinaryKind, dst: Floats, x: Floats, y: Floats, { len, 
     case "div":
       for (let r = 0, o = 0; r < count; r++) for (let j = 0, i = sx[r], k = sy[r]; j < len; j++, i += ix, k += iy) dst[o++] = x[i] / y[k];
       return;
-    default:
-      loop(functions[kind]);
+    default: {
+      const f = functions[kind];
+      for (let r = 0, o = 0; r < count; r++) for (let j = 0, i = sx[r], k = sy[r]; j < len; j++, i += ix, k += iy) dst[o++] = f(x[i], y[k]);
+    }
   }
 }
 

@@ -39,7 +39,6 @@ export class MetricsLog {
 
   constructor(readonly path: string) {}
 
-  /** Starts a fresh log, or (resuming) keeps the records up to `step` and rewrites the file with them. */
   /** The records of a log file (none when it does not exist). */
   static read(path: string): MetricsRecord[] {
     if (!existsSync(path)) return [];
@@ -56,6 +55,7 @@ export class MetricsLog {
     return records;
   }
 
+  /** Starts a fresh log, or (resuming) keeps the records up to `step` and rewrites the file with them. */
   static open(path: string, resumeStep?: number): MetricsLog {
     const log = new MetricsLog(path);
     if (resumeStep !== undefined) log.records.push(...MetricsLog.read(path).filter((r) => r.step <= resumeStep));
