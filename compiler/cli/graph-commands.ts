@@ -12,13 +12,21 @@ import { batchOf, bindSources } from "../../runtime/session/tensor-io.js";
 import { ReferenceRunner, WebGpuRunner, type DeviceKind, type GraphRunner } from "../../runtime/session/runner.js";
 import { acquireDevice, describeAdapter } from "../../runtime/webgpu/device.js";
 import type { Tensor } from "../graph/tensor.js";
+import { scheduleGraph } from "../codegen/schedule.js";
+import { printKernels, printSchedule } from "../codegen/print-schedule.js";
+import { planMemory } from "../../runtime/webgpu/memory-plan.js";
 
-export type Emit = "graph" | "dot" | "train-graph" | "train-dot";
+export type Emit = "graph" | "dot" | "schedule" | "wgsl" | "train-graph" | "train-dot" | "train-schedule" | "train-wgsl";
 
 export function compileText(model: ModelGraph, emit: Emit, batch: number, optimizer: OptimizerKind): string {
   const train = emit.startsWith("train");
   const graph = train ? buildTrainStep(lowerModel(model, { batch, mode: "train" }), { optimizer, loss: lossForTask(modelTask(model)) }) : lowerModel(model, { batch, mode: "eval" });
   if (emit.endsWith("dot")) return toDot(graph, model.name);
+  if (emit.endsWith("schedule") || emit.endsWith("wgsl")) {
+    // The kernels as a software adapter gets them (the limits CI and lavapipe have).
+    const kernels = scheduleGraph(graph, { maxWorkgroupsPerDimension: 65535, hardware: false }, { fuse: true, maxBindings: 10 });
+    return emit.endsWith("wgsl") ? printKernels(kernels) : printSchedule(graph, kernels, planMemory(graph, kernels, 2 ** 31));
+  }
   return `# ${train ? "training step (forward, backward, optimizer)" : "inference"} graph of ${model.name}, batch ${batch}\n${printGraph(graph)}`;
 }
 

@@ -118,7 +118,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action((files: string[], opts: SpecOptions) => setExit(runChecks(files, opts)));
 
   specCommand(program, "compile", "lower a spec to its op graph and print it")
-    .addOption(new Option("--emit <what>", "what to print").choices(["graph", "dot", "train-graph", "train-dot"]).default("graph"))
+    .addOption(new Option("--emit <what>", "what to print").choices(["graph", "dot", "schedule", "wgsl", "train-graph", "train-dot", "train-schedule", "train-wgsl"]).default("graph"))
     .option("--batch <n>", "batch size the graph is compiled for", numberArg("positive-int"), 2)
     .addOption(new Option("--optimizer <name>", "optimizer of the training step").choices(["adam", "adamw"]).default("adam"))
     .action((file: string, opts: SpecOptions & { emit: Emit; batch: number; optimizer: "adam" | "adamw" }) => {
