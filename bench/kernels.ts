@@ -18,14 +18,14 @@ import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { acquireDevice, describeAdapter, type GpuContext } from "../runtime/webgpu/device.js";
 import { PipelineCache } from "../runtime/webgpu/pipelines.js";
-import type { KernelLimits, KernelRequest, KernelSource } from "../compiler/codegen/kernel.js";
-import type { GemmTiles } from "../compiler/codegen/gemm.js";
-import { TILES_32, TILES_64, TILES_64_UNROLLED, defaultTiles } from "../compiler/codegen/gemm.js";
+import type { KernelLimits, KernelRequest, KernelSource } from "../compiler/wgsl/kernel.js";
+import type { GemmTiles } from "../compiler/wgsl/gemm.js";
+import { TILES_32, TILES_64, TILES_64_UNROLLED, defaultTiles } from "../compiler/wgsl/gemm.js";
 import { matmulKernel } from "../compiler/ops/matmul.js";
 import { conv2dInputGradKernel, conv2dKernel, conv2dWeightGradKernel, conv2dWeightGradPartialKernel, convOutSize, weightGradSplits } from "../compiler/ops/conv2d.js";
 import { registry } from "../compiler/ops/index.js";
-import type { OpKind } from "../compiler/ops/kinds.js";
-import type { ValueType } from "../compiler/graph/types.js";
+import type { OpKind } from "../compiler/ir/kinds.js";
+import type { ValueType } from "../compiler/ir/types.js";
 
 const CANDIDATES: GemmTiles[] = [
   TILES_64,

@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import { checkSpec } from "../compiler/check/check.js";
 import { modelTotals } from "../compiler/check/model-graph.js";
 import { renderDiagnostics } from "../compiler/diagnostics/render.js";
-import { isSource } from "../compiler/graph/types.js";
+import { isSource } from "../compiler/ir/types.js";
 import { createStepSession } from "../runtime/session/step-session.js";
 import { timeSteps } from "./time-steps.js";
 import { WebGpuRunner } from "../runtime/session/runner.js";

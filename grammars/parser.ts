@@ -1,5 +1,5 @@
 // The .unet grammar as a Chevrotain CstParser with error recovery on: one run reports every syntax
-// error of a file. The CST is turned into a typed AST with spans in compiler/syntax/build-ast.ts.
+// error of a file. The CST is turned into a typed AST with spans in compiler/front/build-ast.ts.
 import { CstParser, type CstNode, type IRecognitionException, type ILexingError, type IParserErrorMessageProvider, type IToken, type TokenType } from "chevrotain";
 import * as T from "./lexer.js";
 

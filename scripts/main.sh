@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm run build >/dev/null
-UNETC="node dist/compiler/cli/main.js"
+UNETC="node dist/cli/main.js"
 hardware=$(node --input-type=module -e '
   import { acquireDevice } from "./dist/runtime/webgpu/device.js";
   try { const g = await acquireDevice(); console.log(g.adapterInfo.isSoftware ? "no" : "yes"); } catch { console.log("no"); }

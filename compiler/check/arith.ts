@@ -1,6 +1,6 @@
 // Arithmetic and equality on plain values (numbers, strings, bools, lists). Ints stay exact: an int
 // result beyond 2^53 - 1 would silently lose digits, so it is an error, as is division by zero.
-import type { BinaryOp } from "../syntax/ast.js";
+import type { BinaryOp } from "../front/ast.js";
 import { bool, float, int, type Value } from "./values.js";
 
 export type NumberResult = { value: Value } | { error: "division by zero" | "modulo by zero" | "int overflow" };

@@ -1,7 +1,7 @@
 // Questions about the AST that the checker asks without running it: which names an expression
 // mentions, and whether code that will not run could have saved or taken a skip. The walks use an
 // explicit stack: a long left-associative chain (`1 + 1 + ...`) is as deep as it is long.
-import type * as A from "../syntax/ast.js";
+import type * as A from "../front/ast.js";
 
 type Node = { expr: A.Expr } | { stmt: A.Stmt } | { item: A.SeqItem };
 

@@ -2,8 +2,8 @@
 // elaborate. Stops before elaboration when there are syntax errors (they would only cascade).
 import { diag, hasErrors, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { makeSource } from "../diagnostics/source.js";
-import { loadSpec, type LoadedSpec } from "../load.js";
-import type { BlockDecl } from "../syntax/ast.js";
+import { loadSpec, type LoadedSpec } from "./load.js";
+import type { BlockDecl } from "../front/ast.js";
 import { Elaborator, type Override } from "./elaborate.js";
 import type { LayerNode, ModelGraph } from "./model-graph.js";
 import { literal, parseOverride } from "./overrides.js";

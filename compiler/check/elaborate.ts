@@ -7,7 +7,7 @@ import type { Diagnostic, DiagnosticInit, Label } from "../diagnostics/diagnosti
 import { diag } from "../diagnostics/diagnostic.js";
 import type { DiagnosticCode } from "../diagnostics/codes.js";
 import { spanText, type SourceFile, type Span } from "../diagnostics/source.js";
-import type * as A from "../syntax/ast.js";
+import type * as A from "../front/ast.js";
 import { assignedIn, namesIn, SkipUse } from "./ast-walk.js";
 import { BUILTINS, FUNCTIONS, type Builtin, type LayerCtx, type LocalParam, type NodeOptions } from "./builtins.js";
 import { Abort, MAX_CALL_DEPTH, MAX_EVAL_DEPTH, MAX_NODES, MAX_STEPS, thousands } from "./limits.js";

@@ -3,8 +3,8 @@
 import { parseExpressionText } from "../../grammars/parser.js";
 import { diag, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { makeSource, type Span } from "../diagnostics/source.js";
-import type { Expr } from "../syntax/ast.js";
-import { AstBuilder } from "../syntax/build-ast.js";
+import type { Expr } from "../front/ast.js";
+import { AstBuilder } from "../front/build-ast.js";
 import type { Override } from "./elaborate.js";
 import { bool, float, int, list, NONE, str, type Value } from "./values.js";
 

@@ -5,7 +5,7 @@
 import type { DiagnosticInit } from "../diagnostics/diagnostic.js";
 import type { DiagnosticCode } from "../diagnostics/codes.js";
 import type { Span } from "../diagnostics/source.js";
-import type * as A from "../syntax/ast.js";
+import type * as A from "../front/ast.js";
 import type { ParamSpec } from "./model-graph.js";
 import type { Value } from "./values.js";
 

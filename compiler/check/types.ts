@@ -1,6 +1,6 @@
 // Types of block and model parameters: declared in the spec (`nfs: [int]`, `mode: "a" | "b"`),
 // inferred from a default when not declared, and checked on every call and every `--set`.
-import type { TypeExpr } from "../syntax/ast.js";
+import type { TypeExpr } from "../front/ast.js";
 import { describeValue, type Value } from "./values.js";
 
 export type VType =

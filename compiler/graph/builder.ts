@@ -2,13 +2,13 @@
 // step). Every op goes through the registry's shape rule as it is added, so a built graph
 // is well-typed by construction; verifyGraph re-checks that after each pass in tests.
 
-import type { OpKind, OpParams } from "../ops/kinds.js";
+import type { OpKind, OpParams } from "../ir/kinds.js";
 import { registry } from "../ops/index.js";
 import { check } from "../ops/def.js";
-import { normalizeAxis, numel, formatShape, formatType, shapesEqual } from "./shape.js";
-import type { DType, Graph, GraphOutput, Node, OpNode, Shape, SourceNode, SourceRole, ValueId, ValueType } from "./types.js";
-import { isSource } from "./types.js";
-import { Value } from "./value.js";
+import { normalizeAxis, numel, formatShape, formatType, shapesEqual } from "../ir/shape.js";
+import type { DType, Graph, GraphOutput, Node, OpNode, Shape, SourceNode, SourceRole, ValueId, ValueType } from "../ir/types.js";
+import { isSource } from "../ir/types.js";
+import { Value } from "../ir/value.js";
 
 /** A value, or a number that becomes an f32 scalar constant. */
 export type Operand = Value | number;

@@ -2,11 +2,11 @@
 // shape. VJP rules return cotangents at the broadcast shape; the autodiff driver sums
 // them back to each input's shape.
 
-import { broadcastShapes, formatType, numel } from "../graph/shape.js";
+import { broadcastShapes, formatType, numel } from "../ir/shape.js";
 import { allocFloat, check, floats, requireDType, type OpDef, type VjpRule } from "./def.js";
-import type { BinaryKind } from "./kinds.js";
+import type { BinaryKind } from "../ir/kinds.js";
 import { broadcastStrides, runPlan, type RunPlan } from "./strided.js";
-import { bindings, broadcastStridesTo, flatMain, grid, offsetsFromIndex } from "../codegen/wgsl.js";
+import { bindings, broadcastStridesTo, flatMain, grid, offsetsFromIndex } from "../wgsl/wgsl.js";
 
 /** The WGSL expression of each op on `a` and `b`. */
 export const binaryWgslExpr: { [K in BinaryKind]: string } = {

@@ -1,8 +1,8 @@
 // dtype conversion, e.g. integer timesteps or labels to f32. f32 -> i32 truncates toward
 // zero, as PyTorch's .int() and WGSL's i32(). Integers carry no gradient, so the VJP is zero.
 
-import { formatType, numel } from "../graph/shape.js";
-import { bindings, flatMain, grid } from "../codegen/wgsl.js";
+import { formatType, numel } from "../ir/shape.js";
+import { bindings, flatMain, grid } from "../wgsl/wgsl.js";
 import { check, type OpDef } from "./def.js";
 
 export const cast: OpDef<"cast"> = {

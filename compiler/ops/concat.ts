@@ -3,11 +3,11 @@
 // Kernel: one invocation per output element [outer, c, inner] (c along the axis) reads the
 // input whose range of the axis holds c; every input binding is read by one branch.
 
-import { formatType, numel } from "../graph/shape.js";
+import { formatType, numel } from "../ir/shape.js";
 import { check, type OpDef } from "./def.js";
-import { bindings, flatMain, grid } from "../codegen/wgsl.js";
-import type { KernelLimits, KernelSource } from "../codegen/kernel.js";
-import type { ValueType } from "../graph/types.js";
+import { bindings, flatMain, grid } from "../wgsl/wgsl.js";
+import type { KernelLimits, KernelSource } from "../wgsl/kernel.js";
+import type { ValueType } from "../ir/types.js";
 
 function concatKernel(xs: readonly ValueType[], out: ValueType, axis: number, limits: KernelLimits): KernelSource {
   const n = numel(out.shape);

@@ -1,7 +1,7 @@
 // Constants: `fill` repeats one value over a shape (zeros, ones, scalars in the optimizer);
 // `constant` holds explicit values (the sinusoidal frequency table). No inputs, no VJP math.
 
-import { formatShape, numel } from "../graph/shape.js";
+import { formatShape, numel } from "../ir/shape.js";
 import { check, type OpDef } from "./def.js";
 
 function checkShape(op: string, shape: readonly number[]): void {

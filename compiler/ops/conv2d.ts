@@ -13,16 +13,16 @@
 // _conv_general_dilated_transpose_lhs/_rhs), so second derivatives work too; the partial's
 // VJP is the same per sample group.
 
-import { formatType } from "../graph/shape.js";
-import type { ValueType } from "../graph/types.js";
+import { formatType } from "../ir/shape.js";
+import type { ValueType } from "../ir/types.js";
 import type { GraphBuilder } from "../graph/builder.js";
-import type { Value } from "../graph/value.js";
+import type { Value } from "../ir/value.js";
 import { allocFloat, check, floats, requireDType, requireRank, type OpDef, type RefContext } from "./def.js";
-import type { Tensor } from "../graph/tensor.js";
-import type { ConvParams } from "./kinds.js";
-import type { KernelRequest, KernelSource } from "../codegen/kernel.js";
-import { gemmKernel, type GemmTiles } from "../codegen/gemm.js";
-import { bindings } from "../codegen/wgsl.js";
+import type { Tensor } from "../ir/tensor.js";
+import type { ConvParams } from "../ir/kinds.js";
+import type { KernelRequest, KernelSource } from "../wgsl/kernel.js";
+import { gemmKernel, type GemmTiles } from "../wgsl/gemm.js";
+import { bindings } from "../wgsl/wgsl.js";
 
 export function convOutSize(size: number, k: number, { stride, padding }: ConvParams): number {
   return Math.floor((size + 2 * padding - k) / stride) + 1;
@@ -402,7 +402,7 @@ export const conv2dWeightGradPartial: OpDef<"conv2d_weight_grad_partial"> = {
   wgsl: (req) => conv2dWeightGradPartialKernel(req),
 };
 
-// WGSL: all three are implicit GEMMs (compiler/codegen/gemm.ts) whose im2col gathers happen
+// WGSL: all three are implicit GEMMs (compiler/wgsl/gemm.ts) whose im2col gathers happen
 // while the tiles are staged; nothing is materialised. With P = N*OH*OW output pixels,
 // Q = N*H*W input pixels and taps (c, i, j) flattened as (c*kh + i)*kw + j:
 //   conv2d              y [Co, P]          = w [Co, Ci*kh*kw]  @ cols(x) [Ci*kh*kw, P]

@@ -2,12 +2,12 @@
 // later issue) its WGSL template, side by side (JAX's convolution.py, jax-js's rule tables).
 
 import type { GraphBuilder } from "../graph/builder.js";
-import { formatType } from "../graph/shape.js";
-import type { Tensor, TensorData } from "../graph/tensor.js";
-import type { DType, ValueType } from "../graph/types.js";
-import type { Value } from "../graph/value.js";
-import type { OpKind, OpParams } from "./kinds.js";
-import type { KernelTemplate } from "../codegen/kernel.js";
+import { formatType } from "../ir/shape.js";
+import type { Tensor, TensorData } from "../ir/tensor.js";
+import type { DType, ValueType } from "../ir/types.js";
+import type { Value } from "../ir/value.js";
+import type { OpKind, OpParams } from "../ir/kinds.js";
+import type { KernelTemplate } from "../wgsl/kernel.js";
 
 /** A shape or dtype rule was broken: names the op, the constraint and the values. */
 export class ShapeError extends Error {
@@ -65,7 +65,7 @@ export type ReferenceImpl<K extends OpKind> = (
 ) => TensorData;
 
 /**
- * The op's WGSL kernel for concrete input and output types (compiler/codegen/kernel.ts states
+ * The op's WGSL kernel for concrete input and output types (compiler/wgsl/kernel.ts states
  * the binding convention). `null` only for ops that never reach a device: reshape is an alias
  * of its input's memory, and fill/constant are computed once on the host.
  */

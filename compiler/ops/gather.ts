@@ -6,9 +6,9 @@
 // so scatter_add's element [r, d] loops over all N indices and sums where idx[n] == r, in
 // order n = 0..N-1: deterministic, and cheap for the few thousand indices of an embedding.
 
-import { formatType } from "../graph/shape.js";
+import { formatType } from "../ir/shape.js";
 import { allocFloat, check, floats, ints, requireRank, type OpDef } from "./def.js";
-import { bindings, flatMain, grid, opaqueBound } from "../codegen/wgsl.js";
+import { bindings, flatMain, grid, opaqueBound } from "../wgsl/wgsl.js";
 
 function checkIndices(op: string, idx: Int32Array, rows: number): void {
   for (let i = 0; i < idx.length; i++) {

@@ -8,7 +8,7 @@ import { constant, fill } from "./constant.js";
 import { conv2d, conv2dInputGrad, conv2dWeightGrad, conv2dWeightGradPartial } from "./conv2d.js";
 import type { OpDef } from "./def.js";
 import { gather, scatterAdd } from "./gather.js";
-import type { OpKind } from "./kinds.js";
+import type { OpKind } from "../ir/kinds.js";
 import { matmul } from "./matmul.js";
 import { broadcastTo, reshape, transpose } from "./movement.js";
 import { reduceOps } from "./reduce.js";
@@ -43,5 +43,5 @@ export const registry: Registry = {
 
 export type { OpDef, VjpRule, VjpContext, ReferenceImpl, RefContext, NoVjp } from "./def.js";
 export { ShapeError, hasVjp } from "./def.js";
-export type { OpKind, OpParams, OpParamsMap } from "./kinds.js";
-export { UNARY_KINDS, BINARY_KINDS, REDUCE_KINDS } from "./kinds.js";
+export type { OpKind, OpParams, OpParamsMap } from "../ir/kinds.js";
+export { UNARY_KINDS, BINARY_KINDS, REDUCE_KINDS } from "../ir/kinds.js";

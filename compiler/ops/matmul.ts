@@ -1,15 +1,15 @@
 // Batched matrix product: a [..., M, K] @ b [..., K, N] -> [..., M, N]. Leading (batch)
 // dims broadcast as NumPy's matmul does. Bilinear: each cotangent is one more matmul.
 
-import { broadcastShapes, formatType, numel } from "../graph/shape.js";
+import { broadcastShapes, formatType, numel } from "../ir/shape.js";
 import { allocFloat, check, floats, requireDType, type OpDef } from "./def.js";
 import { broadcastStrides, stridedOffsets } from "./strided.js";
-import type { KernelRequest, KernelSource } from "../codegen/kernel.js";
-import { gemmKernel, type GemmTiles } from "../codegen/gemm.js";
-import { bindings, broadcastStridesTo, offsetsFromIndex } from "../codegen/wgsl.js";
+import type { KernelRequest, KernelSource } from "../wgsl/kernel.js";
+import { gemmKernel, type GemmTiles } from "../wgsl/gemm.js";
+import { bindings, broadcastStridesTo, offsetsFromIndex } from "../wgsl/wgsl.js";
 
 /**
- * The tiled kernel (compiler/codegen/gemm.ts) with A and B read in place: batch t of the
+ * The tiled kernel (compiler/wgsl/gemm.ts) with A and B read in place: batch t of the
  * output reads a at aOff(t) + m*K + k and b at bOff(t) + k*N + n, offsets 0 along broadcast
  * batch axes.
  */

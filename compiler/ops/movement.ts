@@ -6,12 +6,12 @@
 // device reshape is an alias too (never dispatched). transpose and broadcast_to are copies
 // that read the input through strides (0 on broadcast axes).
 
-import { broadcastsTo, formatShape, formatType, numel, stridesOf } from "../graph/shape.js";
-import type { TensorData } from "../graph/tensor.js";
-import type { Shape } from "../graph/types.js";
+import { broadcastsTo, formatShape, formatType, numel, stridesOf } from "../ir/shape.js";
+import type { TensorData } from "../ir/tensor.js";
+import type { Shape } from "../ir/types.js";
 import { check, type OpDef, type RefContext } from "./def.js";
 import { broadcastStrides, runPlan } from "./strided.js";
-import { broadcastStridesTo, stridedCopy } from "../codegen/wgsl.js";
+import { broadcastStridesTo, stridedCopy } from "../wgsl/wgsl.js";
 
 /** dst[i] = src[base + sum(idx[d] * strides[d])] for each index i of `shape`, in row-major order. */
 export function gatherElements(src: TensorData, shape: Shape, strides: readonly number[], base: number, dtype: "f32" | "i32", ctx: RefContext): TensorData {

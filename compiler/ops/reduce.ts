@@ -8,13 +8,13 @@
 // per output element: strided partial results per thread, then a tree in shared memory.
 
 import type { GraphBuilder } from "../graph/builder.js";
-import { formatShape, formatType, numel, stridesOf } from "../graph/shape.js";
-import type { Shape, ValueType } from "../graph/types.js";
-import type { KernelLimits, KernelSource } from "../codegen/kernel.js";
-import { bindings, f32Literal, flatMain, grid, offsetsFromIndex, opaqueBound, reductionThreads, treeReduce, workgroupMain, WORKGROUP_REDUCTION_MIN } from "../codegen/wgsl.js";
-import type { Value } from "../graph/value.js";
+import { formatShape, formatType, numel, stridesOf } from "../ir/shape.js";
+import type { Shape, ValueType } from "../ir/types.js";
+import type { KernelLimits, KernelSource } from "../wgsl/kernel.js";
+import { bindings, f32Literal, flatMain, grid, offsetsFromIndex, opaqueBound, reductionThreads, treeReduce, workgroupMain, WORKGROUP_REDUCTION_MIN } from "../wgsl/wgsl.js";
+import type { Value } from "../ir/value.js";
 import { allocFloat, check, floats, requireDType, type OpDef, type VjpRule } from "./def.js";
-import type { ReduceKind, ReduceParams } from "./kinds.js";
+import type { ReduceKind, ReduceParams } from "../ir/kinds.js";
 import { runPlan } from "./strided.js";
 
 export function keptShape(shape: Shape, axes: readonly number[]): number[] {

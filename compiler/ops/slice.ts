@@ -4,13 +4,13 @@
 // Kernels: one invocation per output element; slice reads x through its strides from the
 // start corner, pad reads x where every coordinate is inside [before_i, before_i + d_i).
 
-import { formatShape, formatType, numel, stridesOf } from "../graph/shape.js";
+import { formatShape, formatType, numel, stridesOf } from "../ir/shape.js";
 import { check, type OpDef } from "./def.js";
 import { stridedOffsets } from "./strided.js";
 import { gatherElements } from "./movement.js";
-import { bindings, flatMain, grid, stridedCopy, zeroOf } from "../codegen/wgsl.js";
-import type { KernelLimits, KernelSource } from "../codegen/kernel.js";
-import type { ValueType } from "../graph/types.js";
+import { bindings, flatMain, grid, stridedCopy, zeroOf } from "../wgsl/wgsl.js";
+import type { KernelLimits, KernelSource } from "../wgsl/kernel.js";
+import type { ValueType } from "../ir/types.js";
 
 export const slice: OpDef<"slice"> = {
   kind: "slice",

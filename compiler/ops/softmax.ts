@@ -4,10 +4,10 @@
 // the sum in place. Rows [S] shorter than WORKGROUP_REDUCTION_MIN take one invocation each;
 // longer ones one workgroup each, with both reductions folded in shared memory.
 
-import { formatType, numel } from "../graph/shape.js";
-import { bindings, flatMain, grid, opaqueBound, reductionThreads, treeReduce, workgroupMain, WORKGROUP_REDUCTION_MIN } from "../codegen/wgsl.js";
-import type { KernelLimits, KernelSource } from "../codegen/kernel.js";
-import type { ValueType } from "../graph/types.js";
+import { formatType, numel } from "../ir/shape.js";
+import { bindings, flatMain, grid, opaqueBound, reductionThreads, treeReduce, workgroupMain, WORKGROUP_REDUCTION_MIN } from "../wgsl/wgsl.js";
+import type { KernelLimits, KernelSource } from "../wgsl/kernel.js";
+import type { ValueType } from "../ir/types.js";
 import { allocFloat, check, floats, requireDType, type OpDef } from "./def.js";
 
 function softmaxKernel(x: ValueType, out: ValueType, limits: KernelLimits): KernelSource {

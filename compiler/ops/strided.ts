@@ -1,8 +1,8 @@
 // Index helpers for the reference kernels: most movement and broadcasting reduces to
 // "read input element at base + sum(idx[d] * strides[d]) for each output index".
 
-import { stridesOf } from "../graph/shape.js";
-import type { Shape } from "../graph/types.js";
+import { stridesOf } from "../ir/shape.js";
+import type { Shape } from "../ir/types.js";
 
 /** Offsets, in row-major order over `shape`, of base + sum(idx[d] * strides[d]). */
 export function stridedOffsets(shape: Shape, strides: readonly number[], base = 0): Int32Array {

@@ -2,11 +2,11 @@
 // VJP (for most the cotangent times the derivative) and its WGSL expression of `x`.
 
 import type { GraphBuilder } from "../graph/builder.js";
-import { numel } from "../graph/shape.js";
-import type { Value } from "../graph/value.js";
+import { numel } from "../ir/shape.js";
+import type { Value } from "../ir/value.js";
 import { allocFloat, floats, requireDType, type OpDef, type VjpRule } from "./def.js";
-import type { UnaryKind } from "./kinds.js";
-import { bindings, f32Literal, flatMain, grid } from "../codegen/wgsl.js";
+import type { UnaryKind } from "../ir/kinds.js";
+import { bindings, f32Literal, flatMain, grid } from "../wgsl/wgsl.js";
 
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 
@@ -223,5 +223,5 @@ export const unaryOps: { [K in UnaryKind]: OpDef<K> } = {
   step: unaryOp("step"),
 };
 
-/** For the fusion of elementwise chains (compiler/codegen/schedule.ts). */
+/** For the fusion of elementwise chains (compiler/passes/schedule/schedule.ts). */
 export { wgslExpr as unaryWgslExpr, wgslHelpers as unaryWgslHelpers };

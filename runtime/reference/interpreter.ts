@@ -4,12 +4,12 @@
 
 import { registry } from "../../compiler/ops/index.js";
 import type { OpDef, RefContext } from "../../compiler/ops/def.js";
-import type { OpKind } from "../../compiler/ops/kinds.js";
-import { formatShape, formatType, shapesEqual } from "../../compiler/graph/shape.js";
-import type { Tensor, TensorData } from "../../compiler/graph/tensor.js";
-import type { DType, Graph, OpNode, SourceNode, ValueId } from "../../compiler/graph/types.js";
-import { isSource } from "../../compiler/graph/types.js";
-import { formatNode } from "../../compiler/graph/printer.js";
+import type { OpKind } from "../../compiler/ir/kinds.js";
+import { formatShape, formatType, shapesEqual } from "../../compiler/ir/shape.js";
+import type { Tensor, TensorData } from "../../compiler/ir/tensor.js";
+import type { DType, Graph, OpNode, SourceNode, ValueId } from "../../compiler/ir/types.js";
+import { isSource } from "../../compiler/ir/types.js";
+import { formatNode } from "../../compiler/ir/printer.js";
 
 export type Precision = "f32" | "f64";
 

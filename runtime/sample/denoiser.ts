@@ -3,8 +3,8 @@
 // (eval mode uses BatchNorm's running statistics, so padding cannot change the other samples).
 // The noise level is given per sample ([n]); the samplers broadcast one t to all of them.
 import type { ModelGraph } from "../../compiler/check/model-graph.js";
-import type { Tensor } from "../../compiler/graph/tensor.js";
-import { lowerModel } from "../../compiler/lower/lower.js";
+import type { Tensor } from "../../compiler/ir/tensor.js";
+import { lowerModel } from "../../compiler/passes/lower/lower.js";
 import type { Denoiser } from "../diffusion/samplers.js";
 import type { DeviceKind, GraphRunner } from "../session/runner.js";
 import { createRunner } from "../train/runners.js";

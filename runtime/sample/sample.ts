@@ -3,14 +3,14 @@
 // result is a PNG grid: one row per class for a class-conditional model when no class is asked
 // for, otherwise a square-ish grid.
 import type { ModelGraph } from "../../compiler/check/model-graph.js";
-import type { Tensor } from "../../compiler/graph/tensor.js";
+import type { Tensor } from "../../compiler/ir/tensor.js";
 import { sample, samplerSchedule, type SamplerKind } from "../diffusion/samplers.js";
 import type { ScheduleKind } from "../diffusion/schedules.js";
 import { writeGridPng } from "../image/grid.js";
 import type { DeviceKind } from "../session/runner.js";
 import { CheckpointError, verifyTensors, type Checkpoint } from "../train/checkpoint.js";
 import { asF32 } from "../train/runners.js";
-import { emaName, emaTargets } from "../train/step-graph.js";
+import { emaName, emaTargets } from "../../compiler/passes/step/train-graph.js";
 import { createDenoiser } from "./denoiser.js";
 
 /** The model's weights from a checkpoint: the EMA average where it has one (unless `ema` is false). */

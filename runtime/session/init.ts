@@ -3,7 +3,7 @@
 // for embeddings), so a model trained here starts where the course's does.
 import type { ModelGraph, ParamSpec } from "../../compiler/check/model-graph.js";
 import { numel } from "../../compiler/check/model-graph.js";
-import type { Tensor } from "../../compiler/graph/tensor.js";
+import type { Tensor } from "../../compiler/ir/tensor.js";
 import { Rng } from "./rng.js";
 
 export function initTensor(p: ParamSpec, rng: Rng): Tensor {

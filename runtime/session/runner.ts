@@ -1,9 +1,9 @@
 // One interface over the two ways to execute a compiled graph: the reference interpreter (the
 // oracle) and the WebGPU executor. A run consumes the current sources and, as the training step's
 // contract says, feeds every `new.X` output back as source X for the next run.
-import type { Graph } from "../../compiler/graph/types.js";
-import { isSource } from "../../compiler/graph/types.js";
-import type { Tensor } from "../../compiler/graph/tensor.js";
+import type { Graph } from "../../compiler/ir/types.js";
+import { isSource } from "../../compiler/ir/types.js";
+import type { Tensor } from "../../compiler/ir/tensor.js";
 import { runGraph, type Feed } from "../reference/index.js";
 import type { GpuContext } from "../webgpu/device.js";
 import { GraphExecutor } from "../webgpu/executor.js";

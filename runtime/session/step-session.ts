@@ -1,11 +1,11 @@
 // A compiled training step on a device, ready to run: the step graph (forward, loss, backward,
 // optimizer update), its runner, freshly initialised parameters and zero optimizer state.
 import { modelTask, type ModelGraph } from "../../compiler/check/model-graph.js";
-import type { Graph } from "../../compiler/graph/types.js";
-import { isSource } from "../../compiler/graph/types.js";
-import type { Tensor } from "../../compiler/graph/tensor.js";
-import { lowerModel } from "../../compiler/lower/lower.js";
-import { buildTrainStep, lossForTask, type OptimizerKind } from "../../compiler/train/index.js";
+import type { Graph } from "../../compiler/ir/types.js";
+import { isSource } from "../../compiler/ir/types.js";
+import type { Tensor } from "../../compiler/ir/tensor.js";
+import { lowerModel } from "../../compiler/passes/lower/lower.js";
+import { buildTrainStep, lossForTask, type OptimizerKind } from "../../compiler/passes/step/index.js";
 import { acquireDevice, type GpuContext } from "../webgpu/device.js";
 import { initParameters } from "./init.js";
 import { Rng } from "./rng.js";

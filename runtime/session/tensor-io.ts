@@ -1,9 +1,9 @@
 // Binds named host tensors (from safetensors files) to a compiled graph's sources, checking
 // every name, shape and dtype and reporting all problems at once.
 import type { ModelGraph } from "../../compiler/check/model-graph.js";
-import type { Tensor } from "../../compiler/graph/tensor.js";
-import type { Graph, SourceNode } from "../../compiler/graph/types.js";
-import { isSource } from "../../compiler/graph/types.js";
+import type { Tensor } from "../../compiler/ir/tensor.js";
+import type { Graph, SourceNode } from "../../compiler/ir/types.js";
+import { isSource } from "../../compiler/ir/types.js";
 import type { StoredTensor } from "../io/safetensors.js";
 import type { Feed } from "../reference/index.js";
 

@@ -9,7 +9,7 @@ import type { ModelGraph } from "../../compiler/check/model-graph.js";
 import { numel } from "../../compiler/check/model-graph.js";
 import { readSafetensorsFile, SafetensorsError, writeSafetensorsFile, type StoredTensor, type TensorToWrite } from "../io/safetensors.js";
 import type { OneCycleState } from "./onecycle.js";
-import { emaName } from "./step-graph.js";
+import { emaName } from "../../compiler/passes/step/train-graph.js";
 
 export const CHECKPOINT_FILE = "checkpoint.safetensors";
 export const CHECKPOINT_FORMAT = "unetc-checkpoint/1";

@@ -3,8 +3,8 @@
 // run's seed alone), MSE against the target averaged over all images. Epochs therefore compare.
 // A classifier's eval loss is the mean cross-entropy of its logits, with its accuracy.
 import { modelTask, type ModelGraph } from "../../compiler/check/model-graph.js";
-import type { Tensor } from "../../compiler/graph/tensor.js";
-import { lowerModel } from "../../compiler/lower/lower.js";
+import type { Tensor } from "../../compiler/ir/tensor.js";
+import { lowerModel } from "../../compiler/passes/lower/lower.js";
 import type { ImageDataset } from "../data/types.js";
 import { mixSeed, Rng } from "../diffusion/rng.js";
 import { noisify, type ScheduleKind } from "../diffusion/schedules.js";

@@ -11,11 +11,11 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { modelTask, type ModelGraph } from "../../compiler/check/model-graph.js";
-import { isSource } from "../../compiler/graph/types.js";
+import { isSource } from "../../compiler/ir/types.js";
 import { DataError } from "../data/types.js";
 import { mixSeed, Rng } from "../diffusion/rng.js";
 import { noisify, type NoisedBuffers } from "../diffusion/schedules.js";
-import type { Tensor } from "../../compiler/graph/tensor.js";
+import type { Tensor } from "../../compiler/ir/tensor.js";
 import type { TensorToWrite } from "../io/safetensors.js";
 import { initParameters } from "../session/init.js";
 import type { DeviceKind } from "../session/runner.js";
@@ -37,7 +37,7 @@ import { Evaluator } from "./evaluate.js";
 import { MetricsLog } from "./metrics.js";
 import { oneCycleAt, oneCycleState, type OneCycleState } from "./onecycle.js";
 import { asF32, createRunner, readTensors, zeros } from "./runners.js";
-import { buildTrainGraph, EMA_DECAY, emaName, emaTargets, LOSS_SUM } from "./step-graph.js";
+import { buildTrainGraph, EMA_DECAY, emaName, emaTargets, LOSS_SUM } from "../../compiler/passes/step/train-graph.js";
 
 /** Seeds the noise generator of a fresh run: mixSeed(seed, NOISE_SEED_TAG). */
 export const NOISE_SEED_TAG = 0x6e6f6973; // "nois"

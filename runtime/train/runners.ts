@@ -1,6 +1,6 @@
 // Creating graph runners on the chosen device, and moving named tensors between them.
-import type { Tensor } from "../../compiler/graph/tensor.js";
-import type { Graph } from "../../compiler/graph/types.js";
+import type { Tensor } from "../../compiler/ir/tensor.js";
+import type { Graph } from "../../compiler/ir/types.js";
 import { ReferenceRunner, WebGpuRunner, type DeviceKind, type GraphRunner } from "../session/runner.js";
 import { acquireDevice, describeAdapter } from "../webgpu/device.js";
 

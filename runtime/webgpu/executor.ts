@@ -3,15 +3,15 @@
 // dispatch of the graph into one command buffer, then copies each `new.X` output over its
 // source X (the next step's parameters, buffers and optimizer state). No allocation and no
 // readback happen inside a run; `read` copies a value back when asked.
-import type { Graph, Node, OpNode, SourceNode, ValueId } from "../../compiler/graph/types.js";
-import { isSource } from "../../compiler/graph/types.js";
-import { numel } from "../../compiler/graph/shape.js";
+import type { Graph, Node, OpNode, SourceNode, ValueId } from "../../compiler/ir/types.js";
+import { isSource } from "../../compiler/ir/types.js";
+import { numel } from "../../compiler/ir/shape.js";
 import { registry } from "../../compiler/ops/index.js";
-import type { Tensor } from "../../compiler/graph/tensor.js";
-import { scheduleGraph } from "../../compiler/codegen/schedule.js";
+import type { Tensor } from "../../compiler/ir/tensor.js";
+import { scheduleGraph } from "../../compiler/passes/schedule/schedule.js";
 import { refContext } from "../reference/index.js";
 import type { GpuContext } from "./device.js";
-import { aliasRoot, isPersistent, planMemory, MemoryLimitError, valueBytes, type MemoryPlan } from "./memory-plan.js";
+import { aliasRoot, isPersistent, planMemory, MemoryLimitError, valueBytes, type MemoryPlan } from "../../compiler/passes/memory-plan.js";
 import { PipelineCache } from "./pipelines.js";
 
 interface Region {

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { GridError, checkAxes, expandGrid, parseGridArg, planRuns, seedList, variantDir } from "../../compiler/cli/ablate/grid.js";
+import { GridError, checkAxes, expandGrid, parseGridArg, planRuns, seedList, variantDir } from "../../runtime/ablate/grid.js";
 
 function gridError(text: string): string {
   try {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { expandGrid, parseGridArg } from "../../compiler/cli/ablate/grid.js";
-import { METRIC_KEYS, renderMarkdown, reportJson, stat, summarize, type RunMetrics, type RunOutcome } from "../../compiler/cli/ablate/report.js";
+import { expandGrid, parseGridArg } from "../../runtime/ablate/grid.js";
+import { METRIC_KEYS, renderMarkdown, reportJson, stat, summarize, type RunMetrics, type RunOutcome } from "../../runtime/ablate/report.js";
 
 const metrics = (o: Partial<RunMetrics>): RunMetrics => ({
   params: 0,

@@ -2,11 +2,11 @@
 
 import { describe, expect, test } from "vitest";
 import { GraphBuilder } from "../../compiler/graph/builder.js";
-import { opCounts } from "../../compiler/graph/printer.js";
-import { verifyGraph } from "../../compiler/graph/verify.js";
-import { appendGradients, gradGraph } from "../../compiler/autodiff/index.js";
+import { opCounts } from "../../compiler/ir/printer.js";
+import { verifyGraph } from "../../compiler/ir/verify.js";
+import { appendGradients, gradGraph } from "../../compiler/passes/autodiff/index.js";
 import { runGraph } from "../../runtime/reference/interpreter.js";
-import { isSource } from "../../compiler/graph/types.js";
+import { isSource } from "../../compiler/ir/types.js";
 import { WEIGHT_GRAD_MAX_SPLITS, weightGradSplits } from "../../compiler/ops/conv2d.js";
 
 describe("appendGradients", () => {

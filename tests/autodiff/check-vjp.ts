@@ -4,12 +4,12 @@
 // two forward runs and one gradient run.
 
 import { GraphBuilder } from "../../compiler/graph/builder.js";
-import type { Tensor } from "../../compiler/graph/tensor.js";
-import type { DType, Graph, Shape } from "../../compiler/graph/types.js";
-import type { Value } from "../../compiler/graph/value.js";
-import { verifyGraph } from "../../compiler/graph/verify.js";
-import { numel } from "../../compiler/graph/shape.js";
-import { gradGraph } from "../../compiler/autodiff/index.js";
+import type { Tensor } from "../../compiler/ir/tensor.js";
+import type { DType, Graph, Shape } from "../../compiler/ir/types.js";
+import type { Value } from "../../compiler/ir/value.js";
+import { verifyGraph } from "../../compiler/ir/verify.js";
+import { numel } from "../../compiler/ir/shape.js";
+import { gradGraph } from "../../compiler/passes/autodiff/index.js";
 import { runGraph } from "../../runtime/reference/interpreter.js";
 import { Rng } from "../../runtime/diffusion/rng.js";
 

@@ -4,10 +4,10 @@
 
 import { describe, expect, test } from "vitest";
 import type { GraphBuilder } from "../../compiler/graph/builder.js";
-import type { Value } from "../../compiler/graph/value.js";
-import { isSource } from "../../compiler/graph/types.js";
+import type { Value } from "../../compiler/ir/value.js";
+import { isSource } from "../../compiler/ir/types.js";
 import { registry, UNARY_KINDS, type OpKind } from "../../compiler/ops/index.js";
-import { appendGradients } from "../../compiler/autodiff/index.js";
+import { appendGradients } from "../../compiler/passes/autodiff/index.js";
 import * as c from "../../compiler/graph/composites/index.js";
 import { checkVjp, type InputSpec, type VjpCheckOptions } from "./check-vjp.js";
 

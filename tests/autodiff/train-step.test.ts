@@ -2,13 +2,13 @@
 
 import { describe, expect, test } from "vitest";
 import { GraphBuilder } from "../../compiler/graph/builder.js";
-import type { Tensor } from "../../compiler/graph/tensor.js";
-import type { Graph } from "../../compiler/graph/types.js";
-import { isSource } from "../../compiler/graph/types.js";
-import { verifyGraph } from "../../compiler/graph/verify.js";
-import { formatOpCounts, opCounts } from "../../compiler/graph/printer.js";
+import type { Tensor } from "../../compiler/ir/tensor.js";
+import type { Graph } from "../../compiler/ir/types.js";
+import { isSource } from "../../compiler/ir/types.js";
+import { verifyGraph } from "../../compiler/ir/verify.js";
+import { formatOpCounts, opCounts } from "../../compiler/ir/printer.js";
 import { batchNorm, linear } from "../../compiler/graph/composites/index.js";
-import { buildTrainStep } from "../../compiler/train/index.js";
+import { buildTrainStep } from "../../compiler/passes/step/index.js";
 import { runGraph, type Feed } from "../../runtime/reference/interpreter.js";
 import { wave } from "../ops/run-op.js";
 

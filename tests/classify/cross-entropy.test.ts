@@ -3,12 +3,12 @@
 // (softmax - target) / N and agrees with central differences; the same graph on WebGPU matches the
 // reference interpreter, value and gradient.
 import { describe, expect, it } from "vitest";
-import { gradGraph } from "../../compiler/autodiff/index.js";
+import { gradGraph } from "../../compiler/passes/autodiff/index.js";
 import { GraphBuilder } from "../../compiler/graph/builder.js";
 import { crossEntropyLoss } from "../../compiler/graph/composites/layers.js";
-import type { Tensor } from "../../compiler/graph/tensor.js";
-import type { Graph } from "../../compiler/graph/types.js";
-import { verifyGraph } from "../../compiler/graph/verify.js";
+import type { Tensor } from "../../compiler/ir/tensor.js";
+import type { Graph } from "../../compiler/ir/types.js";
+import { verifyGraph } from "../../compiler/ir/verify.js";
 import { Rng } from "../../runtime/diffusion/rng.js";
 import { runGraph, type Precision } from "../../runtime/reference/interpreter.js";
 import { GraphExecutor } from "../../runtime/webgpu/executor.js";

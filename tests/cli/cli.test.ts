@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { readSafetensorsFile } from "../../runtime/io/safetensors.js";
 
 function unetc(...args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "compiler/cli/main.ts", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  const r = spawnSync(process.execPath, ["--import", "tsx", "cli/main.ts", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -6,7 +6,7 @@ import { diag } from "../../compiler/diagnostics/diagnostic.js";
 import { displayLine, escapeText, renderDiagnostic } from "../../compiler/diagnostics/render.js";
 import { makeSource } from "../../compiler/diagnostics/source.js";
 import { nearNames, suggestionHelp } from "../../compiler/check/suggest.js";
-import { parseSource } from "../../compiler/syntax/parse.js";
+import { parseSource } from "../../compiler/front/parse.js";
 
 describe("source lines as drawn", () => {
   it("expands tabs to the next multiple of 4 and maps every code unit to its column", () => {

@@ -5,7 +5,7 @@
 //   npx vitest run tests/goldens -u     rewrites them
 import { describe, expect, test } from "vitest";
 import { checkSpec } from "../../compiler/check/check.js";
-import { compileText, type Emit } from "../../compiler/cli/graph-commands.js";
+import { compileText, type Emit } from "../../compiler/emit.js";
 
 const SET = ["nfs=[4,8]", "num_layers=1", "attn_chans=4", "classes=3", "size=8"];
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { GraphBuilder } from "../../compiler/graph/builder.js";
-import { printGraph } from "../../compiler/graph/printer.js";
-import { isSource } from "../../compiler/graph/types.js";
+import { printGraph } from "../../compiler/ir/printer.js";
+import { isSource } from "../../compiler/ir/types.js";
 
 describe("GraphBuilder", () => {
   test("graph inputs have unique names across roles", () => {

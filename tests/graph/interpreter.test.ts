@@ -1,9 +1,9 @@
 import { describe, expect, test } from "vitest";
 import { GraphBuilder } from "../../compiler/graph/builder.js";
-import type { Value } from "../../compiler/graph/value.js";
+import type { Value } from "../../compiler/ir/value.js";
 import { batchNorm, conv2dLayer, silu } from "../../compiler/graph/composites/index.js";
 import { runGraph } from "../../runtime/reference/interpreter.js";
-import { buildTrainStep } from "../../compiler/train/index.js";
+import { buildTrainStep } from "../../compiler/passes/step/index.js";
 import { wave } from "../ops/run-op.js";
 
 function affine() {

@@ -1,8 +1,8 @@
 // Runs one primitive on the reference interpreter: the smallest way to test a kernel.
 
 import { GraphBuilder } from "../../compiler/graph/builder.js";
-import type { Tensor } from "../../compiler/graph/tensor.js";
-import type { OpKind, OpParams } from "../../compiler/ops/kinds.js";
+import type { Tensor } from "../../compiler/ir/tensor.js";
+import type { OpKind, OpParams } from "../../compiler/ir/kinds.js";
 import { runGraph, type Precision } from "../../runtime/reference/interpreter.js";
 
 export function runOp<K extends OpKind>(kind: K, inputs: readonly Tensor[], params: OpParams<K>, precision: Precision = "f64"): Tensor {

@@ -3,7 +3,7 @@
 
 import { describe, expect, test } from "vitest";
 import { broadcastStrides, runPlan, stridedOffsets } from "../../compiler/ops/strided.js";
-import { stridesOf } from "../../compiler/graph/shape.js";
+import { stridesOf } from "../../compiler/ir/shape.js";
 import { Rng } from "../../runtime/session/rng.js";
 
 /** Every operand's offsets as the plan walks them, flattened run by run. */

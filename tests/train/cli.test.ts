@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { readCheckpoint } from "../../runtime/train/checkpoint.js";
 import { SPEC, TINY, writeBarFolder } from "./support.js";
 
-const ARGS = ["--import", "tsx", "compiler/cli/main.ts"];
+const ARGS = ["--import", "tsx", "cli/main.ts"];
 const env = { ...process.env, NO_COLOR: "1" };
 
 function unetc(...args: string[]) {

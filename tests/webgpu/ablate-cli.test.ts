@@ -5,13 +5,13 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { AblationReportJson } from "../../compiler/cli/ablate/report.js";
+import type { AblationReportJson } from "../../runtime/ablate/report.js";
 import { getGpu } from "./gpu-harness.js";
 
 const gpu = await getGpu();
 
 function unetc(...args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "compiler/cli/main.ts", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  const r = spawnSync(process.execPath, ["--import", "tsx", "cli/main.ts", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

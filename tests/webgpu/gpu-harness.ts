@@ -3,10 +3,10 @@
 // failure), and a helper that checks one op's kernel against the reference interpreter.
 import { expect } from "vitest";
 import { GraphBuilder } from "../../compiler/graph/builder.js";
-import type { Tensor } from "../../compiler/graph/tensor.js";
-import type { DType, Shape } from "../../compiler/graph/types.js";
-import type { OpKind, OpParams } from "../../compiler/ops/kinds.js";
-import type { Value } from "../../compiler/graph/value.js";
+import type { Tensor } from "../../compiler/ir/tensor.js";
+import type { DType, Shape } from "../../compiler/ir/types.js";
+import type { OpKind, OpParams } from "../../compiler/ir/kinds.js";
+import type { Value } from "../../compiler/ir/value.js";
 import { runGraph } from "../../runtime/reference/index.js";
 import { acquireDevice, type GpuContext } from "../../runtime/webgpu/device.js";
 import { GraphExecutor } from "../../runtime/webgpu/executor.js";

@@ -1,5 +1,5 @@
 import { describe, it } from "vitest";
-import { BINARY_KINDS } from "../../compiler/ops/kinds.js";
+import { BINARY_KINDS } from "../../compiler/ir/kinds.js";
 import { expectKernelMatchesReference, getGpu } from "./gpu-harness.js";
 
 const gpu = await getGpu();

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { conv2dKernel, conv2dWeightGradPartialKernel, convOutSize } from "../../compiler/ops/conv2d.js";
 import { matmulKernel } from "../../compiler/ops/matmul.js";
-import { TILES_32, TILES_64, TILES_64_UNROLLED, checkTiles, defaultTiles, setTileChooser, sharedBytes, type GemmTiles } from "../../compiler/codegen/gemm.js";
+import { TILES_32, TILES_64, TILES_64_UNROLLED, checkTiles, defaultTiles, setTileChooser, sharedBytes, type GemmTiles } from "../../compiler/wgsl/gemm.js";
 import { expectKernelMatchesReference, getGpu } from "./gpu-harness.js";
 import { withWorkgroupLimit } from "./small-limits.js";
 

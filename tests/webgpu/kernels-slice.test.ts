@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { registry } from "../../compiler/ops/index.js";
-import type { DType } from "../../compiler/graph/types.js";
+import type { DType } from "../../compiler/ir/types.js";
 import { expectKernelMatchesReference, getGpu } from "./gpu-harness.js";
 
 const gpu = await getGpu();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { UNARY_KINDS, type UnaryKind } from "../../compiler/ops/kinds.js";
+import { UNARY_KINDS, type UnaryKind } from "../../compiler/ir/kinds.js";
 import { registry } from "../../compiler/ops/index.js";
 import { expectKernelMatchesReference, getGpu } from "./gpu-harness.js";
 import { withWorkgroupLimit } from "./small-limits.js";

@@ -2,7 +2,7 @@
 // reduce_sum) gives the same gradients on WebGPU as on the reference interpreter.
 import { describe, expect, it } from "vitest";
 import { GraphBuilder } from "../../compiler/graph/builder.js";
-import { gradGraph } from "../../compiler/autodiff/index.js";
+import { gradGraph } from "../../compiler/passes/autodiff/index.js";
 import { runGraph } from "../../runtime/reference/index.js";
 import { GraphExecutor } from "../../runtime/webgpu/executor.js";
 import { getGpu, randomData } from "./gpu-harness.js";

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkSpec } from "../../compiler/check/check.js";
-import { runModel } from "../../compiler/cli/graph-commands.js";
+import { runModel } from "../../runtime/session/run-model.js";
 import { readSafetensorsFile, type StoredTensor } from "../../runtime/io/safetensors.js";
 import { getGpu } from "./gpu-harness.js";
 

@@ -11,7 +11,7 @@ import { getGpu } from "./gpu-harness.js";
 const gpu = await getGpu();
 
 function unetc(...args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "compiler/cli/main.ts", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  const r = spawnSync(process.execPath, ["--import", "tsx", "cli/main.ts", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

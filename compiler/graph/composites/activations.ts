@@ -1,7 +1,7 @@
 // Activations built from primitives.
 
 import type { GraphBuilder } from "../builder.js";
-import type { Value } from "../value.js";
+import type { Value } from "../../ir/value.js";
 
 /** x * sigmoid(x) (nn.SiLU). */
 export function silu(b: GraphBuilder, x: Value): Value {

@@ -6,7 +6,7 @@
 // [q_i | k_i | v_i], each d wide. Output heads are concatenated in head order.
 
 import type { GraphBuilder } from "../builder.js";
-import type { Value } from "../value.js";
+import type { Value } from "../../ir/value.js";
 
 /** qkv [N, S, 3C] -> [N, S, C]. */
 export function attentionCore(b: GraphBuilder, qkv: Value, heads: number): Value {

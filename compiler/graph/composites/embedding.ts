@@ -8,7 +8,7 @@
 // The frequency table is a graph constant, rounded to float32 at each step as torch computes it.
 
 import type { GraphBuilder } from "../builder.js";
-import type { Value } from "../value.js";
+import type { Value } from "../../ir/value.js";
 
 const f32 = Math.fround;
 

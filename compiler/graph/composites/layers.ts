@@ -2,8 +2,8 @@
 // gradients come from the primitives' rules, so they need no VJP of their own.
 
 import type { GraphBuilder } from "../builder.js";
-import { normalizeAxis } from "../shape.js";
-import type { Value } from "../value.js";
+import { normalizeAxis } from "../../ir/shape.js";
+import type { Value } from "../../ir/value.js";
 
 /** PyTorch nn.Conv2d: x [N, Ci, H, W], w [Co, Ci, k, k], bias [Co] -> [N, Co, OH, OW]. */
 export function conv2dLayer(b: GraphBuilder, x: Value, w: Value, bias: Value | null | undefined, stride = 1, padding = 0): Value {

@@ -2,8 +2,8 @@
 // Variances are biased (divide by n) when normalizing, as torch does.
 
 import type { GraphBuilder } from "../builder.js";
-import { normalizeAxis } from "../shape.js";
-import type { Value } from "../value.js";
+import { normalizeAxis } from "../../ir/shape.js";
+import type { Value } from "../../ir/value.js";
 
 export interface BatchNormOptions {
   /** Batch statistics and running-stat updates (true) or running statistics (false). */

@@ -1,0 +1,39 @@
+// Text forms of a kernel schedule, for `unetc compile --emit schedule|wgsl` and the goldens that
+// pin what the compiler generates: one line per dispatch, and each distinct shader once.
+import type { Graph } from "../../ir/types.js";
+import type { ScheduledKernel } from "./schedule.js";
+
+interface PlanSummary {
+  readonly slotOf: ReadonlyMap<number, number>;
+  readonly slots: readonly number[];
+  readonly peakLiveBytes: number;
+  readonly allocatedBytes: number;
+  readonly naiveBytes: number;
+}
+
+/** Distinct shader sources in first-use order, each with the dispatches that use it. */
+function pipelines(kernels: readonly ScheduledKernel[]): Map<string, number[]> {
+  const byCode = new Map<string, number[]>();
+  kernels.forEach((k, i) => byCode.set(k.source.code, [...(byCode.get(k.source.code) ?? []), i]));
+  return byCode;
+}
+
+export function printSchedule(graph: Graph, kernels: readonly ScheduledKernel[], plan: PlanSummary): string {
+  const pipelineOf = new Map<string, number>([...pipelines(kernels).keys()].map((code, i) => [code, i]));
+  const lines = kernels.map((k, i) => {
+    const label = graph.nodes[k.output].label;
+    const ins = k.inputs.map((id) => `%${id}`).join(", ");
+    const slot = plan.slotOf.get(k.output);
+    return `k${i}: %${k.output} = ${k.label}(${ins}) p${pipelineOf.get(k.source.code)} wg=[${k.source.workgroups.join(",")}] buf=${slot ?? "-"}${label ? `  # ${label}` : ""}`;
+  });
+  const fused = kernels.reduce((a, k) => a + k.nodes.length, 0);
+  lines.push(`# ${kernels.length} kernels computing ${fused} ops, ${pipelineOf.size} pipelines`);
+  lines.push(`# memory: ${plan.slots.length} buffers, ${plan.allocatedBytes} bytes allocated, peak live ${plan.peakLiveBytes}, without reuse ${plan.naiveBytes}`);
+  return lines.join("\n");
+}
+
+export function printKernels(kernels: readonly ScheduledKernel[]): string {
+  return [...pipelines(kernels)]
+    .map(([code, uses], i) => `// p${i}: ${kernels[uses[0]].label}, ${uses.length} dispatch${uses.length === 1 ? "" : "es"} (k${uses.join(", k")})\n${code.trim()}\n`)
+    .join("\n");
+}

@@ -1,0 +1,152 @@
+// The kernel schedule of a graph: which kernels run, in what order, reading and writing which
+// values. Elementwise chains fuse into one kernel (a producer whose only reader is an elementwise
+// op of the same shape is computed in that op's kernel instead of going through memory), which
+// cuts dispatches and memory traffic; every other op is its own kernel. Reshapes are aliases and
+// sources and constants are written from the host, so neither gets a kernel.
+//
+// A fused kernel whose external inputs all have the output's shape or a single element bakes no
+// shape into its code (it reads arrayLength(&out)), so one pipeline serves every size.
+import type { Graph, Node, OpNode, ValueId } from "../../ir/types.js";
+import { isSource } from "../../ir/types.js";
+import { numel, shapesEqual } from "../../ir/shape.js";
+import { BINARY_KINDS, UNARY_KINDS, type BinaryKind, type UnaryKind } from "../../ir/kinds.js";
+import { binaryWgslExpr } from "../../ops/binary.js";
+import { unaryWgslExpr, unaryWgslHelpers } from "../../ops/unary.js";
+import type { KernelLimits, KernelSource } from "../../wgsl/kernel.js";
+import { kernelFor } from "./kernel-for.js";
+import { bindings, broadcastStridesTo, flatMain, grid, offsetsFromIndex, WG } from "../../wgsl/wgsl.js";
+
+export interface ScheduledKernel {
+  /** The value the kernel writes. */
+  readonly output: ValueId;
+  /** The values it reads, in binding order. */
+  readonly inputs: readonly ValueId[];
+  readonly source: KernelSource;
+  /** Graph nodes the kernel computes (more than one when fused). */
+  readonly nodes: readonly ValueId[];
+  readonly label: string;
+}
+
+export interface ScheduleOptions {
+  fuse: boolean;
+  /** Storage buffers one kernel may bind (maxStorageBuffersPerShaderStage). */
+  maxBindings: number;
+}
+
+const UNARY = new Set<string>(UNARY_KINDS);
+const BINARY = new Set<string>(BINARY_KINDS);
+
+export function isElementwise(n: Node): boolean {
+  return !isSource(n) && n.dtype === "f32" && (UNARY.has(n.op) || BINARY.has(n.op));
+}
+
+/** Sources and constants: written from the host, never by a kernel. */
+export function isHostValue(n: Node): boolean {
+  return isSource(n) || n.op === "fill" || n.op === "constant";
+}
+
+export function scheduleGraph(graph: Graph, limits: KernelLimits, opts: ScheduleOptions): ScheduledKernel[] {
+  const readers = new Map<ValueId, number>();
+  for (const n of graph.nodes) if (!isSource(n)) for (const i of n.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
+  const outputs = new Set(graph.outputs.map((o) => o.value));
+  // The single elementwise reader a value may be fused into, if any.
+  const sole = new Map<ValueId, OpNode>();
+  for (const n of graph.nodes) if (!isSource(n) && isElementwise(n)) for (const i of n.inputs) if (readers.get(i) === 1) sole.set(i, n);
+
+  const absorbed = new Set<ValueId>();
+  const kernels: ScheduledKernel[] = [];
+  // Walk backwards so each group starts at its last node (its root) and pulls producers in.
+  const groups = new Map<ValueId, { nodes: ValueId[]; inputs: ValueId[] }>();
+  for (let k = graph.nodes.length - 1; k >= 0; k--) {
+    const n = graph.nodes[k];
+    if (absorbed.has(n.id) || !isElementwise(n) || !opts.fuse) continue;
+    const members: ValueId[] = [];
+    const external: ValueId[] = [];
+    const maxInputs = Math.max(1, Math.min(opts.maxBindings - 1, 8));
+    const visit = (id: ValueId): void => {
+      members.push(id);
+      for (const i of (graph.nodes[id] as OpNode).inputs) {
+        const p = graph.nodes[i];
+        const fusable = isElementwise(p) && sole.get(i)?.id === id && !outputs.has(i) && shapesEqual(p.shape, n.shape) && !absorbed.has(i);
+        if (fusable && external.length < maxInputs) {
+          absorbed.add(i);
+          visit(i);
+        } else if (!external.includes(i)) external.push(i);
+      }
+    };
+    visit(n.id);
+    if (external.length > maxInputs) {
+      // Too many bindings: fall back to one kernel per node for this group.
+      for (const id of members) if (id !== n.id) absorbed.delete(id);
+      continue;
+    }
+    groups.set(n.id, { nodes: members.sort((a, b) => a - b), inputs: external });
+  }
+
+  for (const n of graph.nodes) {
+    if (isHostValue(n) || absorbed.has(n.id) || n.op === "reshape") continue;
+    const op = n as OpNode;
+    const group = groups.get(n.id);
+    if (group || isElementwise(op)) {
+      // Elementwise ops go through the fused-kernel generator even alone: it bakes no shapes
+      // when it need not, so one pipeline serves every size.
+      const g = group ?? { nodes: [op.id], inputs: [...new Set(op.inputs)] };
+      kernels.push({ output: n.id, inputs: g.inputs, source: fusedKernel(graph, g.nodes, g.inputs, n, limits), nodes: g.nodes, label: g.nodes.map((id) => graph.nodes[id].op).join("+") });
+    } else {
+      kernels.push({ output: n.id, inputs: op.inputs, source: kernelFor(op, graph, limits), nodes: [n.id], label: op.op });
+    }
+  }
+  return kernels;
+}
+
+function fusedKernel(graph: Graph, nodes: readonly ValueId[], inputs: readonly ValueId[], root: Node, limits: KernelLimits): KernelSource {
+  const n = numel(root.shape);
+  const ins = inputs.map((id) => graph.nodes[id]);
+  const shapeFree = ins.every((t) => shapesEqual(t.shape, root.shape) || numel(t.shape) === 1);
+  const lines: string[] = [];
+  const name = new Map<ValueId, string>();
+  const broadcastIdx: number[] = [];
+  ins.forEach((t, j) => {
+    if (shapesEqual(t.shape, root.shape) || (shapeFree && numel(t.shape) !== 1)) name.set(inputs[j], `in${j}[i]`);
+    else if (numel(t.shape) === 1) name.set(inputs[j], `in${j}[0]`);
+    else {
+      broadcastIdx.push(j);
+      name.set(inputs[j], `in${j}[o${j}]`);
+    }
+  });
+  const helpers = new Set<string>();
+  // Locals are numbered by position, not value id, so equal chains give equal code (one pipeline).
+  const local = new Map<ValueId, number>(nodes.map((id, k) => [id, k]));
+  for (const id of nodes) {
+    const node = graph.nodes[id] as OpNode;
+    const args = node.inputs.map((i) => name.get(i)!);
+    let expr: string;
+    if (UNARY.has(node.op)) {
+      const kind = node.op as UnaryKind;
+      const h = unaryWgslHelpers[kind];
+      if (h) helpers.add(h);
+      expr = `(${unaryWgslExpr[kind].replace(/\bx\b/g, args[0])})`;
+    } else {
+      expr = `(${binaryWgslExpr[node.op as BinaryKind].replace(/\ba\b/g, "A").replace(/\bb\b/g, args[1]).replace(/\bA\b/g, args[0])})`;
+    }
+    lines.push(`  let v${local.get(id)} = ${expr};`);
+    name.set(id, `v${local.get(id)}`);
+  }
+  const header = shapeFree
+    ? `@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.x + wid.y * nwg.x) * ${WG}u + lid;
+  if (i >= arrayLength(&out)) { return; }`
+    : flatMain(n);
+  const offsets = broadcastIdx.length
+    ? offsetsFromIndex(root.shape, broadcastIdx.map((j) => broadcastStridesTo(ins[j].shape, root.shape)), broadcastIdx.map((j) => `o${j}`))
+    : "";
+  const code = `${bindings(ins, root)}
+${[...helpers].join("\n")}
+${header}
+${offsets}
+${lines.join("\n")}
+  out[i] = v${local.get(root.id)};
+}`;
+  return { code, workgroups: grid(n, limits) };
+}

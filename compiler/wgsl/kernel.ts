@@ -1,0 +1,31 @@
+// What a WGSL template produces for one op node: the shader source and how many workgroups to
+// dispatch. Binding convention (group 0): bindings 0..n-1 are the node's inputs in order
+// (`var<storage, read>`), binding n is its output (`var<storage, read_write>`); each is a flat
+// array<f32> or array<i32> of the value's elements in row-major order. Shapes are static and
+// baked into the source as constants, so a kernel has no uniforms. The entry point is `main`.
+import type { OpKind, OpParams } from "../ir/kinds.js";
+import type { ValueType } from "../ir/types.js";
+
+export interface KernelSource {
+  readonly code: string;
+  readonly workgroups: readonly [number, number, number];
+}
+
+export interface KernelLimits {
+  /** maxComputeWorkgroupsPerDimension of the device (65535 by default). */
+  readonly maxWorkgroupsPerDimension: number;
+  /**
+   * True on a hardware GPU adapter. Absent or false: choose what keeps a software adapter
+   * (lavapipe compiles each shader at its first dispatch) fast to compile.
+   */
+  readonly hardware?: boolean;
+}
+
+export interface KernelRequest<K extends OpKind> {
+  readonly inputs: readonly ValueType[];
+  readonly out: ValueType;
+  readonly params: OpParams<K>;
+  readonly limits: KernelLimits;
+}
+
+export type KernelTemplate<K extends OpKind> = (req: KernelRequest<K>) => KernelSource;
