@@ -12,11 +12,7 @@ import type { Value } from "../../ir/value.js";
 
 export type OptimizerKind = "adam" | "adamw";
 
-/** Names of the scalar inputs of a training step. */
-export const HYPER_PARAMS = ["lr", "beta1", "beta2", "eps", "weight_decay", "step"] as const;
-export type HyperParam = (typeof HYPER_PARAMS)[number];
-
-export const adamStateName = (moment: "m" | "v", param: string): string => `adam.${moment}.${param}`;
+import { HYPER_PARAMS, type HyperParam } from "../../ir/step-contract.js";
 
 /** Scalars shared by every parameter's update, computed once per step. */
 export interface AdamScalars {

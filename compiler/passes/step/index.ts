@@ -1,4 +1,5 @@
 export { buildTrainStep, lossForTask } from "./train-step.js";
 export type { LossKind, TrainStepOptions } from "./train-step.js";
-export { adamScalars, adamUpdate, adamStateName, HYPER_PARAMS } from "./adam.js";
-export type { OptimizerKind, HyperParam, AdamScalars, AdamState } from "./adam.js";
+export { adamScalars, adamUpdate } from "./adam.js";
+export type { OptimizerKind, AdamScalars, AdamState } from "./adam.js";
+export { adamStateName, HYPER_PARAMS, type HyperParam } from "../../ir/step-contract.js";

@@ -16,7 +16,8 @@ import { formatType, shapesEqual } from "../../ir/shape.js";
 import type { Graph, SourceNode } from "../../ir/types.js";
 import { isSource } from "../../ir/types.js";
 import { appendGradients } from "../autodiff/gradients.js";
-import { adamScalars, adamStateName, adamUpdate, type OptimizerKind } from "./adam.js";
+import { adamScalars, adamUpdate, type OptimizerKind } from "./adam.js";
+import { adamStateName, gradName, newName } from "../../ir/step-contract.js";
 
 export interface TrainStepOptions {
   readonly optimizer: OptimizerKind;
@@ -59,10 +60,10 @@ export function buildTrainStep(forward: Graph, opts: TrainStepOptions): Graph {
       const m = b.buffer(adamStateName("m", p.name), p.shape);
       const v = b.buffer(adamStateName("v", p.name), p.shape);
       const next = adamUpdate(b, opts.optimizer, scalars, { param: paramValues[i], m, v }, grads[i]);
-      b.output(`grad.${p.name}`, grads[i]);
-      b.output(`new.${p.name}`, next.param);
-      b.output(`new.${adamStateName("m", p.name)}`, next.m);
-      b.output(`new.${adamStateName("v", p.name)}`, next.v);
+      b.output(gradName(p.name), grads[i]);
+      b.output(newName(p.name), next.param);
+      b.output(newName(adamStateName("m", p.name)), next.m);
+      b.output(newName(adamStateName("v", p.name)), next.v);
     });
   });
   return b.build();
