@@ -2,6 +2,7 @@
 // machine, which has no npm): 3 training steps of a small conditional attention model on WebGPU
 // against the reference interpreter. Exits non-zero on a mismatch.
 import { checkSpec } from "../compiler/check/check.js";
+import { LOSS } from "../compiler/ir/step-contract.js";
 import { createStepSession, syntheticBatch } from "../runtime/session/step-session.js";
 import { Rng } from "../runtime/session/rng.js";
 import { describeAdapter } from "../runtime/webgpu/device.js";
@@ -18,7 +19,7 @@ for (let step = 1; step <= 3; step++) {
     s.feedBatch(data);
     s.setHyper({ lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-5, weightDecay: 0, step });
     s.runner.run();
-    losses.push((await s.runner.read("loss")).data[0]);
+    losses.push((await s.runner.read(LOSS)).data[0]);
   }
   console.log(`step ${step}: loss reference ${losses[0].toFixed(6)} webgpu ${losses[1].toFixed(6)}`);
 }

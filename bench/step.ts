@@ -54,13 +54,14 @@ const gpuSession = await createStepSession(model, { batch: args.batch, optimizer
 const compileMs = performance.now() - t0;
 console.log(describeAdapter(gpuSession.gpu!));
 const stats = (gpuSession.runner as WebGpuRunner).executor.stats;
+const report = gpuSession.compiled.report;
 const ops = gpuSession.graph.nodes.filter((n) => !isSource(n)).length;
 console.log(`model ${model.name} ${args.set.join(" ")}, batch ${args.batch}: ${ops} graph ops -> ${stats.kernels} kernels (${stats.pipelines} pipelines), compile ${(compileMs / 1000).toFixed(1)} s`);
-console.log(`memory plan: peak live ${(stats.plan.peakLiveBytes / 2 ** 20).toFixed(1)} MiB, allocated ${(stats.plan.allocatedBytes / 2 ** 20).toFixed(1)} MiB (no reuse ${(stats.plan.naiveBytes / 2 ** 20).toFixed(1)} MiB), persistent ${(stats.persistentBytes / 2 ** 20).toFixed(1)} MiB`);
+console.log(`memory plan: peak live ${(report.peakLiveBytes / 2 ** 20).toFixed(1)} MiB, allocated ${(report.allocatedBytes / 2 ** 20).toFixed(1)} MiB (no reuse ${(report.naiveBytes / 2 ** 20).toFixed(1)} MiB), persistent ${(report.persistentBytes / 2 ** 20).toFixed(1)} MiB`);
 const gpu = await timeSteps(gpuSession, model, args.batch, args.steps);
 gpuSession.runner.destroy();
 console.log(`webgpu: first step ${(gpu.first / 1000).toFixed(2)} s (pipeline warm-up), then ${gpu.median.toFixed(1)} ms/step, ${((args.batch * 1000) / gpu.median).toFixed(1)} images/s, ${(stepFlops / gpu.median / 1e6).toFixed(2)} GFLOP/s, loss ${gpu.loss.toFixed(4)}`);
-Object.assign(result, { adapter: gpuSession.gpu!.adapterInfo, kernels: stats.kernels, pipelines: stats.pipelines, compileMs, webgpu: gpu, plan: { peakLive: stats.plan.peakLiveBytes, allocated: stats.plan.allocatedBytes, naive: stats.plan.naiveBytes } });
+Object.assign(result, { adapter: gpuSession.gpu!.adapterInfo, kernels: stats.kernels, pipelines: stats.pipelines, compileMs, webgpu: gpu, plan: { peakLive: report.peakLiveBytes, allocated: report.allocatedBytes, naive: report.naiveBytes } });
 
 if (args.baseline === "reference") {
   const refSession = await createStepSession(model, { batch: args.batch, optimizer: "adam", device: "reference", seed: 0 });

@@ -1,61 +1,10 @@
 // The .unet grammar as a Chevrotain CstParser with error recovery on: one run reports every syntax
-// error of a file. The CST is turned into a typed AST with spans in compiler/front/build-ast.ts.
-import { CstParser, type CstNode, type IRecognitionException, type ILexingError, type IParserErrorMessageProvider, type IToken, type TokenType } from "chevrotain";
+// error of a file. The CST is turned into a typed AST with spans in compiler/front/build-ast.ts;
+// parse-text.ts runs it over a text, messages.ts words its errors.
+import { CstParser } from "chevrotain";
 import * as T from "./lexer.js";
-
-/** What a rule stands for, in words, for "expected ..." messages. */
-const RULE_WORDS: Record<string, string> = {
-  file: "`version`, `import`, `block` or `model`",
-  topItem: "`import`, `block` or `model`",
-  stmt: "a statement (`name = ...`, `save`, `for`, `if`, `require`, `input` or `return`)",
-  typeAtom: "a type (`int`, `float`, `bool`, `str`, `[int]` or a string)",
-  primary: "an expression",
-  notExpr: "an expression",
-  unaryExpr: "an expression",
-  seqItem: "a layer call, `if` or `}`",
-  cmpExpr: "a comparison operator",
-};
-
-function describe(t: IToken): string {
-  if (t.tokenType.name === "EOF") return "the end of the file";
-  return `\`${t.image}\``;
-}
-
-function tokenWords(t: TokenType): string {
-  // The end of input is expected only after the last top-level item.
-  if (t.name === "EOF") return RULE_WORDS.topItem;
-  const label = t.LABEL ?? t.name;
-  return label === "Identifier" ? "a name" : label;
-}
-
-/** Every syntax message reads "expected WHAT, found TOKEN"; parse.ts relies on that form. */
-const messages: IParserErrorMessageProvider = {
-  buildMismatchTokenMessage: ({ expected, actual }) => `expected ${tokenWords(expected)}, found ${describe(actual)}`,
-  buildNotAllInputParsedMessage: ({ firstRedundant }) => `expected ${RULE_WORDS.topItem}, found ${describe(firstRedundant)}`,
-  buildNoViableAltMessage: ({ actual, ruleName, expectedPathsPerAlt }) => {
-    const words = RULE_WORDS[ruleName];
-    const firsts = [...new Set(expectedPathsPerAlt.flatMap((alt) => alt.map((path) => (path[0] ? tokenWords(path[0]) : ""))))].filter(Boolean);
-    const what = words ?? (firsts.length <= 6 ? `one of ${firsts.join(", ")}` : "something else");
-    return `expected ${what}, found ${describe(actual[0])}`;
-  },
-  buildEarlyExitMessage: ({ actual, ruleName }) => `expected ${RULE_WORDS[ruleName] ?? "more input"}, found ${describe(actual[0])}`,
-};
-
-/** How deep rules may nest (Chevrotain's rule stack). Each level costs a few JavaScript frames, so
- *  unbounded input (`((((...))))`, `- - - 1`, `if` in `if` in `if`) would overflow the call stack;
- *  past this depth the parser stops and parseText reports where. About 35 nested parentheses (an
- *  expression level is 14 rules), 160 nested `if`s or 500 prefix `-`: far beyond any real spec. */
-export const MAX_PARSE_DEPTH = 500;
-
-/** Thrown out of the parser when input nests deeper than MAX_PARSE_DEPTH; caught in parseText. */
-export class NestingTooDeep extends Error {
-  constructor(
-    readonly token: IToken,
-    readonly what: "expression" | "statement" | "type",
-  ) {
-    super(`${what} nests too deeply`);
-  }
-}
+import { messages } from "./messages.js";
+import { MAX_PARSE_DEPTH, NestingTooDeep } from "./nesting.js";
 
 export class UnetParser extends CstParser {
   constructor() {
@@ -501,37 +450,3 @@ export class UnetParser extends CstParser {
 
 /** The parser is built once and reused: Chevrotain's self-analysis dominates start-up. */
 export const unetParser = new UnetParser();
-
-export interface RawParse {
-  cst: CstNode;
-  /** The tokens the parser saw, in order (for bracket matching in error messages). */
-  tokens: IToken[];
-  lexErrors: ILexingError[];
-  /** `//` comments at the start of a line (see T.SlashComment). */
-  slashComments: IToken[];
-  parseErrors: IRecognitionException[];
-  /** Set when the input nests deeper than MAX_PARSE_DEPTH: the parse stopped there and `cst` is empty. */
-  tooDeep?: NestingTooDeep;
-}
-
-function run(text: string, rule: (p: UnetParser) => CstNode): RawParse {
-  const lex = T.unetLexer.tokenize(text);
-  unetParser.input = lex.tokens;
-  const slashComments = (lex.groups.badComments ?? []) as IToken[];
-  try {
-    const cst = rule(unetParser);
-    return { cst, tokens: lex.tokens, lexErrors: lex.errors, slashComments, parseErrors: [...unetParser.errors] };
-  } catch (err) {
-    if (!(err instanceof NestingTooDeep)) throw err;
-    return { cst: { name: "file", children: {} }, tokens: lex.tokens, lexErrors: lex.errors, slashComments, parseErrors: [], tooDeep: err };
-  }
-}
-
-export function parseText(text: string): RawParse {
-  return run(text, (p) => p.file());
-}
-
-/** Parses a lone expression (the value of `--set key=value`). */
-export function parseExpressionText(text: string): RawParse {
-  return run(text, (p) => p.expr());
-}

@@ -79,7 +79,7 @@ function duplicateTaps(graph: ModelGraph): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const n of graph.nodes) {
     if (n.op !== "tap") continue;
-    const name = n.attrs.name as string;
+    const name = n.attrs.name;
     const prev = first.get(name);
     if (!prev) first.set(name, n);
     else out.push(diag("E0309", `two taps are named "${name}"`, { span: n.span, label: "the second one", secondary: [{ span: prev.span, message: "the first one" }], help: "give each tap its own name" }));

@@ -3,6 +3,9 @@
 // the parameters it owns (dotted names as in a PyTorch state_dict) and where in the spec it came from.
 // The batch dimension is implicit here; lowering to the op graph adds it.
 import type { Span } from "../diagnostics/source.js";
+import type { InputKind, LayerAttrs, LayerKind } from "./layer-kinds.js";
+
+export type { ArithKind, AttentionLayout, InputKind, LayerAttrs, LayerKind, UnaryKind } from "./layer-kinds.js";
 
 export type DTypeName = "f32" | "i32" | "i64";
 
@@ -23,14 +26,13 @@ export type ParamInit =
   /** PyTorch's default for conv/linear: U(-1/sqrt(fanIn), 1/sqrt(fanIn)) (kaiming_uniform with a=sqrt(5) gives this bound). */
   | { kind: "uniform_fan_in"; fanIn: number };
 
-export type AttrValue = number | boolean | string | number[];
-
-export interface LayerNode {
+/** A node of kind K: its attributes are those of LayerAttrs[K]. */
+export interface LayerNodeOf<K extends LayerKind> {
   id: number;
   /** A built-in layer (`conv2d`, `linear`, ...), an arithmetic op (`add`, ...), `input` or `const`. */
-  op: string;
+  op: K;
   inputs: number[];
-  attrs: Record<string, AttrValue>;
+  attrs: LayerAttrs[K];
   /** Module path of the layer (`downs.1.resnets.0.conv1.2`); for parameter-free ops, the enclosing module. */
   path: string;
   params: ParamSpec[];
@@ -40,7 +42,8 @@ export interface LayerNode {
   span: Span;
 }
 
-export type InputKind = "image" | "timestep" | "label";
+/** Any node, discriminated by `op`. */
+export type LayerNode = { [K in LayerKind]: LayerNodeOf<K> }[LayerKind];
 
 export interface ModelInput {
   name: string;

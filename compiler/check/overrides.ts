@@ -1,10 +1,9 @@
 // `--set key=value` overrides: each is parsed as a .unet expression of literals in a synthetic
 // source named `--set`, so a bad value gets the same located diagnostic as a bad spec.
-import { parseExpressionText } from "../../grammars/parser.js";
 import { diag, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { makeSource, type Span } from "../diagnostics/source.js";
 import type { Expr } from "../front/ast.js";
-import { AstBuilder } from "../front/build-ast.js";
+import { parseExpressionIn } from "../front/parse.js";
 import type { Override } from "./elaborate.js";
 import { bool, float, int, list, NONE, str, type Value } from "./values.js";
 
@@ -56,13 +55,10 @@ export function parseOverride(text: string): { override?: Override; diagnostics:
     return { override: { key: key.trim(), value: str(word), span: whole, keySpan: { file, start: 0, end: eq } }, diagnostics: [] };
   }
   // The key is blanked out (whitespace is skipped), so token offsets are offsets into the whole text.
-  const raw = parseExpressionText(" ".repeat(eq + 1) + valueText);
-  if (raw.lexErrors.length || raw.parseErrors.length || raw.tooDeep || valueText.trim() === "") {
-    return { diagnostics: [diag("E0202", `cannot read the value of \`--set ${key}\``, { span: valueSpan, help })] };
-  }
-  const builder = new AstBuilder(file);
-  const expr = builder.expr(raw.cst);
-  if (builder.diagnostics.length) return { diagnostics: builder.diagnostics };
+  const parsed = valueText.trim() === "" ? undefined : parseExpressionIn(file, " ".repeat(eq + 1) + valueText);
+  if (!parsed) return { diagnostics: [diag("E0202", `cannot read the value of \`--set ${key}\``, { span: valueSpan, help })] };
+  const { expr } = parsed;
+  if (parsed.diagnostics.length) return { diagnostics: parsed.diagnostics };
   const v = expr ? literal(expr) : { error: valueSpan };
   if ("error" in v) return { diagnostics: [diag("E0202", `the value of \`--set ${key}\` must be a literal`, { span: v.error, help })] };
   return { override: { key: key.trim(), value: v, span: whole, keySpan: { file, start: 0, end: eq } }, diagnostics: [] };

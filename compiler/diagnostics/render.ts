@@ -2,6 +2,7 @@
 import type { Diagnostic, Label } from "./diagnostic.js";
 import { lineCol, lineText, type Span } from "./source.js";
 import { CODES } from "./codes.js";
+import type { UserError } from "./user-error.js";
 
 export interface RenderOptions {
   color?: boolean;
@@ -123,6 +124,11 @@ export function renderDiagnostics(ds: readonly Diagnostic[], opts: RenderOptions
   const body = ds.map((d) => renderDiagnostic(d, opts)).join("\n\n");
   const tail = errors ? `\n\n${errors} error${errors === 1 ? "" : "s"}` : "";
   return body + tail;
+}
+
+/** A user error as the CLI prints it: one `error:` line (more when the message lists problems). */
+export function renderUserError(err: UserError): string {
+  return `error: ${err.message}`;
 }
 
 export interface JsonSpan {

@@ -1,11 +1,12 @@
 // Text -> AST plus syntax diagnostics (lexer, parser and version), all of them in one run.
 import type { IRecognitionException, IToken } from "chevrotain";
-import { MAX_PARSE_DEPTH, parseText, type RawParse } from "../../grammars/parser.js";
+import { MAX_PARSE_DEPTH } from "../../grammars/nesting.js";
+import { parseExpressionText, parseText, type RawParse } from "../../grammars/parse-text.js";
 import { diag, type Diagnostic, type Label } from "../diagnostics/diagnostic.js";
 import { escapeText } from "../diagnostics/render.js";
 import { lineCol, makeSource, type SourceFile, type Span } from "../diagnostics/source.js";
 import { AstBuilder } from "./build-ast.js";
-import type { FileAst } from "./ast.js";
+import type { Expr, FileAst } from "./ast.js";
 
 /** The .unet format versions this compiler reads. */
 export const FORMAT_VERSION = 1;
@@ -196,4 +197,15 @@ export function parseSource(path: string, text: string): ParseResult {
     );
   }
   return { source, ast, diagnostics };
+}
+
+/** Parses a lone expression (the value of `--set key=value`) whose spans lie in `file`: `text`
+ *  is laid out at the offsets of `file` (blanks elsewhere). Undefined when it does not lex or
+ *  parse, for the caller to word the error; otherwise the AST and the builder's diagnostics. */
+export function parseExpressionIn(file: SourceFile, text: string): { expr: Expr | undefined; diagnostics: Diagnostic[] } | undefined {
+  const raw = parseExpressionText(text);
+  if (raw.lexErrors.length || raw.parseErrors.length || raw.tooDeep) return undefined;
+  const builder = new AstBuilder(file);
+  const expr = builder.expr(raw.cst);
+  return { expr, diagnostics: builder.diagnostics };
 }

@@ -5,13 +5,13 @@
 import type { OpKind, OpParams } from "../ir/kinds.js";
 import { registry } from "../ops/index.js";
 import { check } from "../ops/def.js";
-import { normalizeAxis, numel, formatShape, formatType, shapesEqual } from "../ir/shape.js";
+import type { OpEmitter, Operand } from "../ops/emitter.js";
+import { normalizeAxis, numel, formatShape, formatType, isValidDim, shapesEqual } from "../ir/shape.js";
 import type { DType, Graph, GraphOutput, Node, OpNode, Shape, SourceNode, SourceRole, ValueId, ValueType } from "../ir/types.js";
 import { isSource } from "../ir/types.js";
 import { Value } from "../ir/value.js";
 
-/** A value, or a number that becomes an f32 scalar constant. */
-export type Operand = Value | number;
+export type { Operand };
 
 export interface BuildOptions {
   /** Drop op nodes no output depends on (sources are always kept). Default true. */
@@ -20,7 +20,8 @@ export interface BuildOptions {
 
 let nextOwner = 0;
 
-export class GraphBuilder {
+/** Also the emitter the ops' VJP rules build gradients with (ops/emitter.ts). */
+export class GraphBuilder implements OpEmitter {
   private readonly nodes: Node[] = [];
   private readonly values: Value[] = [];
   private readonly outputs = new Map<string, ValueId>();
@@ -54,7 +55,7 @@ export class GraphBuilder {
       const prev = this.nodes[existing.id] as SourceNode;
       throw new Error(`graph input '${name}' is already defined (as ${prev.op} ${formatType(prev)})`);
     }
-    shape.forEach((d) => check(role, Number.isInteger(d) && d >= 0, () => `'${name}' has invalid shape ${formatShape(shape)}`));
+    shape.forEach((d) => check(role, isValidDim(d), () => `'${name}' has invalid shape ${formatShape(shape)}`));
     const node: SourceNode = { id: this.nodes.length, op: role, name, shape: [...shape], dtype, ...this.labelField() };
     const v = this.push(node);
     this.sourcesByName.set(name, v);

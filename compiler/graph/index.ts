@@ -10,5 +10,5 @@ export { numel, stridesOf, shapesEqual, broadcastShapes, formatShape, formatType
 export { printGraph, formatNode, opCounts, formatOpCounts } from "../ir/printer.js";
 export type { PrintOptions } from "../ir/printer.js";
 export { toDot } from "../ir/dot.js";
-export { verifyGraph, GraphVerifyError } from "../ir/verify.js";
+export { verifyGraph, GraphVerifyError } from "./verify.js";
 export * as composites from "./composites/index.js";

@@ -1,7 +1,7 @@
 // The primitive op kinds and the params each one carries (jax-js `PrimitiveParamsImpl`).
-// Adding a kind here without a rule in ./index.ts's registry is a compile error.
+// Adding a kind here without a rule in compiler/ops/index.ts's registry is a compile error.
 
-import type { DType, Shape } from "./types.js";
+import type { DType, Shape } from "./value-type.js";
 
 /** Params of ops that take none. */
 export type NoParams = Record<string, never>;

@@ -1,6 +1,6 @@
 // Shape arithmetic shared by the shape rules, the builder and the reference kernels.
 
-import type { DType, Shape } from "./types.js";
+import type { DType, Shape } from "./value-type.js";
 
 export function numel(shape: Shape): number {
   let n = 1;
@@ -17,6 +17,13 @@ export function stridesOf(shape: Shape): number[] {
     s *= shape[i];
   }
   return strides;
+}
+
+/** Strides that read a tensor of shape `from` as if broadcast to `to` (0 on broadcast axes). */
+export function broadcastStrides(from: Shape, to: Shape): number[] {
+  const own = stridesOf(from);
+  const lead = to.length - from.length;
+  return to.map((_, i) => (i < lead || from[i - lead] === 1 ? 0 : own[i - lead]));
 }
 
 export function shapesEqual(a: Shape, b: Shape): boolean {

@@ -6,19 +6,11 @@
 // a node is defined earlier in the array (verifyGraph checks this).
 
 import type { OpKind, OpParams } from "./kinds.js";
+import type { ValueType } from "./value-type.js";
 
-export type DType = "f32" | "i32";
-
-/** Static shape, outermost axis first ([N, C, H, W]); [] is a scalar. */
-export type Shape = readonly number[];
+export type { DType, Shape, ValueType } from "./value-type.js";
 
 export type ValueId = number;
-
-/** What the type checker of the graph knows about a value. */
-export interface ValueType {
-  readonly shape: Shape;
-  readonly dtype: DType;
-}
 
 /**
  * Graph inputs:

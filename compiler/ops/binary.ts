@@ -2,11 +2,11 @@
 // shape. VJP rules return cotangents at the broadcast shape; the autodiff driver sums
 // them back to each input's shape.
 
-import { broadcastShapes, formatType, numel } from "../ir/shape.js";
+import { broadcastShapes, broadcastStrides, formatType, numel } from "../ir/shape.js";
 import { allocFloat, check, floats, requireDType, type OpDef, type VjpRule } from "./def.js";
 import type { BinaryKind } from "../ir/kinds.js";
-import { broadcastStrides, runPlan, type RunPlan } from "./strided.js";
-import { bindings, broadcastStridesTo, flatMain, grid, offsetsFromIndex } from "../wgsl/wgsl.js";
+import { runPlan, type RunPlan } from "./strided.js";
+import { flatKernel, offsetsFromIndex } from "../wgsl/wgsl.js";
 
 /** The WGSL expression of each op on `a` and `b`. */
 export const binaryWgslExpr: { [K in BinaryKind]: string } = {
@@ -90,17 +90,11 @@ function binaryOp<K extends BinaryKind>(kind: K): OpDef<K> {
     },
     wgsl: ({ inputs: [a, b], out, limits }) => {
       const n = numel(out.shape);
-      const strides = [broadcastStridesTo(a.shape, out.shape), broadcastStridesTo(b.shape, out.shape)];
-      return {
-        code: `${bindings([a, b], out)}
-${flatMain(n)}
-${offsetsFromIndex(out.shape, strides, ["ia", "ib"])}
+      const strides = [broadcastStrides(a.shape, out.shape), broadcastStrides(b.shape, out.shape)];
+      return flatKernel([a, b], out, n, `${offsetsFromIndex(out.shape, strides, ["ia", "ib"])}
   let a = in0[ia];
   let b = in1[ib];
-  out[i] = ${binaryWgslExpr[kind]};
-}`,
-        workgroups: grid(n, limits),
-      };
+  out[i] = ${binaryWgslExpr[kind]};`, limits);
     },
   };
 }

@@ -2,7 +2,7 @@
 // zero, as PyTorch's .int() and WGSL's i32(). Integers carry no gradient, so the VJP is zero.
 
 import { formatType, numel } from "../ir/shape.js";
-import { bindings, flatMain, grid } from "../wgsl/wgsl.js";
+import { flatKernel } from "../wgsl/wgsl.js";
 import { check, type OpDef } from "./def.js";
 
 export const cast: OpDef<"cast"> = {
@@ -20,12 +20,6 @@ export const cast: OpDef<"cast"> = {
   },
   wgsl: ({ inputs: [x], out, params: { to }, limits }) => {
     const n = numel(x.shape);
-    return {
-      code: `${bindings([x], out)}
-${flatMain(n)}
-  out[i] = ${to}(in0[i]);
-}`,
-      workgroups: grid(n, limits),
-    };
+    return flatKernel([x], out, n, `  out[i] = ${to}(in0[i]);`, limits);
   },
 };

@@ -5,7 +5,7 @@
 
 import { formatType, numel } from "../ir/shape.js";
 import { check, type OpDef } from "./def.js";
-import { bindings, flatMain, grid } from "../wgsl/wgsl.js";
+import { flatKernel } from "../wgsl/wgsl.js";
 import type { KernelLimits, KernelSource } from "../wgsl/kernel.js";
 import type { ValueType } from "../ir/types.js";
 
@@ -20,16 +20,10 @@ function concatKernel(xs: readonly ValueType[], out: ValueType, axis: number, li
     start += d;
     return k === xs.length - 1 ? `{ ${read} }` : `if (c < ${start}u) { ${read} }`;
   });
-  return {
-    code: `${bindings(xs, out)}
-${flatMain(n)}
-  let j = i % ${inner}u;
+  return flatKernel(xs, out, n, `  let j = i % ${inner}u;
   let c = (i / ${inner}u) % ${total}u;
   let o = i / ${inner * total}u;
-  ${branches.join(" else ")}
-}`,
-    workgroups: grid(n, limits),
-  };
+  ${branches.join(" else ")}`, limits);
 }
 
 export const concat: OpDef<"concat"> = {

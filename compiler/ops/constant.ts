@@ -1,11 +1,11 @@
 // Constants: `fill` repeats one value over a shape (zeros, ones, scalars in the optimizer);
 // `constant` holds explicit values (the sinusoidal frequency table). No inputs, no VJP math.
 
-import { formatShape, numel } from "../ir/shape.js";
+import { formatShape, isValidDim, numel } from "../ir/shape.js";
 import { check, type OpDef } from "./def.js";
 
 function checkShape(op: string, shape: readonly number[]): void {
-  check(op, shape.every((d) => Number.isInteger(d) && d >= 0), () => `invalid shape ${formatShape(shape)}`);
+  check(op, shape.every(isValidDim), () => `invalid shape ${formatShape(shape)}`);
 }
 
 export const fill: OpDef<"fill"> = {

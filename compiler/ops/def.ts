@@ -1,13 +1,13 @@
-// What one primitive is: its shape rule, its gradient rule, its reference kernel and (in a
-// later issue) its WGSL template, side by side (JAX's convolution.py, jax-js's rule tables).
+// What one primitive is: its shape rule, its gradient rule, its reference kernel and its
+// WGSL template, side by side (JAX's convolution.py, jax-js's rule tables).
 
-import type { GraphBuilder } from "../graph/builder.js";
 import { formatType } from "../ir/shape.js";
 import type { Tensor, TensorData } from "../ir/tensor.js";
 import type { DType, ValueType } from "../ir/types.js";
 import type { Value } from "../ir/value.js";
 import type { OpKind, OpParams } from "../ir/kinds.js";
 import type { KernelTemplate } from "../wgsl/kernel.js";
+import type { OpEmitter } from "./emitter.js";
 
 /** A shape or dtype rule was broken: names the op, the constraint and the values. */
 export class ShapeError extends Error {
@@ -23,8 +23,8 @@ export class ShapeError extends Error {
 export type ShapeRule<K extends OpKind> = (inputs: readonly ValueType[], params: OpParams<K>) => ValueType;
 
 export interface VjpContext<K extends OpKind> {
-  /** The builder the gradient graph is emitted into; `inputs`, `out`, `g` belong to it. */
-  readonly b: GraphBuilder;
+  /** Where the gradient graph is emitted (a GraphBuilder); `inputs`, `out`, `g` belong to it. */
+  readonly b: OpEmitter;
   readonly inputs: readonly Value[];
   readonly out: Value;
   /** Cotangent of `out`, with `out`'s shape. */

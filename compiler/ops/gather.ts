@@ -8,7 +8,7 @@
 
 import { formatType } from "../ir/shape.js";
 import { allocFloat, check, floats, ints, requireRank, type OpDef } from "./def.js";
-import { bindings, flatMain, grid, opaqueBound } from "../wgsl/wgsl.js";
+import { flatKernel, opaqueBound } from "../wgsl/wgsl.js";
 
 function checkIndices(op: string, idx: Int32Array, rows: number): void {
   for (let i = 0; i < idx.length; i++) {
@@ -39,14 +39,8 @@ export const gather: OpDef<"gather"> = {
   wgsl: ({ inputs: [table, idx], out, limits }) => {
     const [v, d] = table.shape;
     const n = out.shape[0] * d;
-    return {
-      code: `${bindings([table, idx], out)}
-${flatMain(n)}
-  let row = u32(clamp(in1[i / ${d}u], 0i, ${v - 1}i));
-  out[i] = in0[row * ${d}u + i % ${d}u];
-}`,
-      workgroups: grid(n, limits),
-    };
+    return flatKernel([table, idx], out, n, `  let row = u32(clamp(in1[i / ${d}u], 0i, ${v - 1}i));
+  out[i] = in0[row * ${d}u + i % ${d}u];`, limits);
   },
 };
 
@@ -78,18 +72,12 @@ export const scatterAdd: OpDef<"scatter_add"> = {
   wgsl: ({ inputs: [g, idx], out, params: { rows }, limits }) => {
     const [count, d] = g.shape;
     const n = rows * d;
-    return {
-      code: `${bindings([g, idx], out)}
-${flatMain(n)}
-  let r = i32(i / ${d}u);
+    return flatKernel([g, idx], out, n, `  let r = i32(i / ${d}u);
   let col = i % ${d}u;
   var acc = 0.0;
   for (var k = 0u; k < ${opaqueBound(count)}; k++) {
     if (in1[k] == r) { acc += in0[k * ${d}u + col]; }
   }
-  out[i] = acc;
-}`,
-      workgroups: grid(n, limits),
-    };
+  out[i] = acc;`, limits);
   },
 };

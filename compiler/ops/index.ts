@@ -5,7 +5,9 @@ import { binaryOps } from "./binary.js";
 import { cast } from "./cast.js";
 import { concat } from "./concat.js";
 import { constant, fill } from "./constant.js";
-import { conv2d, conv2dInputGrad, conv2dWeightGrad, conv2dWeightGradPartial } from "./conv2d.js";
+import { conv2d } from "./conv2d.js";
+import { conv2dInputGrad } from "./conv2d-input-grad.js";
+import { conv2dWeightGrad, conv2dWeightGradPartial } from "./conv2d-weight-grad.js";
 import type { OpDef } from "./def.js";
 import { gather, scatterAdd } from "./gather.js";
 import type { OpKind } from "../ir/kinds.js";
@@ -43,5 +45,6 @@ export const registry: Registry = {
 
 export type { OpDef, VjpRule, VjpContext, ReferenceImpl, RefContext, NoVjp } from "./def.js";
 export { ShapeError, hasVjp } from "./def.js";
+export type { OpEmitter, Operand } from "./emitter.js";
 export type { OpKind, OpParams, OpParamsMap } from "../ir/kinds.js";
 export { UNARY_KINDS, BINARY_KINDS, REDUCE_KINDS } from "../ir/kinds.js";

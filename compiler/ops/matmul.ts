@@ -1,12 +1,12 @@
 // Batched matrix product: a [..., M, K] @ b [..., K, N] -> [..., M, N]. Leading (batch)
 // dims broadcast as NumPy's matmul does. Bilinear: each cotangent is one more matmul.
 
-import { broadcastShapes, formatType, numel } from "../ir/shape.js";
+import { broadcastShapes, broadcastStrides, formatType, numel } from "../ir/shape.js";
 import { allocFloat, check, floats, requireDType, type OpDef } from "./def.js";
-import { broadcastStrides, stridedOffsets } from "./strided.js";
+import { stridedOffsets } from "./strided.js";
 import type { KernelRequest, KernelSource } from "../wgsl/kernel.js";
 import { gemmKernel, type GemmTiles } from "../wgsl/gemm.js";
-import { bindings, broadcastStridesTo, offsetsFromIndex } from "../wgsl/wgsl.js";
+import { bindings, offsetsFromIndex } from "../wgsl/wgsl.js";
 
 /**
  * The tiled kernel (compiler/wgsl/gemm.ts) with A and B read in place: batch t of the
@@ -19,8 +19,8 @@ export function matmulKernel({ inputs: [a, b], out, limits }: KernelRequest<"mat
   const batchShape = out.shape.slice(0, -2);
   const batch = numel(batchShape);
   const strides = [
-    broadcastStridesTo(a.shape.slice(0, -2), batchShape).map((s) => s * m * k),
-    broadcastStridesTo(b.shape.slice(0, -2), batchShape).map((s) => s * k * n),
+    broadcastStrides(a.shape.slice(0, -2), batchShape).map((s) => s * m * k),
+    broadcastStrides(b.shape.slice(0, -2), batchShape).map((s) => s * k * n),
   ];
   const prelude = `${bindings([a, b], out)}
 

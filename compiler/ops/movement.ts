@@ -6,12 +6,12 @@
 // device reshape is an alias too (never dispatched). transpose and broadcast_to are copies
 // that read the input through strides (0 on broadcast axes).
 
-import { broadcastsTo, formatShape, formatType, numel, stridesOf } from "../ir/shape.js";
+import { broadcastStrides, broadcastsTo, formatShape, formatType, isValidDim, numel, stridesOf } from "../ir/shape.js";
 import type { TensorData } from "../ir/tensor.js";
 import type { Shape } from "../ir/types.js";
 import { check, type OpDef, type RefContext } from "./def.js";
-import { broadcastStrides, runPlan } from "./strided.js";
-import { broadcastStridesTo, stridedCopy } from "../wgsl/wgsl.js";
+import { runPlan } from "./strided.js";
+import { stridedCopy } from "../wgsl/wgsl.js";
 
 /** dst[i] = src[base + sum(idx[d] * strides[d])] for each index i of `shape`, in row-major order. */
 export function gatherElements(src: TensorData, shape: Shape, strides: readonly number[], base: number, dtype: "f32" | "i32", ctx: RefContext): TensorData {
@@ -25,7 +25,7 @@ export const reshape: OpDef<"reshape"> = {
   kind: "reshape",
   arity: 1,
   shape: ([x], { shape }) => {
-    check("reshape", shape.every((d) => Number.isInteger(d) && d >= 0), () => `invalid target shape ${formatShape(shape)}`);
+    check("reshape", shape.every(isValidDim), () => `invalid target shape ${formatShape(shape)}`);
     check("reshape", numel(shape) === numel(x.shape), () => `cannot reshape ${formatType(x)} (${numel(x.shape)} elements) to ${formatShape(shape)} (${numel(shape)} elements)`);
     return { shape, dtype: x.dtype };
   },
@@ -71,5 +71,5 @@ export const broadcastTo: OpDef<"broadcast_to"> = {
   vjp: ({ g }) => [g],
   reference: ([x], { shape }, out, ctx) =>
     gatherElements(x.data, shape, broadcastStrides(x.shape, shape), 0, out.dtype, ctx),
-  wgsl: ({ inputs: [x], out, limits }) => stridedCopy(x, out, broadcastStridesTo(x.shape, out.shape), 0, limits),
+  wgsl: ({ inputs: [x], out, limits }) => stridedCopy(x, out, broadcastStrides(x.shape, out.shape), 0, limits),
 };

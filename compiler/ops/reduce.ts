@@ -7,11 +7,11 @@
 // one invocation per output element; longer ones (BatchNorm statistics, losses) one workgroup
 // per output element: strided partial results per thread, then a tree in shared memory.
 
-import type { GraphBuilder } from "../graph/builder.js";
+import type { OpEmitter } from "./emitter.js";
 import { formatShape, formatType, numel, stridesOf } from "../ir/shape.js";
 import type { Shape, ValueType } from "../ir/types.js";
 import type { KernelLimits, KernelSource } from "../wgsl/kernel.js";
-import { bindings, f32Literal, flatMain, grid, offsetsFromIndex, opaqueBound, reductionThreads, treeReduce, workgroupMain, WORKGROUP_REDUCTION_MIN } from "../wgsl/wgsl.js";
+import { bindings, f32Literal, flatKernel, grid, offsetsFromIndex, opaqueBound, reductionThreads, treeReduce, WORKGROUP_REDUCTION_MIN, workgroupMain } from "../wgsl/wgsl.js";
 import type { Value } from "../ir/value.js";
 import { allocFloat, check, floats, requireDType, type OpDef, type VjpRule } from "./def.js";
 import type { ReduceKind, ReduceParams } from "../ir/kinds.js";
@@ -33,7 +33,7 @@ function reduceShape(op: ReduceKind, [x]: readonly ValueType[], { axes, keepdims
 }
 
 /** The cotangent of a reduction, spread back over the reduced axes. */
-function spread(b: GraphBuilder, g: Value, x: Value, axes: readonly number[]): Value {
+function spread(b: OpEmitter, g: Value, x: Value, axes: readonly number[]): Value {
   return b.broadcastTo(b.reshape(g, keptShape(x.shape, axes)), x.shape);
 }
 
@@ -99,18 +99,12 @@ function reduceKernel(kind: ReduceKind, x: ValueType, out: ValueType, axes: read
   if (count < WORKGROUP_REDUCTION_MIN) {
     const loops = reduced.map((r, j) => `  for (var r${j} = 0u; r${j} < ${opaqueBound(r.size)}; r${j}++) {`);
     const offset = ["base", ...reduced.map((r, j) => `r${j} * ${r.stride}u`)].join(" + ");
-    return {
-      code: `${bindings([x], out)}
-${flatMain(outputs)}
-${base}
+    return flatKernel([x], out, outputs, `${base}
   var acc = ${init};
 ${loops.join("\n")}
     acc = ${step("acc", `in0[${offset}]`)};
 ${loops.map(() => "  }").join("")}
-  out[i] = ${finish("acc")};
-}`,
-      workgroups: grid(outputs, limits),
-    };
+  out[i] = ${finish("acc")};`, limits);
   }
 
   // thread lid takes reduced elements lid, lid + wg, ...; the last run is innermost

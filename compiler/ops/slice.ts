@@ -8,7 +8,7 @@ import { formatShape, formatType, numel, stridesOf } from "../ir/shape.js";
 import { check, type OpDef } from "./def.js";
 import { stridedOffsets } from "./strided.js";
 import { gatherElements } from "./movement.js";
-import { bindings, flatMain, grid, stridedCopy, zeroOf } from "../wgsl/wgsl.js";
+import { flatKernel, stridedCopy, zeroOf } from "../wgsl/wgsl.js";
 import type { KernelLimits, KernelSource } from "../wgsl/kernel.js";
 import type { ValueType } from "../ir/types.js";
 
@@ -51,19 +51,13 @@ function padKernel(x: ValueType, out: ValueType, before: readonly number[], limi
     const offset = x.shape[k] === 1 ? "" : ` ia += (c - ${before[k]}u) * ${xs[k]}u;`;
     axes.push(`  { let c = rem % ${d}u; rem = rem / ${d}u;${inside}${offset} }`);
   }
-  return {
-    code: `${bindings([x], out)}
-${flatMain(n)}
-  var rem = i;
+  return flatKernel([x], out, n, `  var rem = i;
   var ia = 0u; // wraps outside x, where it is not read
   var inside = true;
 ${axes.join("\n")}
   var v = ${zeroOf(out)};
   if (inside) { v = in0[ia]; }
-  out[i] = v;
-}`,
-    workgroups: grid(n, limits),
-  };
+  out[i] = v;`, limits);
 }
 
 export const pad: OpDef<"pad"> = {

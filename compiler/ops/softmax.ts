@@ -5,7 +5,7 @@
 // longer ones one workgroup each, with both reductions folded in shared memory.
 
 import { formatType, numel } from "../ir/shape.js";
-import { bindings, flatMain, grid, opaqueBound, reductionThreads, treeReduce, workgroupMain, WORKGROUP_REDUCTION_MIN } from "../wgsl/wgsl.js";
+import { bindings, flatKernel, grid, opaqueBound, reductionThreads, treeReduce, WORKGROUP_REDUCTION_MIN, workgroupMain } from "../wgsl/wgsl.js";
 import type { KernelLimits, KernelSource } from "../wgsl/kernel.js";
 import type { ValueType } from "../ir/types.js";
 import { allocFloat, check, floats, requireDType, type OpDef } from "./def.js";
@@ -14,10 +14,7 @@ function softmaxKernel(x: ValueType, out: ValueType, limits: KernelLimits): Kern
   const s = x.shape[x.shape.length - 1];
   const rows = numel(x.shape) / s;
   if (s < WORKGROUP_REDUCTION_MIN) {
-    return {
-      code: `${bindings([x], out)}
-${flatMain(rows)}
-  let row = i * ${s}u;
+    return flatKernel([x], out, rows, `  let row = i * ${s}u;
   let s = ${opaqueBound(s)};
   var rowMax = in0[row];
   for (var j = 1u; j < s; j++) { rowMax = max(rowMax, in0[row + j]); }
@@ -27,10 +24,7 @@ ${flatMain(rows)}
     out[row + j] = e;
     total += e;
   }
-  for (var j = 0u; j < s; j++) { out[row + j] = out[row + j] / total; }
-}`,
-      workgroups: grid(rows, limits),
-    };
+  for (var j = 0u; j < s; j++) { out[row + j] = out[row + j] / total; }`, limits);
   }
   const wg = reductionThreads(s);
   return {

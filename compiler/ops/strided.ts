@@ -1,13 +1,13 @@
 // Index helpers for the reference kernels: most movement and broadcasting reduces to
-// "read input element at base + sum(idx[d] * strides[d]) for each output index".
+// "read input element at base + sum(idx[d] * strides[d]) for each output index" (the strides
+// of a broadcast read are ir/shape.ts's broadcastStrides, shared with the WGSL templates).
 
-import { stridesOf } from "../ir/shape.js";
+import { numel } from "../ir/shape.js";
 import type { Shape } from "../ir/types.js";
 
 /** Offsets, in row-major order over `shape`, of base + sum(idx[d] * strides[d]). */
 export function stridedOffsets(shape: Shape, strides: readonly number[], base = 0): Int32Array {
-  let size = 1;
-  for (const d of shape) size *= d;
+  const size = numel(shape);
   const out = new Int32Array(size);
   if (size === 0) return out;
   const rank = shape.length;
@@ -25,13 +25,6 @@ export function stridedOffsets(shape: Shape, strides: readonly number[], base = 
     }
   }
   return out;
-}
-
-/** Strides that read a tensor of shape `from` as if broadcast to `to` (0 on broadcast axes). */
-export function broadcastStrides(from: Shape, to: Shape): number[] {
-  const own = stridesOf(from);
-  const lead = to.length - from.length;
-  return to.map((_, i) => (i < lead || from[i - lead] === 1 ? 0 : own[i - lead]));
 }
 
 /**

@@ -1,12 +1,12 @@
 // Elementwise unary primitives: f32 in, same shape f32 out. Each entry is its math, its
 // VJP (for most the cotangent times the derivative) and its WGSL expression of `x`.
 
-import type { GraphBuilder } from "../graph/builder.js";
+import type { OpEmitter } from "./emitter.js";
 import { numel } from "../ir/shape.js";
 import type { Value } from "../ir/value.js";
 import { allocFloat, floats, requireDType, type OpDef, type VjpRule } from "./def.js";
 import type { UnaryKind } from "../ir/kinds.js";
-import { bindings, f32Literal, flatMain, grid } from "../wgsl/wgsl.js";
+import { f32Literal, flatKernel } from "../wgsl/wgsl.js";
 
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 
@@ -54,7 +54,7 @@ function erfcContinuedFraction(x: number): number {
 const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 
 /** The VJP of y = f(x) with derivative f'(x) given as a graph of x and y (whichever is cheaper). */
-function chain<K extends UnaryKind>(derivative: (b: GraphBuilder, x: Value, y: Value) => Value): VjpRule<K> {
+function chain<K extends UnaryKind>(derivative: (b: OpEmitter, x: Value, y: Value) => Value): VjpRule<K> {
   return ({ b, inputs: [x], out, g }) => [b.mul(g, derivative(b, x, out))];
 }
 
@@ -195,14 +195,8 @@ function unaryOp<K extends UnaryKind>(kind: K): OpDef<K> {
     },
     wgsl: ({ inputs: [x], out, limits }) => {
       const n = numel(x.shape);
-      return {
-        code: `${bindings([x], out)}
-${wgslHelpers[kind] ? `${wgslHelpers[kind]}\n` : ""}${flatMain(n)}
-  let x = in0[i];
-  out[i] = ${wgslExpr[kind]};
-}`,
-        workgroups: grid(n, limits),
-      };
+      return flatKernel([x], out, n, `  let x = in0[i];
+  out[i] = ${wgslExpr[kind]};`, limits, wgslHelpers[kind]);
     },
   };
 }

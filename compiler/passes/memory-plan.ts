@@ -1,7 +1,10 @@
 // Static memory plan for one graph (tinygrad's schedule/memory.py in spirit): from each op
 // output's lifetime, assign it a physical GPU buffer, reusing a buffer as soon as the last
 // reader of its previous value has run. Reshapes alias their input (no copy, no space). Sources
-// (params, buffers, data inputs, scalars) and constants live in separate persistent storage.
+// (params, buffers, data inputs, scalars) and constants are packed into persistent arenas, each
+// value aligned to the device's storage offset alignment and each arena within its largest
+// binding. Every device limit comes from the caller (compile()), so the plan, its report and the
+// executor's allocation are one and the same; a limit exceeded is a MemoryLimitError.
 //
 // Why one value per buffer rather than offsets in one arena: WebGPU forbids a buffer being bound
 // writable and bound in any other way within one dispatch, even at disjoint ranges, so an op's
@@ -10,22 +13,14 @@
 import type { Graph, ValueId } from "../ir/types.js";
 import { isSource } from "../ir/types.js";
 import { numel } from "../ir/shape.js";
-import type { ScheduledKernel } from "./schedule/schedule.js";
+import type { DeviceLimits, MemoryPlan, MemoryReport, Placement, ScheduledKernel } from "../wgsl/program.js";
+import { isHostValue } from "./schedule/schedule.js";
+import { UserError } from "../diagnostics/user-error.js";
 
-export interface MemoryPlan {
-  /** The physical buffer (an index into `slots`) of every transient value, aliases included. */
-  slotOf: Map<ValueId, number>;
-  /** Sizes in bytes of the physical buffers. */
-  slots: number[];
-  /** Bytes of transient values alive at the worst moment. */
-  peakLiveBytes: number;
-  /** Bytes of all transient buffers the plan allocates (>= peakLiveBytes: size classes). */
-  allocatedBytes: number;
-  /** What one buffer per value (no reuse) would allocate. */
-  naiveBytes: number;
-}
+export type { MemoryPlan, MemoryReport };
 
-export class MemoryLimitError extends Error {
+/** A device limit the graph does not fit: the user's to fix (a smaller batch or model), not a unetc bug. */
+export class MemoryLimitError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = "MemoryLimitError";
@@ -39,20 +34,25 @@ export function aliasRoot(graph: Graph): Map<ValueId, ValueId> {
   return root;
 }
 
-/** Sources and constants: written from the host, never by a kernel. */
-export function isPersistent(graph: Graph, id: ValueId): boolean {
-  const n = graph.nodes[id];
-  return isSource(n) || n.op === "fill" || n.op === "constant";
-}
-
 export const valueBytes = (shape: readonly number[]) => Math.max(4, numel(shape) * 4);
+
+const align = (n: number, a: number) => Math.ceil(n / a) * a;
+
+/** The largest buffer one binding may cover. */
+const maxBindingOf = (limits: DeviceLimits) => Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+
+interface Transient {
+  slotOf: Map<ValueId, number>;
+  slots: number[];
+  peakLiveBytes: number;
+  naiveBytes: number;
+}
 
 /**
  * Assigns every kernel output a buffer. Lifetimes are in kernel order: a value lives from the
  * kernel that writes it to the last kernel that reads it (graph outputs live to the end).
  */
-export function planMemory(graph: Graph, kernels: readonly ScheduledKernel[], maxBufferBytes: number): MemoryPlan {
-  const roots = aliasRoot(graph);
+function planTransient(graph: Graph, kernels: readonly ScheduledKernel[], roots: ReadonlyMap<ValueId, ValueId>, maxBufferBytes: number): Transient {
   const rootOf = (id: ValueId) => roots.get(id) ?? id;
   const lastUse = new Map<ValueId, number>();
   kernels.forEach((k, pos) => {
@@ -102,5 +102,64 @@ export function planMemory(graph: Graph, kernels: readonly ScheduledKernel[], ma
     const s = slotOf.get(root);
     if (s !== undefined) slotOf.set(alias, s);
   }
-  return { slotOf, slots, peakLiveBytes: peak, allocatedBytes: slots.reduce((a, b) => a + b, 0), naiveBytes: naive };
+  return { slotOf, slots, peakLiveBytes: peak, naiveBytes: naive };
+}
+
+/** Sources and constants, packed in graph order into arenas of at most one binding each. */
+function packPersistent(graph: Graph, limits: DeviceLimits): { offsets: Map<ValueId, { arena: number; offset: number }>; arenas: number[] } {
+  const maxBinding = maxBindingOf(limits);
+  const offsets = new Map<ValueId, { arena: number; offset: number }>();
+  const arenas: number[] = [];
+  for (const n of graph.nodes) {
+    if (!isHostValue(n)) continue;
+    const bytes = align(valueBytes(n.shape), limits.minStorageBufferOffsetAlignment);
+    if (bytes > maxBinding) throw new MemoryLimitError(`\`${isSource(n) ? n.name : `constant %${n.id}`}\` (${bytes} bytes) exceeds maxStorageBufferBindingSize (${maxBinding} bytes)`);
+    if (arenas.length === 0 || arenas[arenas.length - 1] + bytes > maxBinding) arenas.push(0);
+    const arena = arenas.length - 1;
+    offsets.set(n.id, { arena, offset: arenas[arena] });
+    arenas[arena] += bytes;
+  }
+  return { offsets, arenas };
+}
+
+/** The whole plan: transient buffers, persistent arenas, every value's place, and the report. */
+export function planMemory(graph: Graph, kernels: readonly ScheduledKernel[], limits: DeviceLimits): MemoryPlan {
+  const roots = aliasRoot(graph);
+  const t = planTransient(graph, kernels, roots, maxBindingOf(limits));
+  const p = packPersistent(graph, limits);
+  const maxBindings = limits.maxStorageBuffersPerShaderStage;
+  for (const k of kernels) {
+    if (k.inputs.length + 1 > maxBindings) {
+      throw new MemoryLimitError(`${k.label} %${k.output} needs ${k.inputs.length + 1} storage buffers, more than the device's maxStorageBuffersPerShaderStage (${maxBindings})`);
+    }
+  }
+  const placement = new Map<ValueId, Placement>();
+  for (const n of graph.nodes) {
+    const root = roots.get(n.id) ?? n.id;
+    const size = valueBytes(n.shape);
+    const slot = t.slotOf.get(root);
+    const at = p.offsets.get(root);
+    if (slot !== undefined) placement.set(n.id, { kind: "slot", index: slot, size });
+    else if (at) placement.set(n.id, { kind: "arena", index: at.arena, offset: at.offset, size });
+  }
+  const allocatedBytes = t.slots.reduce((a, b) => a + b, 0);
+  const persistentBytes = p.arenas.reduce((a, b) => a + b, 0);
+  return {
+    slotOf: t.slotOf,
+    slots: t.slots,
+    arenas: p.arenas,
+    constants: graph.nodes.filter((n) => isHostValue(n) && !isSource(n)).map((n) => n.id),
+    placement,
+    persistentBytes,
+    allocatedBytes,
+    peakLiveBytes: t.peakLiveBytes,
+    naiveBytes: t.naiveBytes,
+    totalBytes: persistentBytes + allocatedBytes,
+  };
+}
+
+/** The plan's numbers alone (for reports and JSON). */
+export function memoryReport(plan: MemoryReport): MemoryReport {
+  const { persistentBytes, allocatedBytes, peakLiveBytes, naiveBytes, totalBytes } = plan;
+  return { persistentBytes, allocatedBytes, peakLiveBytes, naiveBytes, totalBytes };
 }

@@ -2,9 +2,7 @@
 // kernel.ts, a 1-D dispatch that stays under maxComputeWorkgroupsPerDimension by folding the
 // grid into 2-D, and straight-line index arithmetic for static shapes.
 import type { Shape, ValueType } from "../ir/types.js";
-import { stridesOf } from "../ir/shape.js";
-
-export { stridesOf };
+import { numel } from "../ir/shape.js";
 import type { KernelLimits, KernelSource } from "./kernel.js";
 
 export const WG = 64;
@@ -33,11 +31,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (i >= ${n}u) { return; }`;
 }
 
-/** Strides of `shape` read through broadcasting to `outShape` (0 on broadcast axes). */
-export function broadcastStridesTo(shape: Shape, outShape: Shape): number[] {
-  const own = stridesOf(shape);
-  const lead = outShape.length - shape.length;
-  return outShape.map((d, k) => (k < lead || shape[k - lead] === 1 ? 0 : own[k - lead]));
+/**
+ * A kernel of one invocation per element of a flat loop over `n` (grid and flatMain): the
+ * bindings, optional `decls` (helper functions), then `body`, statements that may use `i`.
+ */
+export function flatKernel(inputs: readonly ValueType[], out: ValueType, n: number, body: string, limits: KernelLimits, decls = ""): KernelSource {
+  return {
+    code: `${bindings(inputs, out)}
+${decls ? `${decls}\n` : ""}${flatMain(n)}
+${body}
+}`,
+    workgroups: grid(n, limits),
+  };
 }
 
 /**
@@ -77,16 +82,9 @@ export function zeroOf(t: ValueType): string {
  * the row-major coordinate of i in `out`'s shape (strides are in elements of `x`, 0 to repeat).
  */
 export function stridedCopy(x: ValueType, out: ValueType, strides: number[], base: number, limits: KernelLimits): KernelSource {
-  let n = 1;
-  for (const d of out.shape) n *= d;
-  return {
-    code: `${bindings([x], out)}
-${flatMain(n)}
-${offsetsFromIndex(out.shape, [strides], ["ia"])}
-  out[i] = in0[${base}u + ia];
-}`,
-    workgroups: grid(n, limits),
-  };
+  const n = numel(out.shape);
+  return flatKernel([x], out, n, `${offsetsFromIndex(out.shape, [strides], ["ia"])}
+  out[i] = in0[${base}u + ia];`, limits);
 }
 
 /**

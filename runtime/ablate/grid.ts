@@ -9,10 +9,10 @@
 // id; `+` never occurs in a plain name, so a hashed folder cannot equal a plain one.
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { InvalidArgumentError } from "commander";
+import { UsageError } from "../../compiler/diagnostics/user-error.js";
 
 /** A malformed --grid: a usage error (exit 2), as commander's own argument errors. */
-export class GridError extends InvalidArgumentError {
+export class GridError extends UsageError {
   constructor(message: string) {
     super(message);
     this.name = "GridError";

@@ -1,5 +1,6 @@
 // The in-memory form of an image classification dataset, shared by the Fashion-MNIST loader,
 // the PNG-folder loader, the split and the batch iterator.
+import { UserError } from "../../compiler/diagnostics/user-error.js";
 
 /** Raw 8-bit images with integer labels; images are stored [count, channels, height, width]. */
 export interface ImageDataset {
@@ -14,7 +15,7 @@ export interface ImageDataset {
 }
 
 /** Bad or unreadable data: the message names the path and the problem; the CLI prints it as is. */
-export class DataError extends Error {
+export class DataError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = "DataError";

@@ -1,5 +1,6 @@
 // PNG output: sample grids, loss curves, ablation bar charts and montages (pngjs for the encoding).
-export { encodePng, writePng, type Raster } from "./png.js";
+export { encodePng, readPng, writePng, type Raster } from "./png.js";
+export { upscale } from "./upscale.js";
 export { encodeGridPng, gridRaster, toByte, writeGridPng, type GridOptions } from "./grid.js";
 export {
   EVAL_COLOR,

@@ -1,5 +1,6 @@
 // PNG encoding through pngjs (a well-kept library, not a hand-written encoder) and atomic
 // writes. Rasters here are 8-bit, row-major, interleaved channels.
+import { existsSync, readFileSync } from "node:fs";
 import { PNG, type ColorType } from "pngjs";
 import { writeFileAtomic } from "../data/atomic-write.js";
 
@@ -25,4 +26,11 @@ export function encodePng(r: Raster): Buffer {
 
 export async function writePng(path: string, r: Raster): Promise<void> {
   await writeFileAtomic(path, encodePng(r));
+}
+
+/** A PNG file as an RGBA raster; undefined when there is no such file. */
+export function readPng(path: string): Raster | undefined {
+  if (!existsSync(path)) return undefined;
+  const png = PNG.sync.read(readFileSync(path));
+  return { width: png.width, height: png.height, channels: 4, data: new Uint8Array(png.data) };
 }

@@ -8,11 +8,12 @@
 // Every malformed input ends in a SafetensorsError naming the file and the problem.
 
 import { readFile, rename, writeFile } from "node:fs/promises";
+import { UserError } from "../../compiler/diagnostics/user-error.js";
 
 export type SafetensorsDType = "F32" | "F64" | "I32" | "I64";
 export type SafetensorsData = Float32Array | Float64Array | Int32Array;
 
-export class SafetensorsError extends Error {
+export class SafetensorsError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = "SafetensorsError";

@@ -11,12 +11,12 @@ import { join } from "node:path";
 import { checkSpec } from "../../compiler/check/check.js";
 import { hasErrors } from "../../compiler/diagnostics/diagnostic.js";
 import { modelTask, type ModelGraph } from "../../compiler/check/model-graph.js";
-import { lowerModel } from "../../compiler/passes/lower/lower.js";
+import { OUTPUT } from "../../compiler/ir/step-contract.js";
 import { MODELS_DIR } from "../../compiler/front/package-root.js";
-import type { DeviceKind, GraphRunner } from "../session/runner.js";
+import { openRunner, type DeviceKind, type GraphRunner } from "../session/runner.js";
 import { checkpointPath, CheckpointError, readCheckpoint } from "../train/checkpoint.js";
 import { avgPool } from "../train/data.js";
-import { asF32, createRunner } from "../train/runners.js";
+import { asF32 } from "../train/runners.js";
 import { checkpointWeights } from "../sample/sample.js";
 
 export const CLASSIFIER_WEIGHTS = join(MODELS_DIR, "metrics", "fmnist_classifier.safetensors");
@@ -61,7 +61,7 @@ export class FeatureExtractor {
     if (!tap || tap.shape.length !== 1) throw new CheckpointError(`${path}: classifier ${model.name} has no vector tap named "${FEATURES_TAP}"`);
     const img = model.inputs.find((i) => i.kind === "image")!;
     const batch = o.batch ?? 256;
-    const runner = await createRunner(lowerModel(model, { batch, mode: "eval" }), o.device);
+    const { runner } = await openRunner(model, { batch, mode: "eval" }, o.device);
     const { weights } = checkpointWeights(model, ckpt, false);
     for (const [name, t] of weights) runner.write(name, asF32(t));
     return new FeatureExtractor(runner, model, batch, id, tap.shape[0], { channels: img.shape[0], size: img.shape[1] });
@@ -74,7 +74,7 @@ export class FeatureExtractor {
 
   /** Logits [count, K] (for checking the classifier itself). */
   logits(images: Float32Array, count: number): Promise<Float32Array> {
-    return this.rows(images, count, "output", this.model.nodes[this.model.output].shape[0]);
+    return this.rows(images, count, OUTPUT, this.model.nodes[this.model.output].shape[0]);
   }
 
   /** One graph output, `width` values per image, over the images in compiled batches (the last one zero-padded). */

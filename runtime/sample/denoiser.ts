@@ -4,10 +4,9 @@
 // The noise level is given per sample ([n]); the samplers broadcast one t to all of them.
 import type { ModelGraph } from "../../compiler/check/model-graph.js";
 import type { Tensor } from "../../compiler/ir/tensor.js";
-import { lowerModel } from "../../compiler/passes/lower/lower.js";
+import { OUTPUT } from "../../compiler/ir/step-contract.js";
 import type { Denoiser } from "../diffusion/samplers.js";
-import type { DeviceKind, GraphRunner } from "../session/runner.js";
-import { createRunner } from "../train/runners.js";
+import { openRunner, type DeviceKind } from "../session/runner.js";
 
 export interface BatchedDenoiser {
   readonly denoise: Denoiser;
@@ -24,7 +23,7 @@ export interface BatchedDenoiser {
  */
 export async function createDenoiser(model: ModelGraph, weights: ReadonlyMap<string, Tensor>, o: { device: DeviceKind; batch: number }): Promise<BatchedDenoiser> {
   const B = o.batch;
-  const runner: GraphRunner = await createRunner(lowerModel(model, { batch: B, mode: "eval" }), o.device);
+  const { runner } = await openRunner(model, { batch: B, mode: "eval" }, o.device);
   for (const p of model.parameters) {
     const t = weights.get(p.name);
     if (!t) throw new Error(`internal: no weights for '${p.name}'`);
@@ -62,7 +61,7 @@ export async function createDenoiser(model: ModelGraph, weights: ReadonlyMap<str
       }
       runner.run();
       runs++;
-      const y = (await runner.read("output")).data;
+      const y = (await runner.read(OUTPUT)).data;
       for (let i = 0; i < m * per; i++) out[start * per + i] = y[i];
     }
     return out;

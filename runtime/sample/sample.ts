@@ -10,19 +10,20 @@ import { writeGridPng } from "../image/grid.js";
 import type { DeviceKind } from "../session/runner.js";
 import { CheckpointError, verifyTensors, type Checkpoint } from "../train/checkpoint.js";
 import { asF32 } from "../train/runners.js";
-import { emaName, emaTargets } from "../../compiler/passes/step/train-graph.js";
+import { emaTargets } from "../../compiler/compile.js";
+import { emaName, isAdamState, isEmaState } from "../../compiler/ir/step-contract.js";
 import { createDenoiser } from "./denoiser.js";
 
 /** The model's weights from a checkpoint: the EMA average where it has one (unless `ema` is false). */
 export function checkpointWeights(model: ModelGraph, ckpt: Checkpoint, ema = true): { weights: Map<string, Tensor>; ema: boolean } {
-  const modelOnly = new Map([...ckpt.tensors].filter(([name]) => !name.startsWith("adam.") && !name.startsWith("ema.")));
+  const modelOnly = new Map([...ckpt.tensors].filter(([name]) => !isAdamState(name) && !isEmaState(name)));
   verifyTensors(modelOnly, new Map(model.parameters.map((p) => [p.name, p.shape])), `checkpoint ${ckpt.path}`);
   const targets = emaTargets(model);
   const hasEma = targets.length > 0 && targets.every((n) => ckpt.tensors.has(emaName(n)));
   const useEma = ema && hasEma;
   if (useEma) {
     const averaged = new Map(targets.map((n) => [emaName(n), model.parameters.find((p) => p.name === n)!.shape]));
-    verifyTensors(new Map([...ckpt.tensors].filter(([name]) => name.startsWith("ema."))), averaged, `checkpoint ${ckpt.path} (EMA weights)`);
+    verifyTensors(new Map([...ckpt.tensors].filter(([name]) => isEmaState(name))), averaged, `checkpoint ${ckpt.path} (EMA weights)`);
   }
   const weights = new Map<string, Tensor>();
   for (const p of model.parameters) {

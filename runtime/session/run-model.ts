@@ -1,14 +1,13 @@
 // `unetc run`: execute a model on named tensors read from safetensors files, write every output.
-import { modelTask, type ModelGraph } from "../../compiler/check/model-graph.js";
-import type { Graph } from "../../compiler/ir/types.js";
-import { lowerModel } from "../../compiler/passes/lower/lower.js";
-import { buildTrainStep, HYPER_PARAMS, lossForTask, type OptimizerKind } from "../../compiler/passes/step/index.js";
+import type { ModelGraph } from "../../compiler/check/model-graph.js";
+import { buildGraph, compileGraph, type CompileOptions, type OptimizerKind } from "../../compiler/compile.js";
 import { isSource } from "../../compiler/ir/types.js";
+import { isAdamState, isGradient, LOSS, OUTPUT, replacedSource, type HyperParam } from "../../compiler/ir/step-contract.js";
 import { readSafetensorsFile, writeSafetensorsFile, type TensorToWrite } from "../io/safetensors.js";
 import type { Feed } from "../reference/index.js";
 import { batchOf, bindSources } from "./tensor-io.js";
-import { ReferenceRunner, WebGpuRunner, type DeviceKind, type GraphRunner } from "./runner.js";
-import { acquireDevice, describeAdapter } from "../webgpu/device.js";
+import { createRunner, openDevice, type DeviceKind } from "./runner.js";
+import { describeAdapter } from "../webgpu/device.js";
 import type { Tensor } from "../../compiler/ir/tensor.js";
 
 export interface RunOptions {
@@ -29,22 +28,20 @@ export interface RunOptions {
 export async function runModel(model: ModelGraph, opts: RunOptions): Promise<string[]> {
   const [weights, inputs] = await Promise.all([readSafetensorsFile(opts.weights), readSafetensorsFile(opts.inputs)]);
   const batch = batchOf(model, inputs.tensors);
-  const forward = lowerModel(model, { batch, mode: opts.mode === "eval" ? "eval" : "train" });
-  const graph: Graph = opts.mode === "step" ? buildTrainStep(forward, { optimizer: opts.optimizer, loss: lossForTask(modelTask(model)) }) : forward;
+  const o: CompileOptions = { batch, mode: opts.mode, optimizer: opts.optimizer };
+  // The graph's sources are checked against the tensors before a device is opened.
+  const graph = buildGraph(model, o);
   const given: Record<string, Feed> = {};
   if (opts.mode === "step") {
-    const hyper: Record<(typeof HYPER_PARAMS)[number], number> = { lr: opts.lr, beta1: opts.beta1, beta2: opts.beta2, eps: opts.eps, weight_decay: opts.weightDecay, step: 1 };
+    const hyper: Record<HyperParam, number> = { lr: opts.lr, beta1: opts.beta1, beta2: opts.beta2, eps: opts.eps, weight_decay: opts.weightDecay, step: 1 };
     Object.assign(given, hyper);
     // A fresh optimizer: zero moments.
-    for (const n of graph.nodes) if (isSource(n) && n.name.startsWith("adam.")) given[n.name] = { shape: [...n.shape], data: new Float32Array(n.shape.reduce((a, b) => a * b, 1)) };
+    for (const n of graph.nodes) if (isSource(n) && isAdamState(n.name)) given[n.name] = { shape: [...n.shape], data: new Float32Array(n.shape.reduce((a, b) => a * b, 1)) };
   }
   const feeds = bindSources(graph, [inputs.tensors, weights.tensors], given);
-  let runner: GraphRunner;
-  if (opts.device === "webgpu") {
-    const gpu = await acquireDevice();
-    process.stderr.write(`${describeAdapter(gpu)}\n`);
-    runner = await WebGpuRunner.create(gpu, graph);
-  } else runner = new ReferenceRunner(graph);
+  const device = await openDevice(opts.device);
+  if (device.gpu) process.stderr.write(`${describeAdapter(device.gpu)}\n`);
+  const runner = await createRunner(device, compileGraph(graph, { ...o, ...device.target }));
   for (const [name, v] of Object.entries(feeds)) runner.write(name, v);
   runner.run();
   const outputs: Record<string, Tensor> = {};
@@ -56,11 +53,12 @@ export async function runModel(model: ModelGraph, opts: RunOptions): Promise<str
     const data = i64.has(name) ? Int32Array.from(t.data, (v) => Math.round(v)) : t.data instanceof Float64Array ? Float32Array.from(t.data) : t.data;
     written.set(name, { shape: t.shape, data, dtype: i64.has(name) ? "I64" : undefined });
   };
-  put("output", outputs.output);
-  if (outputs.loss) put("loss", outputs.loss);
+  put(OUTPUT, outputs[OUTPUT]);
+  if (outputs[LOSS]) put(LOSS, outputs[LOSS]);
   for (const [name, t] of Object.entries(outputs)) {
-    if (name.startsWith("grad.")) put(name, t);
-    else if (name.startsWith("new.") && !name.startsWith("new.adam.")) put(name.slice(4), t);
+    const source = replacedSource(name);
+    if (isGradient(name)) put(name, t);
+    else if (source !== undefined && !isAdamState(source)) put(source, t);
   }
   if (opts.mode === "step") {
     // Parameters and buffers the step did not change (none today) still belong in the result.

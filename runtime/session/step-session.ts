@@ -1,15 +1,15 @@
 // A compiled training step on a device, ready to run: the step graph (forward, loss, backward,
 // optimizer update), its runner, freshly initialised parameters and zero optimizer state.
-import { modelTask, type ModelGraph } from "../../compiler/check/model-graph.js";
+import type { ModelGraph } from "../../compiler/check/model-graph.js";
+import type { Compiled, OptimizerKind } from "../../compiler/compile.js";
 import type { Graph } from "../../compiler/ir/types.js";
 import { isSource } from "../../compiler/ir/types.js";
+import { HYPER_PARAMS, isAdamState, TARGET, type HyperParam } from "../../compiler/ir/step-contract.js";
 import type { Tensor } from "../../compiler/ir/tensor.js";
-import { lowerModel } from "../../compiler/passes/lower/lower.js";
-import { buildTrainStep, lossForTask, type OptimizerKind } from "../../compiler/passes/step/index.js";
-import { acquireDevice, type GpuContext } from "../webgpu/device.js";
+import type { GpuContext } from "../webgpu/device.js";
 import { initParameters } from "./init.js";
 import { Rng } from "./rng.js";
-import { ReferenceRunner, WebGpuRunner, type DeviceKind, type GraphRunner } from "./runner.js";
+import { openRunner, type DeviceKind, type GraphRunner } from "./runner.js";
 
 export interface StepSessionOptions {
   batch: number;
@@ -20,6 +20,8 @@ export interface StepSessionOptions {
 
 export interface StepSession {
   graph: Graph;
+  /** The compiled step: kernels, memory plan and its report. */
+  compiled: Compiled;
   runner: GraphRunner;
   gpu?: GpuContext;
   /** Writes one batch of inputs (by the model's input names, plus `target`). */
@@ -29,31 +31,23 @@ export interface StepSession {
 }
 
 export async function createStepSession(model: ModelGraph, opts: StepSessionOptions): Promise<StepSession> {
-  const graph = buildTrainStep(lowerModel(model, { batch: opts.batch, mode: "train" }), { optimizer: opts.optimizer, loss: lossForTask(modelTask(model)) });
-  let gpu: GpuContext | undefined;
-  let runner: GraphRunner;
-  if (opts.device === "webgpu") {
-    gpu = await acquireDevice();
-    runner = await WebGpuRunner.create(gpu, graph);
-  } else runner = new ReferenceRunner(graph);
+  const { compiled, runner, gpu } = await openRunner(model, { batch: opts.batch, mode: "step", optimizer: opts.optimizer }, opts.device);
+  const graph = compiled.graph;
   for (const [name, t] of initParameters(model, opts.seed)) runner.write(name, t);
   for (const n of graph.nodes) {
-    if (isSource(n) && n.name.startsWith("adam.")) runner.write(n.name, { shape: [...n.shape], data: new Float32Array(n.shape.reduce((a, b) => a * b, 1)) });
+    if (isSource(n) && isAdamState(n.name)) runner.write(n.name, { shape: [...n.shape], data: new Float32Array(n.shape.reduce((a, b) => a * b, 1)) });
   }
   return {
     graph,
+    compiled,
     runner,
     gpu,
     feedBatch: (batch) => {
       for (const [name, t] of batch) runner.write(name, t);
     },
     setHyper: (h) => {
-      runner.write("lr", h.lr);
-      runner.write("beta1", h.beta1);
-      runner.write("beta2", h.beta2);
-      runner.write("eps", h.eps);
-      runner.write("weight_decay", h.weightDecay);
-      runner.write("step", h.step);
+      const hyper: Record<HyperParam, number> = { lr: h.lr, beta1: h.beta1, beta2: h.beta2, eps: h.eps, weight_decay: h.weightDecay, step: h.step };
+      for (const name of HYPER_PARAMS) runner.write(name, hyper[name]);
     },
   };
 }
@@ -69,6 +63,6 @@ export function syntheticBatch(model: ModelGraph, batch: number, rng: Rng): Map<
   }
   const image = model.inputs.find((i) => i.kind === "image");
   const outShape = model.nodes[model.output].shape;
-  if (image) out.set("target", { shape: [batch, ...outShape], data: normal(batch * outShape.reduce((a, b) => a * b, 1)) });
+  if (image) out.set(TARGET, { shape: [batch, ...outShape], data: normal(batch * outShape.reduce((a, b) => a * b, 1)) });
   return out;
 }

@@ -6,8 +6,9 @@ import type { Graph, SourceNode } from "../../compiler/ir/types.js";
 import { isSource } from "../../compiler/ir/types.js";
 import type { StoredTensor } from "../io/safetensors.js";
 import type { Feed } from "../reference/index.js";
+import { UserError } from "../../compiler/diagnostics/user-error.js";
 
-export class TensorBindingError extends Error {
+export class TensorBindingError extends UserError {
   constructor(readonly problems: string[]) {
     super(problems.join("\n"));
     this.name = "TensorBindingError";

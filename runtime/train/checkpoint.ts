@@ -9,13 +9,14 @@ import type { ModelGraph } from "../../compiler/check/model-graph.js";
 import { numel } from "../../compiler/check/model-graph.js";
 import { readSafetensorsFile, SafetensorsError, writeSafetensorsFile, type StoredTensor, type TensorToWrite } from "../io/safetensors.js";
 import type { OneCycleState } from "./onecycle.js";
-import { emaName } from "../../compiler/passes/step/train-graph.js";
+import { adamStateName, emaName } from "../../compiler/ir/step-contract.js";
+import { UserError } from "../../compiler/diagnostics/user-error.js";
 
 export const CHECKPOINT_FILE = "checkpoint.safetensors";
 export const CHECKPOINT_FORMAT = "unetc-checkpoint/1";
 
 /** A checkpoint that cannot be used: the message says why; `problems` lists each difference. */
-export class CheckpointError extends Error {
+export class CheckpointError extends UserError {
   constructor(
     message: string,
     readonly problems: readonly string[] = [],
@@ -195,8 +196,8 @@ export function expectedTensors(model: ModelGraph, o: { optimizer: boolean; ema:
   if (o.optimizer) {
     for (const p of model.parameters) {
       if (p.kind !== "param") continue;
-      out.set(`adam.m.${p.name}`, p.shape);
-      out.set(`adam.v.${p.name}`, p.shape);
+      out.set(adamStateName("m", p.name), p.shape);
+      out.set(adamStateName("v", p.name), p.shape);
     }
   }
   if (o.ema) {

@@ -4,14 +4,13 @@
 // A classifier's eval loss is the mean cross-entropy of its logits, with its accuracy.
 import { modelTask, type ModelGraph } from "../../compiler/check/model-graph.js";
 import type { Tensor } from "../../compiler/ir/tensor.js";
-import { lowerModel } from "../../compiler/passes/lower/lower.js";
 import type { ImageDataset } from "../data/types.js";
 import { mixSeed, Rng } from "../diffusion/rng.js";
 import { noisify, type ScheduleKind } from "../diffusion/schedules.js";
-import type { DeviceKind, GraphRunner } from "../session/runner.js";
+import { openRunner, type DeviceKind, type GraphRunner } from "../session/runner.js";
+import { OUTPUT } from "../../compiler/ir/step-contract.js";
 import { classificationScores } from "./classify.js";
 import { fittedBatches, type Fit } from "./data.js";
-import { createRunner } from "./runners.js";
 
 /** Seeds the eval noise: mixSeed(seed, EVAL_SEED_TAG). */
 export const EVAL_SEED_TAG = 0x6576616c; // "eval"
@@ -24,8 +23,8 @@ export class Evaluator {
   ) {}
 
   static async create(model: ModelGraph, batch: number, device: DeviceKind): Promise<Evaluator> {
-    const graph = lowerModel(model, { batch, mode: "eval" });
-    return new Evaluator(model, await createRunner(graph, device), batch);
+    const { runner } = await openRunner(model, { batch, mode: "eval" }, device);
+    return new Evaluator(model, runner, batch);
   }
 
   /** The eval loss over `ds` with the weights given (every param and buffer of the model), and a classifier's accuracy. */
@@ -49,7 +48,7 @@ export class Evaluator {
       x.set(b.x0);
       this.runner.write(img.name, { shape: [B, ...img.shape], data: x });
       this.runner.run();
-      const r = classificationScores((await this.runner.read("output")).data, b.labels, n, K);
+      const r = classificationScores((await this.runner.read(OUTPUT)).data, b.labels, n, K);
       lossSum += r.lossSum;
       correct += r.correct;
       count += n;
@@ -82,7 +81,7 @@ export class Evaluator {
       if (tIn) this.runner.write(tIn.name, { shape: [B], data: t });
       if (cIn) this.runner.write(cIn.name, { shape: [B], data: c });
       this.runner.run();
-      const out = (await this.runner.read("output")).data;
+      const out = (await this.runner.read(OUTPUT)).data;
       for (let i = 0; i < n * per; i++) {
         const d = out[i] - noised.target[i];
         sum += d * d;

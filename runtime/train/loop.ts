@@ -11,14 +11,16 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { modelTask, type ModelGraph } from "../../compiler/check/model-graph.js";
+import { emaTargets } from "../../compiler/compile.js";
 import { isSource } from "../../compiler/ir/types.js";
+import { adamStateName, EMA_DECAY, emaName, isAdamState, LOSS_SUM, TARGET, type HyperParam } from "../../compiler/ir/step-contract.js";
 import { DataError } from "../data/types.js";
 import { mixSeed, Rng } from "../diffusion/rng.js";
 import { noisify, type NoisedBuffers } from "../diffusion/schedules.js";
 import type { Tensor } from "../../compiler/ir/tensor.js";
 import type { TensorToWrite } from "../io/safetensors.js";
 import { initParameters } from "../session/init.js";
-import type { DeviceKind } from "../session/runner.js";
+import { openRunner, type DeviceKind } from "../session/runner.js";
 import {
   CHECKPOINT_FILE,
   CheckpointError,
@@ -36,8 +38,7 @@ import { fitData, fittedBatches, stepsPerEpoch, type TrainData } from "./data.js
 import { Evaluator } from "./evaluate.js";
 import { MetricsLog } from "./metrics.js";
 import { oneCycleAt, oneCycleState, type OneCycleState } from "./onecycle.js";
-import { asF32, createRunner, readTensors, zeros } from "./runners.js";
-import { buildTrainGraph, EMA_DECAY, emaName, emaTargets, LOSS_SUM } from "../../compiler/passes/step/train-graph.js";
+import { asF32, readTensors, zeros } from "./runners.js";
 
 /** Seeds the noise generator of a fresh run: mixSeed(seed, NOISE_SEED_TAG). */
 export const NOISE_SEED_TAG = 0x6e6f6973; // "nois"
@@ -161,9 +162,11 @@ export async function train(o: TrainRunOptions): Promise<TrainResult> {
 
   reporter.info(`model ${model.name}: ${data.train.count} training images (${perEpoch} steps of ${B} per epoch), ${data.test.count} held out; ${config.epochs} epochs, ${total} steps`);
   const task = modelTask(model);
-  const graph = buildTrainGraph(model, { batch: B, optimizer: config.optimizer, ema: useEma });
   const compileStart = performance.now();
-  const runner = await createRunner(graph, o.device);
+  const { compiled, runner } = await openRunner(model, { batch: B, mode: "step", optimizer: config.optimizer, lossSum: true, ema: useEma }, o.device);
+  const graph = compiled.graph;
+  // The optimizer's scalars, by the names the step contract gives them.
+  const writeHyper = (name: HyperParam, value: number) => runner.write(name, value);
   let evaluator: Evaluator | undefined;
   if (o.device === "webgpu") reporter.info(`compiled the training step (${graph.nodes.filter((n) => !isSource(n)).length} ops) in ${((performance.now() - compileStart) / 1000).toFixed(1)} s`);
 
@@ -175,13 +178,13 @@ export async function train(o: TrainRunOptions): Promise<TrainResult> {
     } else {
       const init = o.initWeights ?? initParameters(model, config.seed);
       for (const [name, t] of init) runner.write(name, t);
-      for (const n of graph.nodes) if (isSource(n) && n.name.startsWith("adam.")) runner.write(n.name, zeros(n.shape));
+      for (const n of graph.nodes) if (isSource(n) && isAdamState(n.name)) runner.write(n.name, zeros(n.shape));
       for (const name of emaNames) runner.write(emaName(name), { shape: init.get(name)!.shape, data: Float32Array.from(init.get(name)!.data) });
     }
     runner.write(LOSS_SUM, zeros([]));
-    runner.write("beta2", config.beta2);
-    runner.write("eps", config.eps);
-    runner.write("weight_decay", config.weightDecay);
+    writeHyper("beta2", config.beta2);
+    writeHyper("eps", config.eps);
+    writeHyper("weight_decay", config.weightDecay);
 
     const rng = new Rng(pos.rngState);
     const per = fit.channels * fit.size * fit.size;
@@ -235,7 +238,7 @@ export async function train(o: TrainRunOptions): Promise<TrainResult> {
 
     const saveCheckpoint = async (): Promise<void> => {
       const names = [...model.parameters.map((p) => p.name)];
-      for (const p of model.parameters) if (p.kind === "param") names.push(`adam.m.${p.name}`, `adam.v.${p.name}`);
+      for (const p of model.parameters) if (p.kind === "param") names.push(adamStateName("m", p.name), adamStateName("v", p.name));
       for (const n of emaNames) names.push(emaName(n));
       const tensors = (await readTensors(runner, names)) as Map<string, TensorToWrite>;
       const meta: CheckpointMeta = {
@@ -267,19 +270,19 @@ export async function train(o: TrainRunOptions): Promise<TrainResult> {
         if (task === "classify") {
           if (config.augment) augmentBatch(b.x0, B, fit.channels, fit.size, fit.range[0], rng);
           runner.write(img.name, { shape: imgShape, data: b.x0 });
-          runner.write("target", { shape: outShape, data: oneHot(b.labels, classes, targetBuf!) });
+          runner.write(TARGET, { shape: outShape, data: oneHot(b.labels, classes, targetBuf!) });
         } else {
           const noised = noisify(config.schedule, b.x0, B, rng, buffers);
           runner.write(img.name, { shape: imgShape, data: noised.x });
           if (tIn) runner.write(tIn.name, { shape: [B], data: noised.t });
           if (cIn) runner.write(cIn.name, { shape: [B], data: b.labels });
-          runner.write("target", { shape: outShape, data: noised.target });
+          runner.write(TARGET, { shape: outShape, data: noised.target });
         }
         const k = pos.step + 1;
         hyper = oneCycleAt(schedule, pos.step);
-        runner.write("lr", hyper.lr);
-        runner.write("beta1", hyper.beta1);
-        runner.write("step", k);
+        writeHyper("lr", hyper.lr);
+        writeHyper("beta1", hyper.beta1);
+        writeHyper("step", k);
         if (useEma) runner.write(EMA_DECAY, Math.min(config.ema!, k / (9 + k)));
         runner.run();
         batchDone = b.index + 1;

@@ -1,18 +1,13 @@
-// Creating graph runners on the chosen device, and moving named tensors between them.
+// Naming the device a run executes on, and moving named tensors in and out of runners (which
+// runtime/session/runner.ts opens on the chosen device).
 import type { Tensor } from "../../compiler/ir/tensor.js";
-import type { Graph } from "../../compiler/ir/types.js";
-import { ReferenceRunner, WebGpuRunner, type DeviceKind, type GraphRunner } from "../session/runner.js";
-import { acquireDevice, describeAdapter } from "../webgpu/device.js";
-
-export async function createRunner(graph: Graph, device: DeviceKind): Promise<GraphRunner> {
-  if (device === "reference") return new ReferenceRunner(graph);
-  return WebGpuRunner.create(await acquireDevice(), graph);
-}
+import { openDevice, type DeviceKind, type GraphRunner } from "../session/runner.js";
+import { describeAdapter } from "../webgpu/device.js";
 
 /** One line naming where a run executes. */
-export async function describeDevice(device: DeviceKind): Promise<string> {
-  if (device === "reference") return "device: reference interpreter (CPU, one thread)";
-  return describeAdapter(await acquireDevice()).split("\n")[0];
+export async function describeDevice(kind: DeviceKind): Promise<string> {
+  const { gpu } = await openDevice(kind);
+  return gpu ? describeAdapter(gpu).split("\n")[0] : "device: reference interpreter (CPU, one thread)";
 }
 
 /** Reads named tensors (one readback each; call between steps, not inside the hot loop). */

@@ -2,8 +2,10 @@
 // requests the adapter's real limits and the features unetc can use, and turns every failure
 // into a DeviceError that says what is missing and how to fix it.
 import { existsSync, mkdirSync } from "node:fs";
+import type { DeviceLimits } from "../../compiler/wgsl/program.js";
+import { UserError } from "../../compiler/diagnostics/user-error.js";
 
-export class DeviceError extends Error {
+export class DeviceError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = "DeviceError";
@@ -113,4 +115,17 @@ export function describeAdapter(ctx: GpuContext): string {
       `${l.maxStorageBuffersPerShaderStage} storage buffers/stage, ${l.maxComputeInvocationsPerWorkgroup} invocations/workgroup, ` +
       `${l.maxComputeWorkgroupStorageSize} B workgroup memory, offset alignment ${l.minStorageBufferOffsetAlignment}`,
   ].join("\n");
+}
+
+/** What compile() needs of this device: its limits (read one by one: Dawn's are getters) and whether it is hardware. */
+export function deviceTarget(ctx: GpuContext): { limits: DeviceLimits; hardware: boolean } {
+  const l = ctx.limits;
+  const limits: DeviceLimits = {
+    maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+    maxBufferSize: l.maxBufferSize,
+    maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+    maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+    minStorageBufferOffsetAlignment: l.minStorageBufferOffsetAlignment,
+  };
+  return { limits, hardware: !ctx.adapterInfo.isSoftware };
 }

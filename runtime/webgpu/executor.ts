@@ -1,17 +1,18 @@
-// Runs a whole graph on a WebGPU device. Everything is built once per compiled graph: the
-// memory plan, one pipeline per distinct kernel, one bind group per op. A run encodes every
-// dispatch of the graph into one command buffer, then copies each `new.X` output over its
+// Runs a compiled program (compiler/compile.ts: kernels in order and the memory plan) on a
+// WebGPU device. It creates what the program describes, once: the plan's buffers, one pipeline
+// per distinct kernel, one bind group per dispatch; it never schedules or plans itself. A run
+// encodes every dispatch into one command buffer, then copies each `new.X` output over its
 // source X (the next step's parameters, buffers and optimizer state). No allocation and no
 // readback happen inside a run; `read` copies a value back when asked.
-import type { Graph, Node, OpNode, SourceNode, ValueId } from "../../compiler/ir/types.js";
+import type { Graph, SourceNode, ValueId } from "../../compiler/ir/types.js";
 import { isSource } from "../../compiler/ir/types.js";
 import { numel } from "../../compiler/ir/shape.js";
+import { replacedSource } from "../../compiler/ir/step-contract.js";
 import { registry } from "../../compiler/ops/index.js";
 import type { Tensor } from "../../compiler/ir/tensor.js";
-import { scheduleGraph } from "../../compiler/passes/schedule/schedule.js";
+import type { MemoryPlan, Program } from "../../compiler/wgsl/program.js";
 import { refContext } from "../reference/index.js";
 import type { GpuContext } from "./device.js";
-import { aliasRoot, isPersistent, planMemory, MemoryLimitError, valueBytes, type MemoryPlan } from "../../compiler/passes/memory-plan.js";
 import { PipelineCache } from "./pipelines.js";
 
 interface Region {
@@ -31,7 +32,6 @@ interface Dispatch {
 const align = (n: number, a: number) => Math.ceil(n / a) * a;
 // TypeScript 5.9 types typed arrays over ArrayBufferLike; ours are never shared, which writeBuffer needs.
 const bufferSource = (d: Float32Array | Int32Array) => d as unknown as GPUAllowSharedBufferSource;
-const bytesOf = (n: Node) => valueBytes(n.shape);
 
 export interface ExecutorStats {
   kernels: number;
@@ -54,14 +54,11 @@ export class GraphExecutor {
     readonly stats: ExecutorStats,
   ) {}
 
-  static async compile(ctx: GpuContext, graph: Graph, opts: { fuse?: boolean; pipelines?: PipelineCache } = {}): Promise<GraphExecutor> {
-    const { device, limits } = ctx;
+  /** Creates the program's buffers, pipelines and bind groups on the device. */
+  static async create(ctx: GpuContext, program: Program, opts: { pipelines?: PipelineCache } = {}): Promise<GraphExecutor> {
+    const { graph, kernels, plan } = program;
+    const { device } = ctx;
     const pipelines = opts.pipelines ?? new PipelineCache(device);
-    const alignment = limits.minStorageBufferOffsetAlignment;
-    const maxBinding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-    const maxBindings = limits.maxStorageBuffersPerShaderStage;
-    const kernels = scheduleGraph(graph, { maxWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension, hardware: !ctx.adapterInfo.isSoftware }, { fuse: opts.fuse ?? true, maxBindings });
-    const plan = planMemory(graph, kernels, maxBinding);
     const buffers: GPUBuffer[] = [];
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     const makeBuffer = (size: number, label: string) => {
@@ -70,35 +67,16 @@ export class GraphExecutor {
       return b;
     };
     const slotBuffers = plan.slots.map((size, i) => makeBuffer(size, `slot ${i}`));
-
-    // Persistent values (sources and constants), packed in order into state buffers.
-    const persistent = graph.nodes.filter((n) => isPersistent(graph, n.id));
-    const statePlacements = new Map<ValueId, { arena: number; offset: number }>();
-    const stateSizes: number[] = [];
-    for (const n of persistent) {
-      const bytes = align(bytesOf(n), alignment);
-      if (bytes > maxBinding) throw new MemoryLimitError(`\`${isSource(n) ? n.name : `constant %${n.id}`}\` (${bytes} bytes) exceeds maxStorageBufferBindingSize (${maxBinding} bytes)`);
-      let arena = stateSizes.length - 1;
-      if (arena < 0 || stateSizes[arena] + bytes > maxBinding) stateSizes.push(0), (arena = stateSizes.length - 1);
-      statePlacements.set(n.id, { arena, offset: stateSizes[arena] });
-      stateSizes[arena] += bytes;
-    }
-    const stateBuffers = stateSizes.map((s, i) => makeBuffer(s, `state ${i}`));
-
-    const roots = aliasRoot(graph);
+    const stateBuffers = plan.arenas.map((size, i) => makeBuffer(size, `state ${i}`));
     const regions = new Map<ValueId, Region>();
-    for (const n of graph.nodes) {
-      const root = roots.get(n.id) ?? n.id;
-      const t = plan.slotOf.get(root);
-      const s = statePlacements.get(root);
-      const size = bytesOf(n);
-      if (t !== undefined) regions.set(n.id, { buffer: slotBuffers[t], offset: 0, size });
-      else if (s) regions.set(n.id, { buffer: stateBuffers[s.arena], offset: s.offset, size });
+    for (const [id, p] of plan.placement) {
+      regions.set(id, p.kind === "slot" ? { buffer: slotBuffers[p.index], offset: 0, size: p.size } : { buffer: stateBuffers[p.index], offset: p.offset, size: p.size });
     }
 
     // Constants are computed once on the host and uploaded.
     const host = refContext("f32");
-    for (const n of persistent) {
+    for (const id of plan.constants) {
+      const n = graph.nodes[id];
       if (isSource(n)) continue;
       const data = registry[n.op].reference([], n.params as never, n, host);
       const r = regions.get(n.id)!;
@@ -108,9 +86,6 @@ export class GraphExecutor {
 
     const dispatches: Dispatch[] = [];
     for (const k of kernels) {
-      if (k.inputs.length + 1 > maxBindings) {
-        throw new MemoryLimitError(`${k.label} %${k.output} needs ${k.inputs.length + 1} storage buffers, more than the device's maxStorageBuffersPerShaderStage (${maxBindings})`);
-      }
       const out = graph.nodes[k.output];
       const kernel = k.source;
       const pipeline = await pipelines.get(kernel.code, `${k.label} %${k.output}${out.label ? ` (${out.label})` : ""}`);
@@ -127,16 +102,15 @@ export class GraphExecutor {
     for (const n of graph.nodes) if (isSource(n)) sources.set(n.name, n);
     const copies: Array<{ from: Region; to: Region }> = [];
     for (const o of graph.outputs) {
-      if (!o.name.startsWith("new.")) continue;
-      const target = sources.get(o.name.slice(4));
+      const replaced = replacedSource(o.name);
+      const target = replaced === undefined ? undefined : sources.get(replaced);
       if (!target) continue;
       const from = regions.get(o.value)!;
       const to = regions.get(target.id)!;
       if (from.buffer !== to.buffer || from.offset !== to.offset) copies.push({ from, to });
     }
-    const persistentBytes = stateSizes.reduce((a, b) => a + b, 0);
     const fusedOps = kernels.reduce((a, k) => a + k.nodes.length, 0);
-    return new GraphExecutor(ctx, graph, regions, sources, dispatches, copies, buffers, { kernels: dispatches.length, ops: fusedOps, pipelines: pipelines.size, plan, persistentBytes });
+    return new GraphExecutor(ctx, graph, regions, sources, dispatches, copies, buffers, { kernels: dispatches.length, ops: fusedOps, pipelines: pipelines.size, plan, persistentBytes: plan.persistentBytes });
   }
 
   /** Writes a source (param, buffer, input or scalar) by name. */

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "vitest";
 import { GraphBuilder } from "../../compiler/graph/builder.js";
 import { opCounts } from "../../compiler/ir/printer.js";
-import { verifyGraph } from "../../compiler/ir/verify.js";
+import { verifyGraph } from "../../compiler/graph/verify.js";
 import { appendGradients, gradGraph } from "../../compiler/passes/autodiff/index.js";
 import { runGraph } from "../../runtime/reference/interpreter.js";
 import { isSource } from "../../compiler/ir/types.js";

@@ -7,7 +7,7 @@ import { GraphBuilder } from "../../compiler/graph/builder.js";
 import type { Tensor } from "../../compiler/ir/tensor.js";
 import type { DType, Graph, Shape } from "../../compiler/ir/types.js";
 import type { Value } from "../../compiler/ir/value.js";
-import { verifyGraph } from "../../compiler/ir/verify.js";
+import { verifyGraph } from "../../compiler/graph/verify.js";
 import { numel } from "../../compiler/ir/shape.js";
 import { gradGraph } from "../../compiler/passes/autodiff/index.js";
 import { runGraph } from "../../runtime/reference/interpreter.js";

@@ -5,7 +5,7 @@ import { GraphBuilder } from "../../compiler/graph/builder.js";
 import type { Tensor } from "../../compiler/ir/tensor.js";
 import type { Graph } from "../../compiler/ir/types.js";
 import { isSource } from "../../compiler/ir/types.js";
-import { verifyGraph } from "../../compiler/ir/verify.js";
+import { verifyGraph } from "../../compiler/graph/verify.js";
 import { formatOpCounts, opCounts } from "../../compiler/ir/printer.js";
 import { batchNorm, linear } from "../../compiler/graph/composites/index.js";
 import { buildTrainStep } from "../../compiler/passes/step/index.js";

@@ -6,12 +6,14 @@ import { checkSpec } from "../../compiler/check/check.js";
 import { modelTask, modelTotals, type ModelGraph } from "../../compiler/check/model-graph.js";
 import { renderDiagnostics } from "../../compiler/diagnostics/render.js";
 import type { Tensor } from "../../compiler/ir/tensor.js";
-import { verifyGraph } from "../../compiler/ir/verify.js";
+import { verifyGraph } from "../../compiler/graph/verify.js";
 import { lowerModel } from "../../compiler/passes/lower/lower.js";
 import { Rng } from "../../runtime/diffusion/rng.js";
 import { runGraph } from "../../runtime/reference/interpreter.js";
 import { initParameters } from "../../runtime/session/init.js";
 import { WebGpuRunner } from "../../runtime/session/runner.js";
+import { compileGraph } from "../../compiler/compile.js";
+import { deviceTarget } from "../../runtime/webgpu/device.js";
 import { getGpu } from "../webgpu/gpu-harness.js";
 
 const PATH = "tests/classify/builtins.unet";
@@ -233,7 +235,7 @@ describe.skipIf(typeof gpu === "string")(`taps on WebGPU ${typeof gpu === "strin
     const feeds = new Map<string, Tensor>(initParameters(g, 5));
     feeds.set("x", randomInput([B, 2, 4, 6], 6));
     const ref = runGraph(graph, feeds).outputs;
-    const runner = await WebGpuRunner.create(gpu, graph);
+    const runner = await WebGpuRunner.create(gpu, compileGraph(graph, deviceTarget(gpu)));
     try {
       for (const [name, t] of feeds) runner.write(name, t);
       runner.run();

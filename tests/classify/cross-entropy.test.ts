@@ -8,10 +8,12 @@ import { GraphBuilder } from "../../compiler/graph/builder.js";
 import { crossEntropyLoss } from "../../compiler/graph/composites/layers.js";
 import type { Tensor } from "../../compiler/ir/tensor.js";
 import type { Graph } from "../../compiler/ir/types.js";
-import { verifyGraph } from "../../compiler/ir/verify.js";
+import { verifyGraph } from "../../compiler/graph/verify.js";
 import { Rng } from "../../runtime/diffusion/rng.js";
 import { runGraph, type Precision } from "../../runtime/reference/interpreter.js";
+import { compileGraph } from "../../compiler/compile.js";
 import { GraphExecutor } from "../../runtime/webgpu/executor.js";
+import { deviceTarget } from "../../runtime/webgpu/device.js";
 import { checkVjp } from "../autodiff/check-vjp.js";
 import { getGpu } from "../webgpu/gpu-harness.js";
 
@@ -178,7 +180,7 @@ describe.skipIf(typeof gpu === "string")(`crossEntropyLoss on WebGPU ${typeof gp
     const t = softTargets(rng);
     const graph = withGrad(lossGraph());
     const ref = run(graph, x, t, "f32");
-    const exec = await GraphExecutor.compile(gpu, graph);
+    const exec = await GraphExecutor.create(gpu, compileGraph(graph, deviceTarget(gpu)));
     try {
       for (const [name, v] of Object.entries(feeds(x, t, false))) exec.write(name, v);
       exec.run();

@@ -4,7 +4,7 @@ import { describe, expect, test } from "vitest";
 import { GraphBuilder } from "../../compiler/graph/builder.js";
 import type { Tensor } from "../../compiler/ir/tensor.js";
 import type { Value } from "../../compiler/ir/value.js";
-import { verifyGraph } from "../../compiler/ir/verify.js";
+import { verifyGraph } from "../../compiler/graph/verify.js";
 import * as c from "../../compiler/graph/composites/index.js";
 import { runGraph, type Precision } from "../../runtime/reference/interpreter.js";
 import { maxAbsDiff, wave } from "../ops/run-op.js";

@@ -37,7 +37,8 @@ describe("runGraph", () => {
     expect([...r.values!.keys()]).toEqual([0, 1, 2, 3, 4]);
   });
 
-  test("a 20-conv model at batch 4 runs forward well under a second", () => {
+  // Speed is measured by `npm run bench:reference`, never asserted here (a loaded machine fails it).
+  test("a 20-conv model at batch 4 runs forward and a whole training step", () => {
     const b = new GraphBuilder();
     let h: Value = b.input("x", [4, 32, 16, 16]);
     for (let i = 0; i < 20; i++) {
@@ -49,17 +50,15 @@ describe("runGraph", () => {
     b.output("output", h);
     const graph = b.build();
     const feeds = new Map(graph.nodes.flatMap((n) => ("name" in n ? [[n.name, wave(n.shape, n.id)] as const] : [])));
-    runGraph(graph, feeds); // warm up the JIT, as any training loop would
-    const start = performance.now();
-    runGraph(graph, feeds);
-    const forwardMs = performance.now() - start;
+    const forward = runGraph(graph, feeds).outputs.output;
+    expect(forward.shape).toEqual([4, 64, 8, 8]);
+    expect(forward.data.every(Number.isFinite)).toBe(true);
 
     const step = buildTrainStep(graph, { optimizer: "adam" });
-    for (const n of step.nodes) if ("name" in n && !feeds.has(n.name)) feeds.set(n.name, wave(n.shape, n.id));
-    const t1 = performance.now();
-    runGraph(step, feeds);
-    const stepMs = performance.now() - t1;
-    console.log(`20-conv model: forward ${forwardMs.toFixed(0)} ms, training step ${stepMs.toFixed(0)} ms`);
-    expect(forwardMs).toBeLessThan(1000);
+    const hyper: Record<string, number> = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-5, weight_decay: 0, step: 1 };
+    for (const n of step.nodes) if ("name" in n && !feeds.has(n.name)) feeds.set(n.name, n.name in hyper ? { shape: [], data: Float32Array.of(hyper[n.name]) } : wave(n.shape, n.id));
+    const after = runGraph(step, feeds).outputs;
+    expect(Number.isFinite(after.loss.data[0])).toBe(true);
+    expect(after["new.conv19.weight"].shape).toEqual([64, 64, 3, 3]);
   });
 });

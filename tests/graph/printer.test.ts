@@ -4,7 +4,7 @@ import { describe, expect, test } from "vitest";
 import { GraphBuilder } from "../../compiler/graph/builder.js";
 import { printGraph, opCounts } from "../../compiler/ir/printer.js";
 import { toDot } from "../../compiler/ir/dot.js";
-import { verifyGraph } from "../../compiler/ir/verify.js";
+import { verifyGraph } from "../../compiler/graph/verify.js";
 import { gradGraph } from "../../compiler/passes/autodiff/index.js";
 import { conv2dLayer } from "../../compiler/graph/composites/index.js";
 

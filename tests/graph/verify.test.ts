@@ -3,7 +3,7 @@
 import { describe, expect, test } from "vitest";
 import { GraphBuilder } from "../../compiler/graph/builder.js";
 import type { Graph, Node } from "../../compiler/ir/types.js";
-import { GraphVerifyError, verifyGraph } from "../../compiler/ir/verify.js";
+import { GraphVerifyError, verifyGraph } from "../../compiler/graph/verify.js";
 import { gradGraph } from "../../compiler/passes/autodiff/index.js";
 import { silu } from "../../compiler/graph/composites/index.js";
 

@@ -8,7 +8,7 @@ import { renderDiagnostics } from "../../compiler/diagnostics/render.js";
 import type { Tensor } from "../../compiler/ir/tensor.js";
 import type { Graph, SourceNode } from "../../compiler/ir/types.js";
 import { isSource } from "../../compiler/ir/types.js";
-import { verifyGraph } from "../../compiler/ir/verify.js";
+import { verifyGraph } from "../../compiler/graph/verify.js";
 import { lowerModel } from "../../compiler/passes/lower/lower.js";
 import { buildTrainStep } from "../../compiler/passes/step/index.js";
 import { readSafetensorsFile, type StoredTensor } from "../../runtime/io/safetensors.js";

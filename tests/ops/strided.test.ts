@@ -2,8 +2,8 @@
 // the offsets of the plain per-element odometer, in the same order.
 
 import { describe, expect, test } from "vitest";
-import { broadcastStrides, runPlan, stridedOffsets } from "../../compiler/ops/strided.js";
-import { stridesOf } from "../../compiler/ir/shape.js";
+import { runPlan, stridedOffsets } from "../../compiler/ops/strided.js";
+import { broadcastStrides, stridesOf } from "../../compiler/ir/shape.js";
 import { Rng } from "../../runtime/session/rng.js";
 
 /** Every operand's offsets as the plan walks them, flattened run by run. */

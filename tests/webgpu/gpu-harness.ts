@@ -8,8 +8,9 @@ import type { DType, Shape } from "../../compiler/ir/types.js";
 import type { OpKind, OpParams } from "../../compiler/ir/kinds.js";
 import type { Value } from "../../compiler/ir/value.js";
 import { runGraph } from "../../runtime/reference/index.js";
-import { acquireDevice, type GpuContext } from "../../runtime/webgpu/device.js";
+import { compileGraph } from "../../compiler/compile.js";
 import { GraphExecutor } from "../../runtime/webgpu/executor.js";
+import { acquireDevice, deviceTarget, type GpuContext } from "../../runtime/webgpu/device.js";
 import { Rng } from "../../runtime/diffusion/rng.js";
 
 let gpu: Promise<GpuContext | string> | undefined;
@@ -61,7 +62,7 @@ export async function expectKernelMatchesReference<K extends OpKind>(
   b.output("out", b.op(op, vals, params));
   const graph = b.build();
   const ref = runGraph(graph, feeds).outputs.out;
-  const exec = await GraphExecutor.compile(ctx, graph);
+  const exec = await GraphExecutor.create(ctx, compileGraph(graph, deviceTarget(ctx)));
   try {
     for (const [name, t] of Object.entries(feeds)) exec.write(name, t);
     exec.run();

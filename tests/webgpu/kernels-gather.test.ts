@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { registry } from "../../compiler/ops/index.js";
 import { GraphBuilder } from "../../compiler/graph/builder.js";
+import { compileGraph } from "../../compiler/compile.js";
 import { GraphExecutor } from "../../runtime/webgpu/executor.js";
+import { deviceTarget } from "../../runtime/webgpu/device.js";
 import { expectKernelMatchesReference, getGpu } from "./gpu-harness.js";
 
 const gpu = await getGpu();
@@ -46,7 +48,7 @@ describe.skipIf(typeof gpu === "string")(`gather and scatter_add kernels ${typeo
     const table = b.input("table", [4, 2]);
     const idx = b.input("idx", [5], "i32");
     b.output("out", b.op("gather", [table, idx], {}));
-    const exec = await GraphExecutor.compile(gpu, b.build());
+    const exec = await GraphExecutor.create(gpu, compileGraph(b.build(), deviceTarget(gpu)));
     try {
       exec.write("table", { shape: [4, 2], data: Float32Array.of(0, 1, 10, 11, 20, 21, 30, 31) });
       exec.write("idx", { shape: [5], data: Int32Array.of(-5, 0, 3, 4, 1 << 30) });

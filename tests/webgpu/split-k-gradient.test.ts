@@ -4,7 +4,9 @@ import { describe, expect, it } from "vitest";
 import { GraphBuilder } from "../../compiler/graph/builder.js";
 import { gradGraph } from "../../compiler/passes/autodiff/index.js";
 import { runGraph } from "../../runtime/reference/index.js";
+import { compileGraph } from "../../compiler/compile.js";
 import { GraphExecutor } from "../../runtime/webgpu/executor.js";
+import { deviceTarget } from "../../runtime/webgpu/device.js";
 import { getGpu, randomData } from "./gpu-harness.js";
 
 const gpu = await getGpu();
@@ -20,7 +22,7 @@ describe.skipIf(typeof gpu === "string")(`split-K weight gradient ${typeof gpu =
     expect(g.nodes.some((n) => n.op === "conv2d_weight_grad_partial"), "the weight gradient is split").toBe(true);
     const feeds = { x: { shape: [8, 2, 32, 32], data: randomData(8 * 2 * 32 * 32, 5) }, w: { shape: [3, 2, 3, 3], data: randomData(54, 6) } };
     const ref = runGraph(g, feeds).outputs["grad.w"];
-    const exec = await GraphExecutor.compile(gpu, g);
+    const exec = await GraphExecutor.create(gpu, compileGraph(g, deviceTarget(gpu)));
     exec.write("x", feeds.x);
     exec.write("w", feeds.w);
     exec.run();

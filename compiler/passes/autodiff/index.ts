@@ -1,6 +1,7 @@
 // Public autodiff API: `appendGradients` inside a builder, `gradGraph` for a whole graph.
 
 import { GraphBuilder } from "../../graph/builder.js";
+import { gradName } from "../../ir/step-contract.js";
 import type { Graph } from "../../ir/types.js";
 import { appendGradients } from "./gradients.js";
 
@@ -17,8 +18,8 @@ export interface GradGraphOptions {
 }
 
 /**
- * The given graph plus, for each `wrt` name, an output `grad.<name>`. Forward outputs are
- * kept, so one run yields the values and their gradients.
+ * The given graph plus, for each `wrt` name, an output `grad.<name>` (the step contract's
+ * gradName). Forward outputs are kept, so one run yields the values and their gradients.
  */
 export function gradGraph(graph: Graph, opts: GradGraphOptions): Graph {
   const { builder: b } = GraphBuilder.fromGraph(graph);
@@ -31,6 +32,6 @@ export function gradGraph(graph: Graph, opts: GradGraphOptions): Graph {
   });
   const seed = opts.seedInput === undefined ? undefined : b.input(opts.seedInput, y.shape);
   const grads = appendGradients(b, y, wrt, { seed });
-  grads.forEach((g, i) => b.output(`grad.${opts.wrt[i]}`, g));
+  grads.forEach((g, i) => b.output(gradName(opts.wrt[i]), g));
   return b.build();
 }

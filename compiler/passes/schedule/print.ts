@@ -1,15 +1,7 @@
 // Text forms of a kernel schedule, for `unetc compile --emit schedule|wgsl` and the goldens that
 // pin what the compiler generates: one line per dispatch, and each distinct shader once.
 import type { Graph } from "../../ir/types.js";
-import type { ScheduledKernel } from "./schedule.js";
-
-interface PlanSummary {
-  readonly slotOf: ReadonlyMap<number, number>;
-  readonly slots: readonly number[];
-  readonly peakLiveBytes: number;
-  readonly allocatedBytes: number;
-  readonly naiveBytes: number;
-}
+import type { MemoryPlan, ScheduledKernel } from "../../wgsl/program.js";
 
 /** Distinct shader sources in first-use order, each with the dispatches that use it. */
 function pipelines(kernels: readonly ScheduledKernel[]): Map<string, number[]> {
@@ -18,7 +10,7 @@ function pipelines(kernels: readonly ScheduledKernel[]): Map<string, number[]> {
   return byCode;
 }
 
-export function printSchedule(graph: Graph, kernels: readonly ScheduledKernel[], plan: PlanSummary): string {
+export function printSchedule(graph: Graph, kernels: readonly ScheduledKernel[], plan: MemoryPlan): string {
   const pipelineOf = new Map<string, number>([...pipelines(kernels).keys()].map((code, i) => [code, i]));
   const lines = kernels.map((k, i) => {
     const label = graph.nodes[k.output].label;

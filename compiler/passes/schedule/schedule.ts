@@ -8,24 +8,16 @@
 // shape into its code (it reads arrayLength(&out)), so one pipeline serves every size.
 import type { Graph, Node, OpNode, ValueId } from "../../ir/types.js";
 import { isSource } from "../../ir/types.js";
-import { numel, shapesEqual } from "../../ir/shape.js";
+import { broadcastStrides, numel, shapesEqual } from "../../ir/shape.js";
 import { BINARY_KINDS, UNARY_KINDS, type BinaryKind, type UnaryKind } from "../../ir/kinds.js";
 import { binaryWgslExpr } from "../../ops/binary.js";
 import { unaryWgslExpr, unaryWgslHelpers } from "../../ops/unary.js";
 import type { KernelLimits, KernelSource } from "../../wgsl/kernel.js";
+import type { ScheduledKernel } from "../../wgsl/program.js";
 import { kernelFor } from "./kernel-for.js";
-import { bindings, broadcastStridesTo, flatMain, grid, offsetsFromIndex, WG } from "../../wgsl/wgsl.js";
+import { bindings, flatMain, grid, offsetsFromIndex, WG } from "../../wgsl/wgsl.js";
 
-export interface ScheduledKernel {
-  /** The value the kernel writes. */
-  readonly output: ValueId;
-  /** The values it reads, in binding order. */
-  readonly inputs: readonly ValueId[];
-  readonly source: KernelSource;
-  /** Graph nodes the kernel computes (more than one when fused). */
-  readonly nodes: readonly ValueId[];
-  readonly label: string;
-}
+export type { ScheduledKernel };
 
 export interface ScheduleOptions {
   fuse: boolean;
@@ -40,7 +32,7 @@ export function isElementwise(n: Node): boolean {
   return !isSource(n) && n.dtype === "f32" && (UNARY.has(n.op) || BINARY.has(n.op));
 }
 
-/** Sources and constants: written from the host, never by a kernel. */
+/** Sources and constants: written from the host, never by a kernel (the memory plan's persistent values). */
 export function isHostValue(n: Node): boolean {
   return isSource(n) || n.op === "fill" || n.op === "constant";
 }
@@ -139,7 +131,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (i >= arrayLength(&out)) { return; }`
     : flatMain(n);
   const offsets = broadcastIdx.length
-    ? offsetsFromIndex(root.shape, broadcastIdx.map((j) => broadcastStridesTo(ins[j].shape, root.shape)), broadcastIdx.map((j) => `o${j}`))
+    ? offsetsFromIndex(root.shape, broadcastIdx.map((j) => broadcastStrides(ins[j].shape, root.shape)), broadcastIdx.map((j) => `o${j}`))
     : "";
   const code = `${bindings(ins, root)}
 ${[...helpers].join("\n")}

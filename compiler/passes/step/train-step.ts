@@ -17,7 +17,7 @@ import type { Graph, SourceNode } from "../../ir/types.js";
 import { isSource } from "../../ir/types.js";
 import { appendGradients } from "../autodiff/gradients.js";
 import { adamScalars, adamUpdate, type OptimizerKind } from "./adam.js";
-import { adamStateName, gradName, newName } from "../../ir/step-contract.js";
+import { adamStateName, gradName, LOSS, newName, OUTPUT, TARGET } from "../../ir/step-contract.js";
 
 export interface TrainStepOptions {
   readonly optimizer: OptimizerKind;
@@ -36,10 +36,10 @@ export type LossKind = "mse" | "cross_entropy";
 export const lossForTask = (task: ModelTask): LossKind => (task === "classify" ? "cross_entropy" : "mse");
 
 export function buildTrainStep(forward: Graph, opts: TrainStepOptions): Graph {
-  const outputName = opts.output ?? "output";
-  const targetName = opts.target ?? "target";
+  const outputName = opts.output ?? OUTPUT;
+  const targetName = opts.target ?? TARGET;
   const { builder: b } = GraphBuilder.fromGraph(forward);
-  if (b.outputValue("loss")) throw new Error(`buildTrainStep: the forward graph already has an output named 'loss'`);
+  if (b.outputValue(LOSS)) throw new Error(`buildTrainStep: the forward graph already has an output named 'loss'`);
   const pred = b.outputValue(outputName);
   if (!pred) throw new Error(`buildTrainStep: the forward graph has no output '${outputName}'`);
   const target = b.lookup(targetName) ?? b.input(targetName, pred.shape);
@@ -48,7 +48,7 @@ export function buildTrainStep(forward: Graph, opts: TrainStepOptions): Graph {
   }
 
   const loss = opts.loss === "cross_entropy" ? crossEntropyLoss(b, pred, target) : mseLoss(b, pred, target);
-  b.output("loss", loss);
+  b.output(LOSS, loss);
 
   const params = forward.nodes.filter((n): n is SourceNode => isSource(n) && n.op === "param");
   const paramValues = params.map((p) => b.lookup(p.name)!);

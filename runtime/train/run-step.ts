@@ -1,11 +1,11 @@
 // `unetc run-step`: the whole training step compiled and run for a few steps on random data.
 // It shows what the compiler made of the model: kernels per step, the memory plan, the loss.
-import type { ModelGraph } from "../compiler/check/model-graph.js";
-import { isSource } from "../compiler/ir/types.js";
-import { createStepSession, syntheticBatch } from "../runtime/session/step-session.js";
-import { Rng } from "../runtime/session/rng.js";
-import { describeAdapter } from "../runtime/webgpu/device.js";
-import { WebGpuRunner } from "../runtime/session/runner.js";
+import type { ModelGraph } from "../../compiler/check/model-graph.js";
+import { isSource } from "../../compiler/ir/types.js";
+import { createStepSession, syntheticBatch } from "../session/step-session.js";
+import { Rng } from "../session/rng.js";
+import { describeAdapter } from "../webgpu/device.js";
+import { WebGpuRunner } from "../session/runner.js";
 
 export interface RunStepOptions {
   steps: number;

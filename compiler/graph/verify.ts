@@ -6,11 +6,11 @@
 import { registry } from "../ops/index.js";
 import { ShapeError } from "../ops/def.js";
 import type { OpDef } from "../ops/def.js";
-import type { OpKind } from "./kinds.js";
-import { formatType, shapesEqual } from "./shape.js";
-import type { Graph, Node, OpNode, ValueId, ValueType } from "./types.js";
-import { isSource } from "./types.js";
-import { formatNode, valueNames } from "./printer.js";
+import type { OpKind } from "../ir/kinds.js";
+import { formatType, isValidDim, shapesEqual } from "../ir/shape.js";
+import type { Graph, Node, OpNode, ValueId, ValueType } from "../ir/types.js";
+import { isSource } from "../ir/types.js";
+import { formatNode, valueNames } from "../ir/printer.js";
 
 export class GraphVerifyError extends Error {
   constructor(
@@ -43,7 +43,7 @@ export function verifyGraph(graph: Graph, passName?: string): void {
 /** The first broken invariant of one node, or null. */
 function checkNode(node: Node, types: ReadonlyMap<ValueId, ValueType>, sourceNames: Set<string>): string | null {
   if (types.has(node.id)) return `value %${node.id} is defined twice`;
-  if (!node.shape.every((d) => Number.isInteger(d) && d >= 0)) return `invalid shape ${formatType(node)}`;
+  if (!node.shape.every(isValidDim)) return `invalid shape ${formatType(node)}`;
   if (isSource(node)) {
     if (sourceNames.has(node.name)) return `graph input '${node.name}' is defined twice`;
     sourceNames.add(node.name);

@@ -1,17 +1,23 @@
 // `unetc sample run-folder|checkpoint [options]`: a PNG grid of images from a trained model
 // (its EMA weights when the checkpoint has them); one row per class for a class-conditional
 // model unless --class picks one.
-import { dirname, join } from "node:path";
-import { modelTask } from "../compiler/check/model-graph.js";
 import { statSync } from "node:fs";
-import { SingleBar } from "cli-progress";
+import { dirname, join } from "node:path";
 import { type Command, Option } from "commander";
-import { SAMPLERS, samplerSchedule, type SamplerKind } from "../runtime/diffusion/samplers.js";
-import type { DeviceKind } from "../runtime/session/runner.js";
-import { checkpointWeights, resolveClass, sampleImages, writeSampleGrid } from "../runtime/sample/sample.js";
-import { readCheckpoint } from "../runtime/train/checkpoint.js";
-import { describeDevice } from "../runtime/train/runners.js";
-import { formatSeconds, modelFromCheckpoint, numberArg, runCommand, type SetExit } from "./train-command.js";
+import { modelTask } from "../../compiler/check/model-graph.js";
+import { UserError } from "../../compiler/diagnostics/user-error.js";
+import { defaultSampler } from "../../runtime/diffusion/default-sampler.js";
+import { SAMPLERS, samplerSchedule, type SamplerKind } from "../../runtime/diffusion/samplers.js";
+import type { DeviceKind } from "../../runtime/session/runner.js";
+import { checkpointWeights, resolveClass, sampleImages, writeSampleGrid } from "../../runtime/sample/sample.js";
+import { readCheckpoint } from "../../runtime/train/checkpoint.js";
+import { formatSeconds } from "../../runtime/train/duration.js";
+import { trainedDevice } from "../../runtime/train/from-checkpoint.js";
+import { describeDevice } from "../../runtime/train/runners.js";
+import { addColorOptions, deviceOption, numberArg, type SetExit } from "../options.js";
+import { barStep, samplingBar } from "../progress.js";
+import { print } from "../report.js";
+import { checkpointModel } from "./checkpoint-model.js";
 
 interface SampleFlags {
   sampler?: SamplerKind;
@@ -28,7 +34,7 @@ interface SampleFlags {
 }
 
 export function addSampleCommand(program: Command, setExit: SetExit): void {
-  program
+  const command = program
     .command("sample")
     .description("sample images from a trained model and write a PNG grid")
     .argument("<run>", "a run folder (from unetc train) or a checkpoint file")
@@ -39,39 +45,29 @@ export function addSampleCommand(program: Command, setExit: SetExit): void {
     .option("--class <name|index>", "draw only this class (a name such as Trouser, or an index)")
     .option("--seed <n>", "seed of the sampler's noise", numberArg("nonnegative-int"), 0)
     .option("--out <file>", "where to write the grid (default: samples.png in the run folder)")
-    .addOption(new Option("--device <device>", "where to run (default: where the run was trained)").choices(["webgpu", "reference"]))
+    .addOption(deviceOption("where to run (default: where the run was trained)"))
     .option("--batch <n>", "the most images per model run (default 64; the images are split evenly)", numberArg("positive-int"))
-    .option("--no-ema", "use the raw weights even when the checkpoint has EMA weights")
-    .addOption(new Option("--color", "colour diagnostics").default(undefined))
-    .option("--no-color", "plain diagnostics")
-    .action((run: string, flags: SampleFlags, cmd: Command) => runCommand(setExit, () => runSample(run, flags, cmd)));
+    .option("--no-ema", "use the raw weights even when the checkpoint has EMA weights");
+  addColorOptions(command).action(async (run: string, flags: SampleFlags, cmd: Command) => setExit(await runSample(run, flags, cmd)));
 }
 
 async function runSample(run: string, flags: SampleFlags, cmd: Command): Promise<number> {
-  const print = (line: string) => process.stdout.write(`${line}\n`);
   const started = performance.now();
   const ckpt = await readCheckpoint(run);
-  const model = modelFromCheckpoint(ckpt, flags.color);
-  if (!model) return 1;
-  if (modelTask(model) === "classify") {
-    process.stderr.write(`error: ${model.name} is a classifier; sampling draws images from a denoiser\n`);
-    return 1;
-  }
+  const model = checkpointModel(ckpt, flags);
+  if (modelTask(model) === "classify") throw new UserError(`${model.name} is a classifier; sampling draws images from a denoiser`);
   const schedule = ckpt.meta.config.schedule;
-  const sampler: SamplerKind = flags.sampler ?? (schedule === "cosine" ? "ddim" : "euler");
+  const sampler = flags.sampler ?? defaultSampler(schedule);
   const { weights, ema } = checkpointWeights(model, ckpt, flags.ema);
   const label = model.inputs.find((i) => i.kind === "label");
   const classIndex = flags.class !== undefined ? resolveClass(flags.class, ckpt.meta.classNames) : undefined;
-  if (classIndex !== undefined && !label) {
-    process.stderr.write(`error: model ${model.name} is not class-conditional, so it takes no --class\n`);
-    return 1;
-  }
+  if (classIndex !== undefined && !label) throw new UserError(`model ${model.name} is not class-conditional, so it takes no --class`);
   const nGiven = cmd.getOptionValueSource("n") === "cli";
   const perClass = label && classIndex === undefined ? (nGiven ? Math.max(1, Math.floor(flags.n / (label.classes ?? 1))) : 8) : undefined;
   const isDir = statSync(run).isDirectory();
   const out = flags.out ?? join(isDir ? run : dirname(run), "samples.png");
 
-  const device: DeviceKind = flags.device ?? (ckpt.meta.device === "reference" ? "reference" : "webgpu");
+  const device = flags.device ?? trainedDevice(ckpt);
   print(await describeDevice(device));
   const what =
     perClass !== undefined
@@ -80,25 +76,12 @@ async function runSample(run: string, flags: SampleFlags, cmd: Command): Promise
   const etaText = sampler === "ddim" ? ` (eta ${flags.eta})` : "";
   print(`sampling ${what} from ${model.name} at step ${ckpt.meta.position.step}: ${sampler}${etaText}, ${flags.steps} steps, ${ema ? "EMA" : "raw"} weights`);
   if (samplerSchedule(sampler) !== schedule) {
-    process.stderr.write(`error: the ${sampler} sampler needs a model trained with the ${samplerSchedule(sampler)} schedule; this one was trained with ${schedule}\n`);
-    return 1;
+    throw new UserError(`the ${sampler} sampler needs a model trained with the ${samplerSchedule(sampler)} schedule; this one was trained with ${schedule}`);
   }
 
   const bar = samplingBar();
   try {
-    const r = await sampleImages(model, weights, {
-      sampler,
-      steps: flags.steps,
-      eta: flags.eta,
-      n: flags.n,
-      perClass,
-      classIndex,
-      seed: flags.seed,
-      device,
-      batch: flags.batch,
-      schedule,
-      onStep: (i, total) => barStep(bar, i, total),
-    });
+    const r = await sampleImages(model, weights, { sampler, steps: flags.steps, eta: flags.eta, n: flags.n, perClass, classIndex, seed: flags.seed, device, batch: flags.batch, schedule, onStep: (i, total) => barStep(bar, i, total) });
     bar?.stop();
     await writeSampleGrid(out, r);
     const layout = perClass !== undefined ? `${label!.classes} rows (one per class: ${ckpt.meta.classNames.join(", ")}) of ${perClass}` : `${Math.ceil(r.count / r.cols)} rows of ${r.cols}`;
@@ -107,20 +90,4 @@ async function runSample(run: string, flags: SampleFlags, cmd: Command): Promise
   } finally {
     bar?.stop();
   }
-}
-
-/** A progress bar over the sampler's steps on a terminal (none when stderr is not one). */
-export function samplingBar(): SingleBar | undefined {
-  if (process.stderr.isTTY !== true) return undefined;
-  return new SingleBar(
-    { format: "sampling |{bar}| {value}/{total} steps | ETA {eta_formatted}", stream: process.stderr, hideCursor: true, barsize: 30 },
-    { barCompleteChar: "\u2588", barIncompleteChar: "\u2591", format: "" },
-  );
-}
-
-/** Advances `bar` after sampler step i of total (starting it at the first). */
-export function barStep(bar: SingleBar | undefined, i: number, total: number): void {
-  if (!bar) return;
-  if (i === 0) bar.start(total, 0);
-  bar.update(i + 1);
 }

@@ -1,0 +1,123 @@
+// The commands over a spec file: check (summary or diagnostics), compile (graphs, schedules,
+// kernels), run (named tensors in and out) and run-step (the training step on random data).
+import { type Command, Option } from "commander";
+import { checkSpec } from "../../compiler/check/check.js";
+import { summaryJson, summaryText } from "../../compiler/check/summary.js";
+import { diagnosticToJson } from "../../compiler/diagnostics/render.js";
+import { UserError } from "../../compiler/diagnostics/user-error.js";
+import { compileText, type Emit } from "../../compiler/emit.js";
+import { runModel } from "../../runtime/session/run-model.js";
+import { TensorBindingError } from "../../runtime/session/tensor-io.js";
+import type { DeviceKind } from "../../runtime/session/runner.js";
+import { runStep, type RunStepOptions } from "../../runtime/train/run-step.js";
+import { addSpecOptions, deviceOption, numberArg, optimizerOption, type SetExit, type SpecOptions } from "../options.js";
+import { checkOrReport, print, printDiagnostics } from "../report.js";
+
+interface RunFlags {
+  weights: string;
+  inputs: string;
+  out: string;
+  mode: "eval" | "train" | "step";
+  device: DeviceKind;
+  optimizer: "adam" | "adamw";
+  lr: number;
+  eps: number;
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+}
+
+function runChecks(files: string[], opts: SpecOptions): number {
+  let worst = 0;
+  const json: unknown[] = [];
+  for (const [i, f] of files.entries()) {
+    if (i > 0 && !opts.json) process.stdout.write("\n");
+    worst = Math.max(worst, runCheck(f, opts, json));
+  }
+  if (opts.json) print(JSON.stringify(files.length === 1 ? json[0] : json, null, 2));
+  return worst;
+}
+
+function runCheck(file: string, opts: SpecOptions, json: unknown[]): number {
+  const r = checkSpec(file, { set: opts.set, model: opts.model });
+  const errors = r.diagnostics.filter((d) => d.severity === "error");
+  if (opts.json) {
+    json.push(r.graph && errors.length === 0 ? { ...summaryJson(r.graph, file), diagnostics: r.diagnostics.map(diagnosticToJson) } : { ok: false, file, diagnostics: r.diagnostics.map(diagnosticToJson) });
+    return errors.length || !r.graph ? 1 : 0;
+  }
+  printDiagnostics(r.diagnostics, opts);
+  if (errors.length || !r.graph) return 1;
+  print(summaryText(r.graph, file));
+  return 0;
+}
+
+function specCommand(program: Command, name: string, description: string): Command {
+  const many = name === "check";
+  return addSpecOptions(
+    program
+      .command(name)
+      .description(description)
+      .argument(many ? "<specs...>" : "<spec>", many ? "one or more .unet spec files" : "a .unet spec file"),
+  );
+}
+
+/** The run command's binding problems, listed under one heading. */
+async function runTensors(...args: Parameters<typeof runModel>): Promise<string[]> {
+  try {
+    return await runModel(...args);
+  } catch (err) {
+    if (err instanceof TensorBindingError) throw new UserError(`the tensors do not match the spec:\n${err.problems.map((p) => `  - ${p}`).join("\n")}`);
+    throw err;
+  }
+}
+
+export function addSpecCommands(program: Command, setExit: SetExit): void {
+  specCommand(program, "check", "check a spec and print its per-layer summary and totals")
+    .option("--json", "print the summary (or the diagnostics) as JSON")
+    .action((files: string[], opts: SpecOptions) => setExit(runChecks(files, opts)));
+
+  specCommand(program, "compile", "lower a spec to its op graph and print it")
+    .addOption(new Option("--emit <what>", "what to print").choices(["graph", "dot", "schedule", "wgsl", "train-graph", "train-dot", "train-schedule", "train-wgsl"]).default("graph"))
+    .option("--batch <n>", "batch size the graph is compiled for", numberArg("positive-int"), 2)
+    .addOption(optimizerOption("optimizer of the training step"))
+    .action((file: string, opts: SpecOptions & { emit: Emit; batch: number; optimizer: "adam" | "adamw" }) => {
+      const { model } = checkOrReport(file, opts);
+      if (!model) return setExit(1);
+      print(compileText(model, opts.emit, opts.batch, opts.optimizer));
+      setExit(0);
+    });
+
+  specCommand(program, "run", "run a model on named tensors and write every output (safetensors)")
+    .requiredOption("--weights <file>", "parameters and buffers by name (safetensors)")
+    .requiredOption("--inputs <file>", "inputs by the spec's input names, plus `target` for --mode step (safetensors)")
+    .requiredOption("--out <file>", "where to write the outputs (safetensors)")
+    .addOption(new Option("--mode <mode>", "eval: inference; train: batch statistics; step: loss, gradients and one optimizer step").choices(["eval", "train", "step"]).default("eval"))
+    .addOption(deviceOption("where to run: a WebGPU adapter, or the CPU reference interpreter", "webgpu"))
+    .addOption(optimizerOption("optimizer for --mode step"))
+    .option("--lr <x>", "learning rate", numberArg("positive"), 1e-3)
+    .option("--eps <x>", "Adam epsilon", numberArg("positive"), 1e-5)
+    .option("--weight-decay <x>", "weight decay", numberArg("nonnegative"), 0)
+    .option("--beta1 <x>", "Adam beta1", numberArg("positive"), 0.9)
+    .option("--beta2 <x>", "Adam beta2", numberArg("positive"), 0.999)
+    .action(async (file: string, opts: SpecOptions & RunFlags) => {
+      const { model } = checkOrReport(file, opts);
+      if (!model) return setExit(1);
+      const names = await runTensors(model, opts);
+      print(`wrote ${names.length} tensors to ${opts.out} (${opts.mode} mode, ${opts.device} device)`);
+      setExit(0);
+    });
+
+  specCommand(program, "run-step", "compile the training step and run it on random data: adapter, kernels, memory plan, loss")
+    .option("--steps <n>", "training steps to run", numberArg("positive-int"), 3)
+    .option("--batch <n>", "batch size", numberArg("positive-int"), 8)
+    .option("--seed <n>", "seed of the initialisation and the data", numberArg("nonnegative"), 0)
+    .addOption(deviceOption("where to run", "webgpu"))
+    .addOption(optimizerOption("optimizer"))
+    .option("--lr <x>", "learning rate", numberArg("positive"), 1e-3)
+    .action(async (file: string, opts: SpecOptions & RunStepOptions) => {
+      const { model } = checkOrReport(file, opts);
+      if (!model) return setExit(1);
+      await runStep(model, opts, print);
+      setExit(0);
+    });
+}

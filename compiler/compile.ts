@@ -1,0 +1,84 @@
+// The compiler in one screen: check -> lower -> training step -> schedule -> memory plan, giving
+// one `Compiled`. Every caller (the CLI, sessions, training, sampling, metrics, benchmarks) goes
+// through here, and the executors run what it returns: they never lower, schedule or plan.
+import { checkSpec, type CheckOptions } from "./check/check.js";
+import { modelTask, type ModelGraph } from "./check/model-graph.js";
+import { hasErrors, type Diagnostic } from "./diagnostics/diagnostic.js";
+import type { Graph } from "./ir/types.js";
+import { lowerModel } from "./passes/lower/lower.js";
+import { addLoopState, buildTrainStep, emaTargets, lossForTask, type LossKind, type OptimizerKind } from "./passes/step/index.js";
+import { scheduleGraph } from "./passes/schedule/schedule.js";
+import { memoryReport, planMemory } from "./passes/memory-plan.js";
+import { DEFAULT_LIMITS, type DeviceLimits, type MemoryReport, type Program } from "./wgsl/program.js";
+
+// What the application layer (runtime/) needs from the passes, so it imports this module alone.
+export { emaTargets, type LossKind, type OptimizerKind };
+export { MemoryLimitError } from "./passes/memory-plan.js";
+export { DEFAULT_LIMITS, type DeviceLimits, type MemoryPlan, type MemoryReport, type Program } from "./wgsl/program.js";
+
+export type CompileMode = "eval" | "train" | "step";
+
+/** The device a program is compiled for. */
+export interface Target {
+  /** Device limits; those omitted are the WebGPU spec's defaults. */
+  readonly limits?: Partial<DeviceLimits>;
+  /** A hardware adapter (true), or a software one such as lavapipe (false, default): decides kernel tiles. */
+  readonly hardware?: boolean;
+}
+
+export interface GraphOptions extends Target {
+  /** Fuse elementwise chains into one kernel (default true). */
+  readonly fuse?: boolean;
+}
+
+export interface CompileOptions extends GraphOptions {
+  readonly batch: number;
+  /** eval: inference (BatchNorm running statistics); train: the forward in training mode; step: forward, loss, backward, optimizer. */
+  readonly mode: CompileMode;
+  /** step: "adam" (default) or "adamw". */
+  readonly optimizer?: OptimizerKind;
+  /** step: default by the model's task (MSE for a denoiser, cross-entropy for a classifier). */
+  readonly loss?: LossKind;
+  /** step: sum the loss on the device (`metrics.loss_sum`, the training loop's readback). */
+  readonly lossSum?: boolean;
+  /** step: keep an EMA of the weights on the device (`ema.X`, decay `ema_decay`). */
+  readonly ema?: boolean;
+}
+
+/** A graph compiled for a device: the program an executor runs, the limits it fits and its memory report. */
+export interface CompiledGraph extends Program {
+  readonly limits: DeviceLimits;
+  readonly report: MemoryReport;
+}
+
+export interface Compiled extends CompiledGraph {
+  readonly model: ModelGraph;
+}
+
+/** The op graph of a checked model in a mode: lowering, then (step) the training step and the loop's state. */
+export function buildGraph(model: ModelGraph, o: CompileOptions): Graph {
+  const forward = lowerModel(model, { batch: o.batch, mode: o.mode === "eval" ? "eval" : "train" });
+  if (o.mode !== "step") return forward;
+  const step = buildTrainStep(forward, { optimizer: o.optimizer ?? "adam", loss: o.loss ?? lossForTask(modelTask(model)) });
+  return addLoopState(step, { lossSum: o.lossSum ?? false, ema: o.ema ? emaTargets(model) : [] });
+}
+
+export function compile(model: ModelGraph, o: CompileOptions): Compiled {
+  return { ...compileGraph(buildGraph(model, o), o), model };
+}
+
+/** The back half alone (schedule, memory plan), for graphs built by hand. */
+export function compileGraph(graph: Graph, o: GraphOptions = {}): CompiledGraph {
+  const limits: DeviceLimits = { ...DEFAULT_LIMITS, ...o.limits };
+  const kernelLimits = { maxWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension, hardware: o.hardware ?? false };
+  const kernels = scheduleGraph(graph, kernelLimits, { fuse: o.fuse ?? true, maxBindings: limits.maxStorageBuffersPerShaderStage });
+  const plan = planMemory(graph, kernels, limits);
+  return { graph, kernels, plan, limits, report: memoryReport(plan) };
+}
+
+/** From the spec's text: its diagnostics, and the compiled model when it checks. */
+export function compileSpec(path: string, check: CheckOptions, o: CompileOptions): { diagnostics: Diagnostic[]; compiled?: Compiled } {
+  const r = checkSpec(path, check);
+  if (!r.graph || hasErrors(r.diagnostics)) return { diagnostics: r.diagnostics };
+  return { diagnostics: r.diagnostics, compiled: compile(r.graph, o) };
+}

@@ -1,0 +1,45 @@
+// A checkpoint carries the spec it was trained from (root text, overrides, model name): the
+// model is rebuilt by checking that text again, so a run needs no spec file to sample or resume.
+import { createHash } from "node:crypto";
+import { resolve } from "node:path";
+import { checkSpec, type CheckResult } from "../../compiler/check/check.js";
+import type { ModelGraph } from "../../compiler/check/model-graph.js";
+import { hasErrors } from "../../compiler/diagnostics/diagnostic.js";
+import type { DeviceKind } from "../session/runner.js";
+import type { Checkpoint, SpecInfo } from "./checkpoint.js";
+
+/** A spec's check: the result (diagnostics to show, warnings too) and the model when it has no errors. */
+export interface CheckedModel {
+  readonly result: CheckResult;
+  readonly model: ModelGraph | undefined;
+}
+
+export function checkModel(path: string, o: { set?: readonly string[]; model?: string; text?: string }): CheckedModel {
+  const result = checkSpec(path, { set: o.set ? [...o.set] : undefined, model: o.model, text: o.text });
+  return { result, model: result.graph && !hasErrors(result.diagnostics) ? result.graph : undefined };
+}
+
+/** The model a checkpoint was trained from: its stored spec text, overrides and model name. */
+export function modelFromCheckpoint(ckpt: Checkpoint): CheckedModel {
+  const s = ckpt.meta.spec;
+  return checkModel(s.path, { text: s.source, set: s.overrides, model: s.model });
+}
+
+/** Why modelFromCheckpoint found no model (its diagnostics say the rest). */
+export const staleSpecMessage = (ckpt: Checkpoint): string => `the spec stored in ${ckpt.path} no longer checks (shown above)`;
+
+const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
+
+/** What a checkpoint stores of the spec: the root file's text, hashes of it and of all its files. */
+export function specInfo(path: string, r: CheckResult, model: ModelGraph, overrides: readonly string[]): SpecInfo {
+  const abs = resolve(path);
+  const root = r.spec.sources.find((s) => resolve(s.path) === abs) ?? r.spec.sources[0];
+  const all = [...r.spec.sources].sort((a, b) => (a.path < b.path ? -1 : 1)).map((s) => `${s.path}\0${s.text}\0`).join("");
+  return { path, source: root.text, sha256: sha256(root.text), sourcesSha256: sha256(all), model: model.name, overrides: [...overrides] };
+}
+
+/** The device the run was trained on when it is one unetc runs on; otherwise `fallback`. */
+export function trainedDevice(ckpt: Checkpoint, fallback: DeviceKind = "webgpu"): DeviceKind {
+  const d = ckpt.meta.device;
+  return d === "webgpu" || d === "reference" ? d : fallback;
+}

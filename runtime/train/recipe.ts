@@ -1,0 +1,62 @@
+// The lesson's training recipe as options: what `unetc train` and `unetc ablate` share, the
+// config a fresh run stores from them, and the one-line description a run prints.
+import { UsageError } from "../../compiler/diagnostics/user-error.js";
+import type { ModelTask } from "../../compiler/check/model-graph.js";
+import type { TrainConfig } from "./checkpoint.js";
+
+/** The recipe's options as given (the CLI's flags of the same names). */
+export interface RecipeOptions {
+  readonly data: string;
+  readonly epochs: number;
+  readonly batch: number;
+  readonly lr: number;
+  readonly schedule: "cosine" | "karras";
+  /** `--ema`: true for the default decay, a decay as text, or absent/false for none. */
+  readonly ema?: boolean | string;
+  readonly subset?: number;
+  readonly evalSubset?: number;
+  readonly optimizer: "adam" | "adamw";
+  readonly eps: number;
+  readonly beta2: number;
+  readonly weightDecay: number;
+}
+
+export const DEFAULT_EMA_DECAY = 0.999;
+
+/** The EMA decay `--ema [decay]` asks for; undefined for no EMA. */
+export function emaDecay(v: boolean | string | undefined): number | undefined {
+  if (v === undefined || v === false) return undefined;
+  if (v === true) return DEFAULT_EMA_DECAY;
+  const d = Number(v);
+  if (!(Number.isFinite(d) && d > 0 && d < 1)) throw new UsageError(`--ema takes a decay in (0, 1), found "${v}"`);
+  return d;
+}
+
+/** A fresh run's config from the recipe's options. */
+export function recipeConfig(o: RecipeOptions, seed: number): TrainConfig {
+  const ema = emaDecay(o.ema);
+  return {
+    data: o.data,
+    ...(o.subset !== undefined ? { subset: o.subset } : {}),
+    ...(o.evalSubset !== undefined ? { evalSubset: o.evalSubset } : {}),
+    epochs: o.epochs,
+    batch: o.batch,
+    lr: o.lr,
+    schedule: o.schedule,
+    optimizer: o.optimizer,
+    eps: o.eps,
+    beta2: o.beta2,
+    weightDecay: o.weightDecay,
+    ...(ema !== undefined ? { ema } : {}),
+    seed,
+  };
+}
+
+const num = (x: number): string => (x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential() : String(x));
+
+/** `recipe: cosine noise, adam (eps 1e-5), OneCycle max lr 0.01, batch 512, seed 42, EMA 0.999`. */
+export function describeRecipe(config: TrainConfig, task: ModelTask): string {
+  const emaText = config.ema !== undefined ? `, EMA ${config.ema}` : "";
+  const what = task === "classify" ? `cross-entropy on the class${config.augment ? ", flips and 1-pixel shifts" : ""}` : `${config.schedule} noise`;
+  return `recipe: ${what}, ${config.optimizer} (eps ${num(config.eps)}), OneCycle max lr ${num(config.lr)}, batch ${config.batch}, seed ${config.seed}${emaText}`;
+}
