@@ -76,8 +76,8 @@ export function addSpecCommands(program: Command, setExit: SetExit): void {
     .option("--json", "print the summary (or the diagnostics) as JSON")
     .action((files: string[], opts: SpecOptions) => setExit(runChecks(files, opts)));
 
-  specCommand(program, "compile", "lower a spec to its op graph and print it")
-    .addOption(new Option("--emit <what>", "what to print").choices(["graph", "dot", "schedule", "wgsl", "train-graph", "train-dot", "train-schedule", "train-wgsl"]).default("graph"))
+  specCommand(program, "compile", "lower a spec and print its op graph, kernel schedule (with the memory plan) or WGSL")
+    .addOption(new Option("--emit <what>", "what to print: the inference or training-step (train-) graph, Graphviz, schedule or WGSL").choices(["graph", "dot", "schedule", "wgsl", "train-graph", "train-dot", "train-schedule", "train-wgsl"]).default("graph"))
     .option("--batch <n>", "batch size the graph is compiled for", numberArg("positive-int"), 2)
     .addOption(optimizerOption("optimizer of the training step"))
     .action((file: string, opts: SpecOptions & { emit: Emit; batch: number; optimizer: "adam" | "adamw" }) => {
