@@ -6,6 +6,7 @@ import { Command } from "commander";
 import { addAblateCommand } from "./commands/ablate.js";
 import { addEvalCommand } from "./commands/eval.js";
 import { addExplainCommand } from "./commands/explain.js";
+import { addProfileCommand } from "./commands/profile.js";
 import { addSampleCommand } from "./commands/sample.js";
 import { addSpecCommands } from "./commands/spec.js";
 import { addTrainCommand } from "./commands/train.js";
@@ -19,6 +20,7 @@ export function buildProgram(setExit: SetExit): Command {
     .showHelpAfterError(true)
     .exitOverride();
   addSpecCommands(program, setExit);
+  addProfileCommand(program, setExit);
   addTrainCommand(program, setExit);
   addSampleCommand(program, setExit);
   addEvalCommand(program, setExit);

@@ -1,6 +1,7 @@
 // The flags and value parsers every command shares, defined once: numbers, repeatable flags,
 // colour, the spec options (--set/--model/--color), device and optimizer choices, the recipe.
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { OPT_LEVELS, type OptLevel } from "../compiler/compile.js";
 
 /** Sets the process's exit code from a command's action. */
 export type SetExit = (code: number) => void;
@@ -37,6 +38,15 @@ export function addColorOptions(c: Command): Command {
 export function deviceOption(description: string, fallback?: (typeof DEVICES)[number]): Option {
   const o = new Option("--device <device>", description).choices([...DEVICES]);
   return fallback ? o.default(fallback) : o;
+}
+
+/** `--opt 0|1`: the compiler's optimization level (0 turns every optimization off, to compare against). */
+export function optOption(): Option {
+  return new Option("--opt <level>", "optimization level: 1 all optimizations (default), 0 none (to compare against)").default(1).argParser((text: string): OptLevel => {
+    const level = OPT_LEVELS.find((l) => String(l) === text);
+    if (level === undefined) throw new InvalidArgumentError(`expected ${OPT_LEVELS.join(" or ")}, found "${text}"`);
+    return level;
+  });
 }
 
 export function optimizerOption(description: string): Option {

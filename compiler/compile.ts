@@ -15,6 +15,7 @@ import { DEFAULT_LIMITS, type DeviceLimits, type MemoryReport, type Program } fr
 export { emaTargets, type LossKind, type OptimizerKind };
 export { MemoryLimitError } from "./passes/memory-plan.js";
 export { DEFAULT_LIMITS, type DeviceLimits, type MemoryPlan, type MemoryReport, type Program } from "./wgsl/program.js";
+export { stepCost, type CostTotals, type KernelCost, type Phase, type StepCost } from "./passes/schedule/cost.js";
 
 export type CompileMode = "eval" | "train" | "step";
 
@@ -26,8 +27,14 @@ export interface Target {
   readonly hardware?: boolean;
 }
 
+/** Optimization level: 0 turns every optimization off (to measure each against), 1 (default) all on. */
+export type OptLevel = 0 | 1;
+export const OPT_LEVELS: readonly OptLevel[] = [0, 1];
+
 export interface GraphOptions extends Target {
-  /** Fuse elementwise chains into one kernel (default true). */
+  /** The default of every optimization switch below; a switch given explicitly wins. */
+  readonly opt?: OptLevel;
+  /** Fuse elementwise chains into one kernel (default: on from opt 1). */
   readonly fuse?: boolean;
 }
 
@@ -71,7 +78,8 @@ export function compile(model: ModelGraph, o: CompileOptions): Compiled {
 export function compileGraph(graph: Graph, o: GraphOptions = {}): CompiledGraph {
   const limits: DeviceLimits = { ...DEFAULT_LIMITS, ...o.limits };
   const kernelLimits = { maxWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension, hardware: o.hardware ?? false };
-  const kernels = scheduleGraph(graph, kernelLimits, { fuse: o.fuse ?? true, maxBindings: limits.maxStorageBuffersPerShaderStage });
+  const on = (o.opt ?? 1) >= 1;
+  const kernels = scheduleGraph(graph, kernelLimits, { fuse: o.fuse ?? on, maxBindings: limits.maxStorageBuffersPerShaderStage });
   const plan = planMemory(graph, kernels, limits);
   return { graph, kernels, plan, limits, report: memoryReport(plan) };
 }

@@ -10,7 +10,7 @@ import { runModel } from "../../runtime/session/run-model.js";
 import { TensorBindingError } from "../../runtime/session/tensor-io.js";
 import type { DeviceKind } from "../../runtime/session/runner.js";
 import { runStep, type RunStepOptions } from "../../runtime/train/run-step.js";
-import { addSpecOptions, deviceOption, numberArg, optimizerOption, type SetExit, type SpecOptions } from "../options.js";
+import { addSpecOptions, deviceOption, numberArg, optimizerOption, optOption, type SetExit, type SpecOptions } from "../options.js";
 import { checkOrReport, print, printDiagnostics } from "../report.js";
 
 interface RunFlags {
@@ -114,6 +114,7 @@ export function addSpecCommands(program: Command, setExit: SetExit): void {
     .addOption(deviceOption("where to run", "webgpu"))
     .addOption(optimizerOption("optimizer"))
     .option("--lr <x>", "learning rate", numberArg("positive"), 1e-3)
+    .addOption(optOption())
     .action(async (file: string, opts: SpecOptions & RunStepOptions) => {
       const { model } = checkOrReport(file, opts);
       if (!model) return setExit(1);

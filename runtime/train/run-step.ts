@@ -1,6 +1,7 @@
 // `unetc run-step`: the whole training step compiled and run for a few steps on random data.
 // It shows what the compiler made of the model: kernels per step, the memory plan, the loss.
 import type { ModelGraph } from "../../compiler/check/model-graph.js";
+import type { OptLevel } from "../../compiler/compile.js";
 import { isSource } from "../../compiler/ir/types.js";
 import { createStepSession, syntheticBatch } from "../session/step-session.js";
 import { Rng } from "../session/rng.js";
@@ -14,16 +15,18 @@ export interface RunStepOptions {
   device: "webgpu" | "reference";
   optimizer: "adam" | "adamw";
   lr: number;
+  /** 0: compile with every optimization off (to compare against); 1: all on. */
+  opt: OptLevel;
 }
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
 
 export async function runStep(model: ModelGraph, opts: RunStepOptions, print: (line: string) => void): Promise<void> {
   const t0 = performance.now();
-  const session = await createStepSession(model, { batch: opts.batch, optimizer: opts.optimizer, device: opts.device, seed: opts.seed });
+  const session = await createStepSession(model, { batch: opts.batch, optimizer: opts.optimizer, device: opts.device, seed: opts.seed, opt: opts.opt });
   const ops = session.graph.nodes.filter((n) => !isSource(n)).length;
   if (session.gpu) print(describeAdapter(session.gpu));
-  print(`model ${model.name}: training step graph of ${ops} ops, batch ${opts.batch}, ${opts.optimizer}`);
+  print(`model ${model.name}: training step graph of ${ops} ops, batch ${opts.batch}, ${opts.optimizer}, opt ${opts.opt}`);
   if (session.runner instanceof WebGpuRunner) {
     const s = session.runner.executor.stats;
     print(`kernels per step: ${s.kernels} (${s.pipelines} distinct pipelines), one command buffer per step`);

@@ -76,7 +76,8 @@ async function createDevice(): Promise<GpuContext> {
   try {
     const webgpu = (await import("webgpu")) as { create: (opts: string[]) => GPU; globals: object };
     Object.assign(globalThis, webgpu.globals);
-    gpu = webgpu.create([]);
+    // Dawn rounds timestamps to 65.5 us by default (a browser's timing-attack guard); a profiler needs them exact.
+    gpu = webgpu.create(["disable-dawn-features=timestamp_quantization"]);
   } catch (err) {
     throw new DeviceError(`cannot load Dawn's WebGPU binding (${(err as Error).message}). ${INSTALL_HINT}`);
   }

@@ -3,7 +3,8 @@
 // per distinct kernel, one bind group per dispatch; it never schedules or plans itself. A run
 // encodes every dispatch into one command buffer, then copies each `new.X` output over its
 // source X (the next step's parameters, buffers and optimizer state). No allocation and no
-// readback happen inside a run; `read` copies a value back when asked.
+// readback happen inside a run; `read` copies a value back when asked. `runProfiled` is the
+// same step with every dispatch timed on the GPU (profiler.ts), for `unetc profile`.
 import type { Graph, SourceNode, ValueId } from "../../compiler/ir/types.js";
 import { isSource } from "../../compiler/ir/types.js";
 import { numel } from "../../compiler/ir/shape.js";
@@ -14,6 +15,7 @@ import type { MemoryPlan, Program } from "../../compiler/wgsl/program.js";
 import { refContext } from "../reference/index.js";
 import type { GpuContext } from "./device.js";
 import { PipelineCache } from "./pipelines.js";
+import { KernelTimer } from "./profiler.js";
 
 interface Region {
   buffer: GPUBuffer;
@@ -138,16 +140,42 @@ export class GraphExecutor {
   run(): void {
     const encoder = this.ctx.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
-    for (const d of this.dispatches) {
-      pass.setPipeline(d.pipeline);
-      pass.setBindGroup(0, d.bindGroup);
-      pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
-    }
+    for (const d of this.dispatches) encodeDispatch(pass, d);
     pass.end();
-    for (const c of this.copies) encoder.copyBufferToBuffer(c.from.buffer, c.from.offset, c.to.buffer, c.to.offset, align(c.from.size, 4));
+    this.encodeCopies(encoder);
     const commands = encoder.finish();
     this.ctx.device.queue.submit([commands]);
     this.inFlight.push(encoder, pass, commands);
+  }
+
+  private timer: KernelTimer | undefined;
+
+  /**
+   * The same step as run(), but each dispatch in its own compute pass with a timestamp before and
+   * after (profiler.ts), read back once: each dispatch's GPU time in ms, in dispatch order. A
+   * TimestampQueryError (a UserError) when the device cannot time.
+   */
+  async runProfiled(): Promise<number[]> {
+    const timer = (this.timer ??= KernelTimer.create(this.ctx, this.dispatches.length));
+    const encoder = this.ctx.device.createCommandEncoder();
+    this.dispatches.forEach((d, i) => {
+      const pass = encoder.beginComputePass(timer.pass(i));
+      encodeDispatch(pass, d);
+      pass.end();
+      this.inFlight.push(pass);
+    });
+    this.encodeCopies(encoder);
+    timer.resolve(encoder);
+    const commands = encoder.finish();
+    this.ctx.device.queue.submit([commands]);
+    this.inFlight.push(encoder, commands);
+    const ms = await timer.read();
+    this.throwIfFailed();
+    return ms;
+  }
+
+  private encodeCopies(encoder: GPUCommandEncoder): void {
+    for (const c of this.copies) encoder.copyBufferToBuffer(c.from.buffer, c.from.offset, c.to.buffer, c.to.offset, align(c.from.size, 4));
   }
 
   /**
@@ -192,5 +220,12 @@ export class GraphExecutor {
 
   destroy(): void {
     for (const b of this.buffers) b.destroy();
+    this.timer?.destroy();
   }
+}
+
+function encodeDispatch(pass: GPUComputePassEncoder, d: Dispatch): void {
+  pass.setPipeline(d.pipeline);
+  pass.setBindGroup(0, d.bindGroup);
+  pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
 }

@@ -1,0 +1,118 @@
+// The static cost model (compiler/passes/schedule/cost.ts, through compile.ts's stepCost): FLOPs
+// and bytes per kernel on hand-built graphs, totals that are the kernels' sums, and every kernel
+// of a training step attributed to a phase and a layer.
+import { describe, expect, test } from "vitest";
+import { compile, compileGraph, stepCost, type KernelCost } from "../../compiler/compile.js";
+import { GraphBuilder } from "../../compiler/graph/builder.js";
+import type { Graph } from "../../compiler/ir/types.js";
+import { tinyModel } from "../train/support.js";
+
+const costOf = (g: Graph, opt: 0 | 1 = 1) => stepCost(compileGraph(g, { opt }));
+const only = (g: Graph): KernelCost => {
+  const { kernels } = costOf(g);
+  expect(kernels).toHaveLength(1);
+  return kernels[0];
+};
+
+describe("cost model", () => {
+  test.each([1, 2])("a conv2d (stride %i) does 2*N*Co*Ho*Wo*Ci*kh*kw FLOPs and moves its input, weight and output", (stride) => {
+    const b = new GraphBuilder();
+    const y = b.op("conv2d", [b.input("x", [2, 3, 8, 8]), b.param("w", [5, 3, 3, 3])], { stride, padding: 1 });
+    b.output("y", y);
+    const k = only(b.build());
+    const [n, co, ho, wo] = y.shape;
+    expect(ho).toBe(8 / stride);
+    expect(k.flops).toBe(2 * n * co * ho * wo * 3 * 3 * 3);
+    expect(k.kind).toBe("conv2d");
+    expect(k.bytesRead).toBe(4 * (2 * 3 * 8 * 8 + 5 * 3 * 3 * 3));
+    expect(k.bytesWritten).toBe(4 * n * co * ho * wo);
+  });
+
+  test("a conv2d's input and weight gradients (whole or split) do the forward's multiply-adds", () => {
+    const conv = { stride: 2, padding: 1 };
+    const forward = 2 * (2 * 5 * 4 * 4) * 3 * 3 * 3;
+    const b = new GraphBuilder();
+    const x = b.input("x", [2, 3, 8, 8]);
+    const w = b.param("w", [5, 3, 3, 3]);
+    const g = b.input("g", [2, 5, 4, 4]);
+    b.output("dx", b.op("conv2d_input_grad", [g, w], { ...conv, inputSize: [8, 8] }));
+    b.output("dw", b.op("conv2d_weight_grad", [x, g], { ...conv, kernelSize: [3, 3] }));
+    b.output("dwp", b.op("conv2d_weight_grad_partial", [x, g], { ...conv, kernelSize: [3, 3], splits: 2 }));
+    const { kernels } = costOf(b.build());
+    expect(kernels.map((k) => k.kind)).toEqual(["conv2d_input_grad", "conv2d_weight_grad", "conv2d_weight_grad_partial"]);
+    for (const k of kernels) expect(k.flops, k.kind).toBe(forward);
+  });
+
+  test("a batched matmul does 2*M*N*K FLOPs per batch", () => {
+    const b = new GraphBuilder();
+    b.output("y", b.matmul(b.input("a", [2, 3, 4]), b.input("b", [4, 5])));
+    expect(only(b.build()).flops).toBe(2 * 2 * 3 * 5 * 4);
+  });
+
+  test("a fused chain counts only its external inputs and its output; unfused (opt 0) it moves more", () => {
+    const b = new GraphBuilder();
+    const x = b.input("x", [4, 16]);
+    const y = b.input("y", [4, 16]);
+    b.output("z", b.exp(b.mul(b.add(x, y), x)));
+    const g = b.build();
+    const k = only(g);
+    expect(k.label).toBe("add+mul+exp");
+    expect(k.kind).toBe("elementwise");
+    expect(k.ops).toBe(3);
+    expect(k.flops).toBe(3 * 64);
+    expect(k.bytesRead).toBe(2 * 64 * 4);
+    expect(k.bytesWritten).toBe(64 * 4);
+    const unfused = costOf(g, 0);
+    expect(unfused.kernels).toHaveLength(3);
+    expect(unfused.totals.flops).toBe(k.flops);
+    expect(unfused.totals.bytesMoved).toBe(4 * 64 * (2 + 1 + 2 + 1 + 1 + 1));
+  });
+
+  test("a reshape is an alias: no kernel, and its reader reads its input's bytes; movement does no arithmetic", () => {
+    const b = new GraphBuilder();
+    const x = b.input("x", [4, 16]);
+    b.output("s", b.sum(b.reshape(x, [64]), 0));
+    b.output("t", b.op("transpose", [x], { perm: [1, 0] }));
+    const { kernels, totals } = costOf(b.build());
+    expect(kernels.map((k) => k.kind)).toEqual(["reduce_sum", "transpose"]);
+    expect(kernels[0]).toMatchObject({ flops: 64, bytesRead: 256, bytesWritten: 4 });
+    expect(kernels[1]).toMatchObject({ flops: 0, bytesRead: 256, bytesWritten: 256 });
+    expect(totals).toMatchObject({ kernels: 2, pipelines: 2, flops: 64, bytesMoved: 256 + 4 + 512 });
+  });
+});
+
+describe("cost of a training step", () => {
+  const model = tinyModel();
+  const compiled = compile(model, { batch: 2, mode: "step" });
+  const cost = stepCost(compiled);
+
+  test("totals are the kernels' sums, with the schedule's pipelines and the plan's memory report", () => {
+    const sum = (f: (k: KernelCost) => number) => cost.kernels.reduce((a, k) => a + f(k), 0);
+    expect(cost.totals.kernels).toBe(compiled.kernels.length);
+    expect(cost.totals.pipelines).toBe(new Set(compiled.kernels.map((k) => k.source.code)).size);
+    expect(cost.totals.ops).toBe(sum((k) => k.ops));
+    expect(cost.totals.flops).toBe(sum((k) => k.flops));
+    expect(cost.totals.bytesMoved).toBe(sum((k) => k.bytesRead + k.bytesWritten));
+    expect(cost.totals.copyBytes).toBeGreaterThan(0); // new.X over X
+    expect(cost.memory).toEqual(compiled.report);
+  });
+
+  test("every backward and optimizer kernel is attributed to a forward layer (or the model, the loss, shared scalars)", () => {
+    const forward = new Set(cost.kernels.filter((k) => k.phase === "forward").map((k) => k.layer));
+    const phases = new Set(cost.kernels.map((k) => k.phase));
+    expect([...phases].sort()).toEqual(["backward", "forward", "loss", "optimizer"]);
+    for (const k of cost.kernels) {
+      if (k.phase === "backward" || k.phase === "optimizer") expect(forward.has(k.layer) || k.layer === "(optimizer scalars)", `k${k.index} ${k.phase} ${k.layer}`).toBe(true);
+    }
+    // Each parameter's Adam update lands on the layer that owns it.
+    expect(cost.kernels.some((k) => k.phase === "optimizer" && k.layer === "conv_in")).toBe(true);
+  });
+
+  test("opt 0 compiles more kernels for the same arithmetic", () => {
+    const unopt = stepCost(compile(model, { batch: 2, mode: "step", opt: 0 }));
+    expect(unopt.totals.kernels).toBeGreaterThan(cost.totals.kernels);
+    expect(unopt.totals.kernels).toBe(unopt.totals.ops);
+    expect(unopt.totals.flops).toBe(cost.totals.flops);
+    expect(unopt.totals.bytesMoved).toBeGreaterThan(cost.totals.bytesMoved);
+  });
+});
