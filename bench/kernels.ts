@@ -40,14 +40,14 @@ const CANDIDATES: GemmTiles[] = [
   { bm: 128, bn: 128, bk: 8, tm: 8, tn: 8, unroll: true },
 ];
 
-const tileName = (t: GemmTiles) => `${t.bm}x${t.bn}x${t.bk}/${t.tm}x${t.tn}${t.unroll ? " unrolled" : ""}`;
+const tileName = (t: GemmTiles) => (t.direct ? `direct ${t.bm}x${t.bn}/${t.tm}x${t.tn}` : `${t.bm}x${t.bn}x${t.bk}/${t.tm}x${t.tn}${t.unroll ? " unrolled" : ""}`);
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-interface Case {
+export interface Case {
   name: string;
   flops: number;
   inputs: ValueType[];
@@ -124,7 +124,7 @@ function cases(full: boolean): Case[] {
 
 const numel = (t: ValueType) => t.shape.reduce((a, b) => a * b, 1);
 
-interface Timing {
+export interface Timing {
   /** Median wall seconds per dispatch. */
   wall: number;
   /** Median process CPU seconds per dispatch: lavapipe's real cost when other work shares the CPU. */
@@ -132,7 +132,7 @@ interface Timing {
 }
 
 /** Times one kernel; every GPU object stays referenced until its work is done. */
-async function time(ctx: GpuContext, pipelines: PipelineCache, c: Case, kernel: KernelSource, runs: number): Promise<Timing> {
+export async function time(ctx: GpuContext, pipelines: PipelineCache, c: Case, kernel: KernelSource, runs: number): Promise<Timing> {
   const { device } = ctx;
   const keep: object[] = [];
   const buffers = [...c.inputs, ...(c.parts ? [c.parts] : []), c.out].map((t) => {
@@ -220,4 +220,4 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-await main();
+if (import.meta.url === `file://${process.argv[1]}`) await main();

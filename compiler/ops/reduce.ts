@@ -5,7 +5,8 @@
 // Kernels: x's axes merge into runs (neighbours both kept or both reduced are contiguous), so
 // x [N, C, H, W] over [0, 2, 3] reads as [N | C | H*W]. Short reductions (< 64 elements) run
 // one invocation per output element; longer ones (BatchNorm statistics, losses) one workgroup
-// per output element: strided partial results per thread, then a tree in shared memory.
+// per output element on a GPU: strided partial results per thread, then a tree in shared
+// memory. On a software adapter long ones loop per output too (reducePlan says why).
 
 import type { OpEmitter } from "./emitter.js";
 import { formatShape, formatType, numel, stridesOf } from "../ir/shape.js";
@@ -85,7 +86,43 @@ const wgslCombine: { [K in ReduceKind]: { init: string; step: (acc: string, v: s
   reduce_max: { init: "in0[base]", step: (acc, v) => `max(${acc}, ${v})` },
 };
 
-function reduceKernel(kind: ReduceKind, x: ValueType, out: ValueType, axes: readonly number[], limits: KernelLimits): KernelSource {
+/**
+ * How a reduction is laid out: `loop`, one invocation per output element looping over its
+ * reduced elements; `tree`, one workgroup per output element folding in shared memory (the
+ * layout for a GPU); `lanes`, one workgroup of `wg` threads per output element whose partial
+ * results one thread folds after a single barrier (for lavapipe, where each barrier switches
+ * between the workgroup's coroutines of 8 lanes).
+ */
+export type ReducePlan = { readonly kind: "loop" } | { readonly kind: "tree" } | { readonly kind: "lanes"; readonly wg: number };
+
+/**
+ * On a software adapter, reductions with at least this many outputs loop one invocation per
+ * output; fewer take a `lanes` workgroup of this many threads (lavapipe's SIMD width: one
+ * coroutine, so its barrier is cheap), so one long reduction still uses the vector lanes.
+ * Measured on lavapipe (2 cores, every reduction of config S at batch 8, bench/reductions.ts):
+ * loops beat trees at every shape, 809 ms -> 57 ms in all; the softmax VJP's row sums
+ * [8, 4, 256, 256] over [3] 119 ms -> 4.2 ms (a tree of 256 threads per row mostly switches
+ * coroutines at its barriers), BatchNorm's [8, 64, 8, 8] over [0, 2, 3] 1.14 ms -> 0.07 ms.
+ * Lanes of 32..128 threads were no faster than loops even at 16 outputs of 8,192.
+ */
+export const LANES_WG = 8;
+
+/**
+ * A long reduction looped in one invocation sums blocks of this many elements of its
+ * innermost run, then the blocks: rounding error grows with ~LOOP_BLOCK + count / LOOP_BLOCK
+ * additions instead of count (a sequential f32 sum of bias gradients put the PyTorch-vector
+ * step over its 1e-4 tolerance; tests/webgpu/torch-vectors-webgpu.test.ts).
+ */
+export const LOOP_BLOCK = 32;
+
+/** The layout of a reduction of `count` elements to each of `outputs` on `limits`' adapter. */
+export function reducePlan(count: number, outputs: number, limits: KernelLimits): ReducePlan {
+  if (count < WORKGROUP_REDUCTION_MIN) return { kind: "loop" };
+  if (limits.hardware) return { kind: "tree" };
+  return outputs >= LANES_WG ? { kind: "loop" } : { kind: "lanes", wg: LANES_WG };
+}
+
+export function reduceKernel(kind: ReduceKind, x: ValueType, out: ValueType, axes: readonly number[], limits: KernelLimits, plan?: ReducePlan): KernelSource {
   const runs = runsOf(x.shape, axes);
   const kept = runs.filter((r) => !r.reduced);
   const reduced = runs.filter((r) => r.reduced);
@@ -95,8 +132,36 @@ function reduceKernel(kind: ReduceKind, x: ValueType, out: ValueType, axes: read
   const finish = (acc: string) => (kind === "reduce_mean" ? `${acc} / ${f32Literal(count)}` : acc);
   // `base`: the offset in x of output element i's first reduced element
   const base = offsetsFromIndex(kept.map((r) => r.size), [kept.map((r) => r.stride)], ["base"]);
+  const how = plan ?? reducePlan(count, outputs, limits);
+  const partInit = kind === "reduce_max" ? "in0[base]" : "0.0";
 
-  if (count < WORKGROUP_REDUCTION_MIN) {
+  if (how.kind === "loop" && count >= WORKGROUP_REDUCTION_MIN) {
+    // partial results of at most LOOP_BLOCK elements of the innermost run, then their fold
+    const outer = reduced.slice(0, -1);
+    const last = reduced[reduced.length - 1];
+    const loops = outer.map((r, j) => `  for (var r${j} = 0u; r${j} < ${opaqueBound(r.size)}; r${j}++) {`);
+    const offset = ["base", ...outer.map((r, j) => `r${j} * ${r.stride}u`)].join(" + ");
+    const blocks = last.size > LOOP_BLOCK;
+    const inner = blocks
+      ? `  for (var b = 0u; b < ${opaqueBound(last.size)}; b += ${LOOP_BLOCK}u) {
+    var part = ${partInit};
+    let end = min(b + ${LOOP_BLOCK}u, ${last.size}u);
+    for (var k = b; k < end; k++) { part = ${step("part", `in0[off + k * ${last.stride}u]`)}; }
+    acc = ${step("acc", "part")};
+  }`
+      : `  var part = ${partInit};
+  for (var k = 0u; k < ${opaqueBound(last.size)}; k++) { part = ${step("part", `in0[off + k * ${last.stride}u]`)}; }
+  acc = ${step("acc", "part")};`;
+    return flatKernel([x], out, outputs, `${base}
+  var acc = ${init};
+${loops.join("\n")}
+  let off = ${offset};
+${inner}
+${loops.map(() => "  }").join("")}
+  out[i] = ${finish("acc")};`, limits);
+  }
+
+  if (how.kind === "loop") {
     const loops = reduced.map((r, j) => `  for (var r${j} = 0u; r${j} < ${opaqueBound(r.size)}; r${j}++) {`);
     const offset = ["base", ...reduced.map((r, j) => `r${j} * ${r.stride}u`)].join(" + ");
     return flatKernel([x], out, outputs, `${base}
@@ -108,10 +173,20 @@ ${loops.map(() => "  }").join("")}
   }
 
   // thread lid takes reduced elements lid, lid + wg, ...; the last run is innermost
-  const wg = reductionThreads(count);
+  const wg = how.kind === "tree" ? reductionThreads(count) : how.wg;
   const unravel = reduced
     .map((r, j) => (j === 0 ? `      off += q * ${r.stride}u;` : `      off += (q % ${r.size}u) * ${r.stride}u; q = q / ${r.size}u;`))
     .reverse();
+  const fold =
+    how.kind === "tree"
+      ? `${treeReduce("partial", wg, step)}
+  if (lid == 0u) { out[i] = ${finish("partial[0]")}; }`
+      : `  workgroupBarrier();
+  if (lid == 0u) {
+    var t = partial[0];
+    for (var k = 1u; k < ${opaqueBound(wg)}; k++) { t = ${step("t", "partial[k]")}; }
+    out[i] = ${finish("t")};
+  }`;
   return {
     code: `${bindings([x], out)}
 var<workgroup> partial: array<f32, ${wg}>;
@@ -125,8 +200,7 @@ ${unravel.join("\n")}
     acc = ${step("acc", "in0[off]")};
   }
   partial[lid] = acc;
-${treeReduce("partial", wg, step)}
-  if (lid == 0u) { out[i] = ${finish("partial[0]")}; }
+${fold}
 }`,
     workgroups: grid(outputs, limits, 1),
   };

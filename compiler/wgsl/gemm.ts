@@ -26,68 +26,26 @@
 //     so one GEMM with a long K and a small output runs as `batch` independent partial GEMMs
 //     (more workgroups); the op sums the partial results afterwards.
 // Tile sizes are parameters (constants in the generated code) so a tuner can pick them per
-// adapter; `defaultTiles` is the fallback.
+// adapter; `defaultTiles` is the fallback. Tiles with `direct` select the unstaged kernel of
+// gemm-direct.ts instead (no workgroup memory): what software adapters (lavapipe) get.
 import type { KernelLimits, KernelSource } from "./kernel.js";
 import { grid } from "./wgsl.js";
+import type { GemmOperand, GemmSpec, GemmTiles } from "./gemm-types.js";
+import { checkDirectTiles, gemmDirectKernel } from "./gemm-direct.js";
 
-export interface GemmTiles {
-  /** Output rows (m) per workgroup. */
-  readonly bm: number;
-  /** Output columns (n) per workgroup. */
-  readonly bn: number;
-  /** Reduction depth staged in workgroup memory per step. */
-  readonly bk: number;
-  /** Register block per thread: tm rows x tn columns. */
-  readonly tm: number;
-  readonly tn: number;
-  /**
-   * Give the inner loop over the staged BK its constant trip count, so the driver may unroll
-   * it. Off by default: lavapipe then unrolls it and a kernel's first dispatch compiles 2-5x
-   * longer (seconds); a GPU driver may prefer it on.
-   */
-  readonly unroll?: boolean;
-}
-
-export interface GemmOperand {
-  /** Which index consecutive threads walk when loading a tile: the operand's m/n axis, or k. */
-  readonly fast: "x" | "k";
-  /** WGSL type of the per-row (A) or per-column (B) state. */
-  readonly state: string;
-  /** Body of `fn col(b: u32, x: u32) -> state`. */
-  readonly col: string;
-  /** Body of `fn at(s: state, k: u32) -> f32`. */
-  readonly at: string;
-}
-
-export interface GemmSpec {
-  /** The op, for the kernel's header comment and for tile choosers. */
-  readonly op: string;
-  readonly batch: number;
-  readonly m: number;
-  readonly n: number;
-  readonly k: number;
-  readonly a: GemmOperand;
-  readonly b: GemmOperand;
-  /**
-   * Split-K chunk: batch b sums over k in [b * splitK, min((b + 1) * splitK, K)) only (`col`
-   * and `at` still see the global k). Unset: every batch sums over all of K.
-   */
-  readonly splitK?: number;
-  /** Body of `fn store(b: u32, m: u32, n: u32, v: f32)`, called only for m < M, n < N. */
-  readonly store: string;
-  /** WGSL declared before the functions: bindings, structs, helpers. */
-  readonly prelude: string;
-}
+export type { GemmOperand, GemmSpec, GemmTiles } from "./gemm-types.js";
 
 /** Largest workgroup-memory use allowed (the WebGPU default limit). */
 export const GEMM_MAX_SHARED_BYTES = 16384;
 
 /** Workgroup memory of a tile configuration, in bytes. */
 export function sharedBytes(t: GemmTiles): number {
+  if (t.direct) return 0;
   return 4 * t.bk * (t.bm + 1 + t.bn + 1);
 }
 
 export function checkTiles(t: GemmTiles): void {
+  if (t.direct) return checkDirectTiles(t);
   const wgx = t.bn / t.tn;
   const wgy = t.bm / t.tm;
   const threads = wgx * wgy;
@@ -115,16 +73,37 @@ export type GemmShape = Pick<GemmSpec, "op" | "batch" | "m" | "n" | "k">;
 /** `limits` is absent where a caller has none (then choose as for a software adapter). */
 export type TileChooser = (g: GemmShape, limits?: KernelLimits) => GemmTiles;
 
+/** Direct (unstaged) tiles for CPU adapters: `bm` rows x `bn` columns, `tn` columns per invocation. */
+const directTiles = (bm: number, bn: number, tn: number): GemmTiles => ({ bm, bn, bk: 1, tm: bm, tn, direct: true });
 /**
- * The fallback when nothing was tuned: 64x64 tiles unless that leaves fewer than 128
- * workgroups (a GPU has ~100 cores), then 32x32. On a hardware adapter the 64x64 tiles get
- * the unrolled inner loop (H200: conv2d x [64,64,32,32] w [64,64,3,3] 0.21 ms against
- * 0.33 ms); software adapters keep the opaque bound, which compiles several times faster.
+ * The software adapters' tiles (lavapipe, 2026-12-03, bench/kernels-real.ts over the GEMMs of
+ * the lesson's S and M steps at batch 32): direct GEMMs with one SIMD vector (8 invocations)
+ * per workgroup and 8x4 accumulators each ran 2.5-15x faster than the staged 64x64 / 32x32
+ * tiles on every conv and linear shape, and beat 8x16/8x2, 16x16/16x2, 4x32/4x4 and the 64-
+ * to 256-wide variants; with N <= 16 (attention's head dimension 8) the columns a lane would
+ * hold past N are waste, so 16x8/16x1 (6x) and 8x16/8x2. They also compile 2-4x faster.
+ */
+export const TILES_CPU = directTiles(8, 32, 4);
+export const TILES_CPU_N8 = directTiles(16, 8, 1);
+export const TILES_CPU_N16 = directTiles(8, 16, 2);
+
+const pow2AtLeast = (x: number) => 2 ** Math.ceil(Math.log2(Math.max(1, x)));
+
+/**
+ * The fallback when nothing was tuned. Hardware adapters: 64x64 tiles unless that leaves
+ * fewer than 128 workgroups (a GPU has ~100 cores), then 32x32; the 64x64 tiles get the
+ * unrolled inner loop (H200: conv2d x [64,64,32,32] w [64,64,3,3] 0.21 ms against 0.33 ms).
+ * Software adapters: the direct tiles above by N, with no more rows than M needs (M = 1..4:
+ * the weight gradient of a 1-channel conv, tiny linears).
  */
 export const defaultTiles: TileChooser = ({ batch, m, n }, limits) => {
+  if (!limits?.hardware) {
+    const t = n <= 8 ? TILES_CPU_N8 : n <= 16 ? TILES_CPU_N16 : TILES_CPU;
+    return m >= t.bm ? t : directTiles(pow2AtLeast(m), t.bn, t.tn);
+  }
   const count = (t: GemmTiles) => batch * Math.ceil(m / t.bm) * Math.ceil(n / t.bn);
   if (count(TILES_64) < 128) return TILES_32;
-  return limits?.hardware ? TILES_64_UNROLLED : TILES_64;
+  return TILES_64_UNROLLED;
 };
 
 let chooser: TileChooser = defaultTiles;
@@ -184,6 +163,7 @@ export function gemmKernel(spec: GemmSpec, limits: KernelLimits, tiles: GemmTile
   if (split && !(Number.isInteger(chunk) && chunk >= 1 && (spec.batch - 1) * chunk < spec.k && spec.batch * chunk >= spec.k)) {
     throw new Error(`internal error: split-K chunk ${chunk} does not cut K ${spec.k} into ${spec.batch} parts`);
   }
+  if (tiles.direct) return gemmDirectKernel(spec, limits, tiles, chunk);
   const { bm, bn, bk, tm, tn } = tiles;
   const wgx = bn / tn;
   const wgy = bm / tm;

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { conv2dKernel, conv2dWeightGradPartialKernel, convOutSize } from "../../compiler/ops/conv2d.js";
 import { matmulKernel } from "../../compiler/ops/matmul.js";
-import { TILES_32, TILES_64, TILES_64_UNROLLED, checkTiles, defaultTiles, setTileChooser, sharedBytes, type GemmTiles } from "../../compiler/wgsl/gemm.js";
+import { TILES_32, TILES_64, TILES_64_UNROLLED, TILES_CPU, TILES_CPU_N16, TILES_CPU_N8, checkTiles, defaultTiles, setTileChooser, sharedBytes, type GemmTiles } from "../../compiler/wgsl/gemm.js";
 import { expectKernelMatchesReference, getGpu } from "./gpu-harness.js";
 import { withWorkgroupLimit } from "./small-limits.js";
 
@@ -34,8 +34,8 @@ const convs: Array<[number, number, number, number, number, number, number, numb
   [1, 4, 5, 5, 3, 1, 2, 0],
 ];
 
-// The test shapes are small, so the default picks TILES_32 for all of them; these run the
-// large-layer default (TILES_64) and configurations a tuner may pick, covering each code path
+// On a software adapter the default is a direct GEMM (kernels-gemm-direct.test.ts); these run
+// the staged tiles of hardware adapters (TILES_64, TILES_32) and configurations a tuner may pick, covering each code path
 // of the tile loads: several threads per staged column, one thread over several columns (64
 // threads, 128 columns), a BK that does not divide the thread count, unequal register blocks,
 // a constant-trip inner loop. The load paths are the same for every op (matmul's A walks k,
@@ -43,6 +43,7 @@ const convs: Array<[number, number, number, number, number, number, number, numb
 // runs the three convolutions.
 const tileConfigs: Array<[string, GemmTiles]> = [
   ["64x64x16 4x4 (TILES_64)", TILES_64],
+  ["32x32x8 2x2 (TILES_32, the hardware default for small outputs)", TILES_32],
   ["128x128x8 8x8", { bm: 128, bn: 128, bk: 8, tm: 8, tn: 8 }],
   ["32x128x8 4x16", { bm: 32, bn: 128, bk: 8, tm: 4, tn: 16 }],
   ["16x16x12 2x2", { bm: 16, bn: 16, bk: 12, tm: 2, tn: 2 }],
@@ -76,19 +77,22 @@ describe("GEMM kernel generation", () => {
     expect(() => checkTiles({ bm: 64, bn: 64, bk: 16, tm: 3, tn: 4 })).toThrow(/integers/);
   });
 
-  it("picks 64x64 tiles for large outputs and 32x32 when 64x64 leaves few workgroups", () => {
-    expect(defaultTiles({ op: "conv2d", batch: 1, m: 64, n: 64 * 32 * 32, k: 576 })).toBe(TILES_64);
-    expect(defaultTiles({ op: "conv2d_weight_grad", batch: 1, m: 64, n: 576, k: 65536 })).toBe(TILES_32);
+  it("picks 64x64 tiles on hardware for large outputs and 32x32 when 64x64 leaves few workgroups", () => {
+    const hw = { ...limits, hardware: true };
+    expect(defaultTiles({ op: "conv2d", batch: 1, m: 64, n: 64 * 32 * 32, k: 576 }, hw)).toBe(TILES_64_UNROLLED);
+    expect(defaultTiles({ op: "conv2d_weight_grad", batch: 1, m: 64, n: 576, k: 65536 }, hw)).toBe(TILES_32);
     // split-K parts count as workgroups
-    expect(defaultTiles({ op: "conv2d_weight_grad_partial", batch: 16, m: 64, n: 576, k: 65536 })).toBe(TILES_64);
+    expect(defaultTiles({ op: "conv2d_weight_grad_partial", batch: 16, m: 64, n: 576, k: 65536 }, hw)).toBe(TILES_64_UNROLLED);
   });
 
-  it("unrolls the 64x64 inner loop on hardware adapters only", () => {
+  it("picks direct tiles by N on software adapters (and without limits)", () => {
     const conv = { op: "conv2d", batch: 1, m: 64, n: 64 * 32 * 32, k: 576 };
-    expect(defaultTiles(conv, { ...limits, hardware: true })).toBe(TILES_64_UNROLLED);
-    expect(defaultTiles(conv, { ...limits, hardware: false })).toBe(TILES_64);
-    expect(defaultTiles(conv, limits)).toBe(TILES_64);
-    expect(defaultTiles({ ...conv, n: 576 }, { ...limits, hardware: true })).toBe(TILES_32);
+    expect(defaultTiles(conv, { ...limits, hardware: false })).toBe(TILES_CPU);
+    expect(defaultTiles(conv, limits)).toBe(TILES_CPU);
+    expect(defaultTiles(conv)).toBe(TILES_CPU);
+    expect(defaultTiles({ ...conv, batch: 128, m: 256, n: 8 })).toBe(TILES_CPU_N8);
+    expect(defaultTiles({ ...conv, n: 12 })).toBe(TILES_CPU_N16);
+    expect(defaultTiles({ ...conv, m: 3 })).toEqual({ ...TILES_CPU, bm: 4, tm: 4 });
   });
 
   it("generates a split-K GEMM for conv2d_weight_grad_partial", () => {
@@ -172,9 +176,9 @@ describe.skipIf(typeof gpu === "string")("linear kernels with other tile configu
     await expectKernelMatchesReference(gpu, "matmul", [{ shape: [2, 70, 37] }, { shape: [37, 133] }], {}, tol);
   });
 
-  it(`${tileConfigs[0][0]}: conv2d and its gradients`, async () => {
+  it.each(tileConfigs.slice(0, 2))("%s: conv2d and its gradients", async (_, tiles) => {
     if (typeof gpu === "string") return;
-    setTileChooser(() => tileConfigs[0][1]);
+    setTileChooser(() => tiles);
     const [n, ci, h, w, co, k, stride, padding] = convs[1];
     const [oh, ow] = [convOutSize(h, k, { stride, padding }), convOutSize(w, k, { stride, padding })];
     await expectKernelMatchesReference(gpu, "conv2d", [{ shape: [n, ci, h, w] }, { shape: [co, ci, k, k] }], { stride, padding }, tol);
@@ -182,7 +186,7 @@ describe.skipIf(typeof gpu === "string")("linear kernels with other tile configu
     await expectKernelMatchesReference(gpu, "conv2d_weight_grad", [{ shape: [n, ci, h, w] }, { shape: [n, co, oh, ow] }], { stride, padding, kernelSize: [k, k] }, tol);
   });
 
-  it.each([tileConfigs[0], tileConfigs[4]])("%s: conv2d_weight_grad_partial", async (_, tiles) => {
+  it.each([tileConfigs[0], tileConfigs[1], tileConfigs[5]])("%s: conv2d_weight_grad_partial", async (_, tiles) => {
     if (typeof gpu === "string") return;
     setTileChooser(() => tiles);
     const [n, ci, h, w, co, k, stride, padding] = partials[3][0];

@@ -10,3 +10,11 @@ export function withWorkgroupLimit(ctx: GpuContext, maxWorkgroupsPerDimension: n
   limits.maxComputeWorkgroupsPerDimension = maxWorkgroupsPerDimension;
   return { ...ctx, limits: limits as unknown as GPUSupportedLimits };
 }
+
+/**
+ * A view of the test device that calls itself hardware, so templates pick their GPU layouts
+ * (workgroup trees) on lavapipe too and both layouts are checked on every adapter.
+ */
+export function asHardware(ctx: GpuContext): GpuContext {
+  return { ...ctx, adapterInfo: { ...ctx.adapterInfo, isSoftware: false } };
+}

@@ -1,0 +1,107 @@
+// The direct GEMM (compiler/wgsl/gemm-direct.ts: no workgroup memory, all BM rows per
+// invocation; the software adapters' default) against the reference interpreter on random
+// inputs: M, N, K not multiples of the tiles, batch > 1 with broadcasting, the three
+// convolutions with strides 1 and 2, split-K weight gradients with chunks that end mid-tile;
+// plus checks of the generated WGSL and of the software chooser (no adapter needed).
+import { afterEach, describe, expect, it } from "vitest";
+import { convOutSize } from "../../compiler/ops/conv2d.js";
+import { conv2dWeightGradPartialKernel } from "../../compiler/ops/conv2d.js";
+import { matmulKernel } from "../../compiler/ops/matmul.js";
+import { TILES_64_UNROLLED, TILES_CPU, TILES_CPU_N16, TILES_CPU_N8, checkTiles, defaultTiles, setTileChooser, sharedBytes, type GemmTiles } from "../../compiler/wgsl/gemm.js";
+import { expectKernelMatchesReference, getGpu } from "./gpu-harness.js";
+
+const gpu = await getGpu();
+const tol = { rtol: 1e-4 };
+const f32 = (shape: number[]) => ({ shape, dtype: "f32" as const });
+const limits = { maxWorkgroupsPerDimension: 65535 };
+const direct = (bm: number, bn: number, tn: number): GemmTiles => ({ bm, bn, bk: 1, tm: bm, tn, direct: true });
+
+// the software chooser's three (see defaultTiles), and a wide one with 4 columns per lane
+const configs: Array<[string, GemmTiles]> = [
+  ["direct 8x32 8x4 (TILES_CPU)", TILES_CPU],
+  ["direct 8x16 8x2 (TILES_CPU_N16)", TILES_CPU_N16],
+  ["direct 16x8 16x1 (TILES_CPU_N8)", TILES_CPU_N8],
+  ["direct 4x256 4x4", direct(4, 256, 4)],
+];
+
+// (N, Ci, H, W, Co, k, stride, pad)
+const convs: Array<[number, number, number, number, number, number, number, number]> = [
+  [2, 3, 9, 7, 5, 3, 1, 1],
+  [2, 4, 8, 8, 6, 3, 2, 1],
+  [3, 2, 5, 5, 4, 1, 1, 0],
+];
+
+describe("direct GEMM generation", () => {
+  it.each(configs)("%s has no workgroup memory and passes checkTiles", (_, t) => {
+    expect(() => checkTiles(t)).not.toThrow();
+    expect(sharedBytes(t)).toBe(0);
+  });
+
+  it("rejects direct tiles whose invocations do not hold all rows", () => {
+    expect(() => checkTiles({ bm: 16, bn: 16, bk: 1, tm: 8, tn: 2, direct: true })).toThrow(/tm = bm/);
+    expect(() => checkTiles({ bm: 16, bn: 64, bk: 1, tm: 16, tn: 16, direct: true })).toThrow(/accumulators/);
+  });
+
+  it("reads A uniformly, with a hidden K bound and no barrier", () => {
+    const req = { inputs: [f32([3, 20, 37]), f32([37, 45])], out: f32([3, 20, 45]), params: {}, limits };
+    const { code, workgroups } = matmulKernel(req, direct(8, 16, 2));
+    expect(code).toContain("// matmul as GEMM 3x[20x37]x[37x45], direct tiles 8x16, 8x2 per thread");
+    expect(code).toContain("@workgroup_size(8)");
+    expect(code).toContain("let sA7 = colA(b, min(m0 + 7u, 19u));");
+    expect(code).toContain("let sB1 = colB(b, min(n0 + tx + 8u, 44u));");
+    expect(code).toContain("let kEnd = select(37u, 0u, nwg.z == 0u);");
+    expect(code).not.toContain("workgroupBarrier");
+    expect(code).not.toContain("var<workgroup>");
+    expect(workgroups).toEqual([3 * 3 * 3, 1, 1]);
+  });
+
+  it("walks one split-K chunk per batch", () => {
+    const params = { stride: 1, padding: 1, kernelSize: [3, 3] as [number, number], splits: 4 };
+    const req = { inputs: [f32([8, 16, 8, 8]), f32([8, 16, 8, 8])], out: f32([4, 16, 16, 3, 3]), params, limits };
+    const { code } = conv2dWeightGradPartialKernel(req, direct(8, 16, 2));
+    expect(code).toContain("let kBegin = b * 128u;");
+    expect(code).toContain("let kEnd = select(min(kBegin + 128u, 512u), 0u, nwg.z == 0u);");
+  });
+
+  it("is the software default; hardware adapters keep the staged tiles", () => {
+    const conv = { op: "conv2d", batch: 1, m: 64, n: 64 * 32 * 32, k: 576 };
+    expect(defaultTiles(conv).direct).toBe(true);
+    expect(defaultTiles(conv, { ...limits, hardware: false }).direct).toBe(true);
+    expect(defaultTiles(conv, { ...limits, hardware: true })).toBe(TILES_64_UNROLLED);
+    for (const g of [conv, { op: "matmul", batch: 128, m: 256, n: 8, k: 256 }, { op: "matmul", batch: 1, m: 32, n: 96, k: 8192 }, { op: "conv2d_weight_grad_partial", batch: 32, m: 16, n: 144, k: 32768 }]) {
+      expect(() => checkTiles(defaultTiles(g))).not.toThrow();
+    }
+  });
+});
+
+describe.skipIf(typeof gpu === "string")("direct GEMM kernels against the reference", () => {
+  afterEach(() => setTileChooser());
+
+  it.each(configs)("%s: matmul, edges and broadcast batch", async (_, tiles) => {
+    if (typeof gpu === "string") return;
+    setTileChooser(() => tiles);
+    await expectKernelMatchesReference(gpu, "matmul", [{ shape: [2, 70, 37] }, { shape: [37, 133] }], {}, tol);
+    await expectKernelMatchesReference(gpu, "matmul", [{ shape: [3, 5, 1] }, { shape: [3, 1, 7] }], {}, tol);
+  });
+
+  it.each(configs.slice(0, 2))("%s: conv2d and its gradients", async (_, tiles) => {
+    if (typeof gpu === "string") return;
+    setTileChooser(() => tiles);
+    for (const [n, ci, h, w, co, k, stride, padding] of convs) {
+      const [oh, ow] = [convOutSize(h, k, { stride, padding }), convOutSize(w, k, { stride, padding })];
+      await expectKernelMatchesReference(gpu, "conv2d", [{ shape: [n, ci, h, w] }, { shape: [co, ci, k, k] }], { stride, padding }, tol);
+      await expectKernelMatchesReference(gpu, "conv2d_input_grad", [{ shape: [n, co, oh, ow] }, { shape: [co, ci, k, k] }], { stride, padding, inputSize: [h, w] }, tol);
+      await expectKernelMatchesReference(gpu, "conv2d_weight_grad", [{ shape: [n, ci, h, w] }, { shape: [n, co, oh, ow] }], { stride, padding, kernelSize: [k, k] }, tol);
+    }
+  });
+
+  it.each(configs.slice(0, 2))("%s: split-K conv2d_weight_grad_partial", async (_, tiles) => {
+    if (typeof gpu === "string") return;
+    setTileChooser(() => tiles);
+    // 3 chunks of 2 samples x 9 pixels (chunks end mid-tile), and 2 chunks of 2 x 63
+    for (const [[n, ci, h, w, co, k, stride, padding], splits] of [[[6, 2, 5, 5, 4, 3, 2, 0], 3], [[4, 3, 9, 7, 5, 3, 1, 1], 2]] as const) {
+      const [oh, ow] = [convOutSize(h, k, { stride, padding }), convOutSize(w, k, { stride, padding })];
+      await expectKernelMatchesReference(gpu, "conv2d_weight_grad_partial", [{ shape: [n, ci, h, w] }, { shape: [n, co, oh, ow] }], { stride, padding, kernelSize: [k, k], splits }, tol);
+    }
+  });
+});
