@@ -11,7 +11,7 @@
 // is a per-lane gather, and the im2col decode of k (tap or pixel) stays uniform too.
 // Rows past M and columns past N are clamped into the matrix (computed, never stored), and
 // the K loop walks exactly [kBegin, kEnd), so the inner loop has no bounds checks.
-import type { GemmSpec, GemmTiles } from "./gemm-types.js";
+import { gemmFunctions, type GemmSpec, type GemmTiles } from "./gemm-types.js";
 import type { KernelLimits, KernelSource } from "./kernel.js";
 import { grid } from "./wgsl.js";
 
@@ -55,24 +55,7 @@ export function gemmDirectKernel(spec: GemmSpec, limits: KernelLimits, tiles: Ge
     : `  let kBegin = 0u;\n  let kEnd = select(${u(spec.k)}, 0u, nwg.z == 0u);`;
   const splitNote = split ? `, split-K chunks of ${chunk}` : "";
   const code = `// ${spec.op} as GEMM ${spec.batch}x[${spec.m}x${spec.k}]x[${spec.k}x${spec.n}]${splitNote}, direct tiles ${bm}x${bn}, ${tm}x${tn} per thread
-${spec.prelude}
-
-fn colA(b: u32, x: u32) -> ${spec.a.state} {
-${spec.a.col}
-}
-fn atA(s: ${spec.a.state}, k: u32) -> f32 {
-${spec.a.at}
-}
-fn colB(b: u32, x: u32) -> ${spec.b.state} {
-${spec.b.col}
-}
-fn atB(s: ${spec.b.state}, k: u32) -> f32 {
-${spec.b.at}
-}
-fn store(b: u32, m: u32, n: u32, v: f32) {
-${spec.store}
-}
-
+${gemmFunctions(spec)}
 @compute @workgroup_size(${wgx})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {
   let tile = wid.x + wid.y * nwg.x;

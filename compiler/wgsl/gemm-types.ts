@@ -53,3 +53,25 @@ export interface GemmSpec {
   /** WGSL declared before the functions: bindings, structs, helpers. */
   readonly prelude: string;
 }
+
+/** The op's prelude and its gathers and store as WGSL functions: what every GEMM layout calls. */
+export function gemmFunctions(spec: GemmSpec): string {
+  return `${spec.prelude}
+
+fn colA(b: u32, x: u32) -> ${spec.a.state} {
+${spec.a.col}
+}
+fn atA(s: ${spec.a.state}, k: u32) -> f32 {
+${spec.a.at}
+}
+fn colB(b: u32, x: u32) -> ${spec.b.state} {
+${spec.b.col}
+}
+fn atB(s: ${spec.b.state}, k: u32) -> f32 {
+${spec.b.at}
+}
+fn store(b: u32, m: u32, n: u32, v: f32) {
+${spec.store}
+}
+`;
+}

@@ -30,7 +30,7 @@
 // gemm-direct.ts instead (no workgroup memory): what software adapters (lavapipe) get.
 import type { KernelLimits, KernelSource } from "./kernel.js";
 import { grid } from "./wgsl.js";
-import type { GemmOperand, GemmSpec, GemmTiles } from "./gemm-types.js";
+import { gemmFunctions, type GemmOperand, type GemmSpec, type GemmTiles } from "./gemm-types.js";
 import { checkDirectTiles, gemmDirectKernel } from "./gemm-direct.js";
 
 export type { GemmOperand, GemmSpec, GemmTiles } from "./gemm-types.js";
@@ -204,24 +204,7 @@ export function gemmKernel(spec: GemmSpec, limits: KernelLimits, tiles: GemmTile
   const kRange = split ? `\n  let kBase = b * ${u(chunk)};\n  let kEnd = min(kBase + ${u(chunk)}, ${u(spec.k)});` : "";
   const splitNote = split ? `, split-K chunks of ${chunk}` : "";
   const code = `// ${spec.op} as GEMM ${spec.batch}x[${spec.m}x${spec.k}]x[${spec.k}x${spec.n}]${splitNote}, tiles ${bm}x${bn}x${bk}, ${tm}x${tn} per thread
-${spec.prelude}
-
-fn colA(b: u32, x: u32) -> ${spec.a.state} {
-${spec.a.col}
-}
-fn atA(s: ${spec.a.state}, k: u32) -> f32 {
-${spec.a.at}
-}
-fn colB(b: u32, x: u32) -> ${spec.b.state} {
-${spec.b.col}
-}
-fn atB(s: ${spec.b.state}, k: u32) -> f32 {
-${spec.b.at}
-}
-fn store(b: u32, m: u32, n: u32, v: f32) {
-${spec.store}
-}
-
+${gemmFunctions(spec)}
 var<workgroup> tileA: array<f32, ${bk * (bm + 1)}>; // [BK, BM + 1]
 var<workgroup> tileB: array<f32, ${bk * (bn + 1)}>; // [BK, BN + 1]
 
