@@ -29,6 +29,19 @@ const numbers = (args: Value[]): number[] | undefined => {
   return flat.every((v) => v.t === "int" || v.t === "float") ? flat.map(num) : undefined;
 };
 
+/** min or max: an int when the result is whole and no argument is a float. */
+const extremum = (name: string, doc: string, pick: (...ns: number[]) => number): BuiltinFunction => ({
+  doc,
+  minArgs: 1,
+  maxArgs: 64,
+  apply: (args, fail) => {
+    const ns = numbers(args);
+    if (!ns || ns.length === 0) return fail(`${name} takes numbers`);
+    const m = pick(...ns);
+    return Number.isInteger(m) && args.every((v) => v.t !== "float") ? int(m) : { t: "float", v: m };
+  },
+});
+
 export const FUNCTIONS: Record<string, BuiltinFunction> = {
   len: {
     doc: "Length of a list.",
@@ -53,28 +66,8 @@ export const FUNCTIONS: Record<string, BuiltinFunction> = {
     maxArgs: 1,
     apply: ([x], fail) => (x.t === "list" ? list([...x.items].reverse(), x.origin) : fail(`reversed takes a list, found ${describeValue(x)}`)),
   },
-  min: {
-    doc: "Smallest of numbers (or of one list).",
-    minArgs: 1,
-    maxArgs: 64,
-    apply: (args, fail) => {
-      const ns = numbers(args);
-      if (!ns || ns.length === 0) return fail("min takes numbers");
-      const m = Math.min(...ns);
-      return Number.isInteger(m) && args.every((v) => v.t !== "float") ? int(m) : { t: "float", v: m };
-    },
-  },
-  max: {
-    doc: "Largest of numbers (or of one list).",
-    minArgs: 1,
-    maxArgs: 64,
-    apply: (args, fail) => {
-      const ns = numbers(args);
-      if (!ns || ns.length === 0) return fail("max takes numbers");
-      const m = Math.max(...ns);
-      return Number.isInteger(m) && args.every((v) => v.t !== "float") ? int(m) : { t: "float", v: m };
-    },
-  },
+  min: extremum("min", "Smallest of numbers (or of one list).", Math.min),
+  max: extremum("max", "Largest of numbers (or of one list).", Math.max),
   channels: shapeFn("Channels of an image, features of tokens or a vector.", (s) => (s.length ? channelsOf(s) : undefined)),
   num_tokens: shapeFn("Number of tokens S of tokens [S, C].", (s) => (s.length === 2 ? s[0] : undefined)),
   height: shapeFn("Height of an image.", (s) => (s.length === 3 ? s[1] : undefined)),

@@ -12,6 +12,7 @@ export class UserError extends Error {
 
   constructor(message: string) {
     super(message);
+    // The subclass's own name, so an error class that only names a kind needs no constructor.
     this.name = new.target.name;
   }
 }

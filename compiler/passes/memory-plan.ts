@@ -20,12 +20,7 @@ import { UserError } from "../diagnostics/user-error.js";
 export type { MemoryPlan, MemoryReport };
 
 /** A device limit the graph does not fit: the user's to fix (a smaller batch or model), not a unetc bug. */
-export class MemoryLimitError extends UserError {
-  constructor(message: string) {
-    super(message);
-    this.name = "MemoryLimitError";
-  }
-}
+export class MemoryLimitError extends UserError {}
 
 /** Reshape outputs share their input's memory; the map gives each alias its root value. */
 export function aliasRoot(graph: Graph): Map<ValueId, ValueId> {

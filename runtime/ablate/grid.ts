@@ -12,12 +12,7 @@ import { join } from "node:path";
 import { UsageError } from "../../compiler/diagnostics/user-error.js";
 
 /** A malformed --grid: a usage error (exit 2), as commander's own argument errors. */
-export class GridError extends UsageError {
-  constructor(message: string) {
-    super(message);
-    this.name = "GridError";
-  }
-}
+export class GridError extends UsageError {}
 
 export interface GridAxis {
   readonly key: string;

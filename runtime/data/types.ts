@@ -15,12 +15,7 @@ export interface ImageDataset {
 }
 
 /** Bad or unreadable data: the message names the path and the problem; the CLI prints it as is. */
-export class DataError extends UserError {
-  constructor(message: string) {
-    super(message);
-    this.name = "DataError";
-  }
-}
+export class DataError extends UserError {}
 
 export function imageSize(ds: Pick<ImageDataset, "channels" | "height" | "width">): number {
   return ds.channels * ds.height * ds.width;

@@ -13,12 +13,7 @@ import { UserError } from "../../compiler/diagnostics/user-error.js";
 export type SafetensorsDType = "F32" | "F64" | "I32" | "I64";
 export type SafetensorsData = Float32Array | Float64Array | Int32Array;
 
-export class SafetensorsError extends UserError {
-  constructor(message: string) {
-    super(message);
-    this.name = "SafetensorsError";
-  }
-}
+export class SafetensorsError extends UserError {}
 
 export interface StoredTensor {
   readonly dtype: SafetensorsDType;

@@ -11,7 +11,6 @@ import { UserError } from "../../compiler/diagnostics/user-error.js";
 export class TensorBindingError extends UserError {
   constructor(readonly problems: string[]) {
     super(problems.join("\n"));
-    this.name = "TensorBindingError";
   }
 }
 

@@ -22,7 +22,6 @@ export class CheckpointError extends UserError {
     readonly problems: readonly string[] = [],
   ) {
     super(problems.length ? `${message}\n${problems.map((p) => `  - ${p}`).join("\n")}` : message);
-    this.name = "CheckpointError";
   }
 }
 

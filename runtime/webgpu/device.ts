@@ -5,12 +5,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import type { DeviceLimits } from "../../compiler/wgsl/program.js";
 import { UserError } from "../../compiler/diagnostics/user-error.js";
 
-export class DeviceError extends UserError {
-  constructor(message: string) {
-    super(message);
-    this.name = "DeviceError";
-  }
-}
+export class DeviceError extends UserError {}
 
 export interface GpuContext {
   readonly device: GPUDevice;

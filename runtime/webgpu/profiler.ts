@@ -10,7 +10,6 @@ export const TIMESTAMP_FEATURE = "timestamp-query";
 export class TimestampQueryError extends UserError {
   constructor(adapter: string) {
     super(`the adapter (${adapter}) has no '${TIMESTAMP_FEATURE}' feature, so kernels cannot be timed on it; the static report above needs no timing`);
-    this.name = "TimestampQueryError";
   }
 }
 
