@@ -1,8 +1,9 @@
 // npm run bench: time the compiled training step of a model on this machine's WebGPU adapter
 // and on a baseline measured in the same run (the reference interpreter by default; PyTorch on
 // a GPU machine, see bench/gpu-run.sh). Prints ms/step, images/s, achieved FLOP/s and the
-// memory plan. Usage: bench/step.ts [--spec F] [--set k=v ...] [--batch B] [--steps N]
-//   [--baseline reference|none] [--json out.json]
+// memory plan. The same step compiled with --opt 0 (every optimization off) is timed in the same
+// run too, so a compiler optimization shows as a ratio. Usage: bench/step.ts [--spec F]
+// [--set k=v ...] [--batch B] [--steps N] [--baseline reference|none] [--opt0 yes|no] [--json out.json]
 import { writeFileSync } from "node:fs";
 import { checkSpec } from "../compiler/check/check.js";
 import { modelTotals } from "../compiler/check/model-graph.js";
@@ -19,11 +20,12 @@ interface Args {
   batch: number;
   steps: number;
   baseline: "reference" | "none";
+  opt0: boolean;
   json?: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { spec: "models/lesson/emb_unet.unet", set: [], batch: 8, steps: 5, baseline: "reference" };
+  const a: Args = { spec: "models/lesson/emb_unet.unet", set: [], batch: 8, steps: 5, baseline: "reference", opt0: true };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[++i];
@@ -32,6 +34,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === "--batch") a.batch = Number(v);
     else if (k === "--steps") a.steps = Number(v);
     else if (k === "--baseline") a.baseline = v as Args["baseline"];
+    else if (k === "--opt0") a.opt0 = v !== "no";
     else if (k === "--json") a.json = v;
     else throw new Error(`unknown option ${k}`);
   }
@@ -62,6 +65,16 @@ const gpu = await timeSteps(gpuSession, model, args.batch, args.steps);
 gpuSession.runner.destroy();
 console.log(`webgpu: first step ${(gpu.first / 1000).toFixed(2)} s (pipeline warm-up), then ${gpu.median.toFixed(1)} ms/step, ${((args.batch * 1000) / gpu.median).toFixed(1)} images/s, ${(stepFlops / gpu.median / 1e6).toFixed(2)} GFLOP/s, loss ${gpu.loss.toFixed(4)}`);
 Object.assign(result, { adapter: gpuSession.gpu!.adapterInfo, kernels: stats.kernels, pipelines: stats.pipelines, compileMs, webgpu: gpu, plan: { peakLive: report.peakLiveBytes, allocated: report.allocatedBytes, naive: report.naiveBytes } });
+
+if (args.opt0) {
+  const plain = await createStepSession(model, { batch: args.batch, optimizer: "adam", device: "webgpu", seed: 0, opt: 0 });
+  const kernels = (plain.runner as WebGpuRunner).executor.stats.kernels;
+  const t = await timeSteps(plain, model, args.batch, args.steps);
+  plain.runner.destroy();
+  console.log(`webgpu --opt 0 (same run): ${kernels} kernels, first step ${(t.first / 1000).toFixed(2)} s, then ${t.median.toFixed(1)} ms/step, loss ${t.loss.toFixed(4)}`);
+  console.log(`ratio webgpu / webgpu --opt 0: ${(t.median / gpu.median).toFixed(2)}x faster`);
+  result.opt0 = { kernels, ...t };
+}
 
 if (args.baseline === "reference") {
   const refSession = await createStepSession(model, { batch: args.batch, optimizer: "adam", device: "reference", seed: 0 });
