@@ -78,6 +78,6 @@ export const scatterAdd: OpDef<"scatter_add"> = {
   for (var k = 0u; k < ${opaqueBound(count)}; k++) {
     if (in1[k] == r) { acc += in0[k * ${d}u + col]; }
   }
-  out[i] = acc;`, limits);
+  out[i] = acc;`, limits, { elements: 1 });
   },
 };

@@ -158,7 +158,7 @@ ${loops.join("\n")}
   let off = ${offset};
 ${inner}
 ${loops.map(() => "  }").join("")}
-  out[i] = ${finish("acc")};`, limits);
+  out[i] = ${finish("acc")};`, limits, { elements: 1 });
   }
 
   if (how.kind === "loop") {
@@ -169,7 +169,7 @@ ${loops.map(() => "  }").join("")}
 ${loops.join("\n")}
     acc = ${step("acc", `in0[${offset}]`)};
 ${loops.map(() => "  }").join("")}
-  out[i] = ${finish("acc")};`, limits);
+  out[i] = ${finish("acc")};`, limits, { elements: 1 });
   }
 
   // thread lid takes reduced elements lid, lid + wg, ...; the last run is innermost

@@ -32,7 +32,7 @@ function softmaxLoop(x: ValueType, out: ValueType, rows: number, s: number, limi
     rowMax = m;
   }
   let inv = 1.0 / total;
-  for (var j = 0u; j < s; j++) { out[row + j] = exp(in0[row + j] - rowMax) * inv; }`, limits);
+  for (var j = 0u; j < s; j++) { out[row + j] = exp(in0[row + j] - rowMax) * inv; }`, limits, { elements: 1 });
 }
 
 function softmaxKernel(x: ValueType, out: ValueType, limits: KernelLimits): KernelSource {
@@ -51,7 +51,7 @@ function softmaxKernel(x: ValueType, out: ValueType, limits: KernelLimits): Kern
     out[row + j] = e;
     total += e;
   }
-  for (var j = 0u; j < s; j++) { out[row + j] = out[row + j] / total; }`, limits);
+  for (var j = 0u; j < s; j++) { out[row + j] = out[row + j] / total; }`, limits, { elements: 1 });
   }
   if (!limits.hardware) return softmaxLoop(x, out, rows, s, limits);
   const wg = reductionThreads(s);

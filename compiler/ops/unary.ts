@@ -196,7 +196,7 @@ function unaryOp<K extends UnaryKind>(kind: K): OpDef<K> {
     wgsl: ({ inputs: [x], out, limits }) => {
       const n = numel(x.shape);
       return flatKernel([x], out, n, `  let x = in0[i];
-  out[i] = ${wgslExpr[kind]};`, limits, wgslHelpers[kind]);
+  out[i] = ${wgslExpr[kind]};`, limits, { decls: wgslHelpers[kind] });
     },
   };
 }

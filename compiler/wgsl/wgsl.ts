@@ -23,25 +23,68 @@ export function grid(n: number, limits: KernelLimits, wg = WG): [number, number,
   return [x, Math.ceil(groups / x), 1];
 }
 
-/** The kernel header for a flat loop: defines `i`, the element index, and returns past `n`. */
-export function flatMain(n: number, wg = WG): string {
-  return `@compute @workgroup_size(${wg})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+/**
+ * Elements per invocation of a flat kernel on a software adapter. lavapipe runs a workgroup as
+ * one task on a CPU thread, with the invocations as SIMD lanes, and each task costs about a
+ * microsecond: at one element per invocation a 64-thread workgroup spends longer starting than
+ * computing (an 8M-element multiply ran at 1.1 GB/s). A GPU keeps one element per invocation.
+ */
+export const FLAT_ELEMENTS_CPU = 16;
+
+/** Elements per invocation of a flat kernel on this adapter. */
+export const flatElements = (limits: KernelLimits) => (limits.hardware ? 1 : FLAT_ELEMENTS_CPU);
+
+/**
+ * A flat loop's shader entry around `body` (statements that use `i`, the element index): one
+ * element per invocation on a GPU; on a software adapter each invocation takes `flatElements`
+ * elements a workgroup apart, so neighbouring lanes read neighbouring elements. `n` is the
+ * element count, or a WGSL expression of it (`arrayLength(&out)`); `e` overrides the elements
+ * per invocation (1 where each element is a long loop of its own, a reduction's output).
+ */
+export function flatEntry(n: number | string, body: string, limits: KernelLimits, e = flatElements(limits), wg = WG): string {
+  const bound = typeof n === "number" ? `${n}u` : n;
+  const head = `@compute @workgroup_size(${wg})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {`;
+  if (e === 1) {
+    return `${head}
   let i = (wid.x + wid.y * nwg.x) * ${wg}u + lid;
-  if (i >= ${n}u) { return; }`;
+  if (i >= ${bound}) { return; }
+${body}
+}`;
+  }
+  return `${head}
+  let first = (wid.x + wid.y * nwg.x) * ${wg * e}u + lid;
+  for (var e = 0u; e < ${opaqueBound(e)}; e++) {
+    let i = first + e * ${wg}u;
+    if (i >= ${bound}) { return; }
+${body.replace(/^(?=.)/gm, "  ")}
+  }
+}`;
+}
+
+/** Workgroups of a flat loop over `n` elements (flatEntry). */
+export function flatGrid(n: number, limits: KernelLimits, e = flatElements(limits), wg = WG): [number, number, number] {
+  return grid(Math.ceil(n / e), limits, wg);
 }
 
 /**
- * A kernel of one invocation per element of a flat loop over `n` (grid and flatMain): the
- * bindings, optional `decls` (helper functions), then `body`, statements that may use `i`.
+ * A kernel of a flat loop over `n` elements (flatEntry, flatGrid): the bindings, optional
+ * `decls` (helper functions), then `body`, statements that may use `i`. `elements` per
+ * invocation as in flatEntry.
  */
-export function flatKernel(inputs: readonly ValueType[], out: ValueType, n: number, body: string, limits: KernelLimits, decls = ""): KernelSource {
+export function flatKernel(
+  inputs: readonly ValueType[],
+  out: ValueType,
+  n: number,
+  body: string,
+  limits: KernelLimits,
+  opts: { decls?: string; elements?: number } = {},
+): KernelSource {
+  const e = opts.elements ?? flatElements(limits);
   return {
     code: `${bindings(inputs, out)}
-${decls ? `${decls}\n` : ""}${flatMain(n)}
-${body}
-}`,
-    workgroups: grid(n, limits),
+${opts.decls ? `${opts.decls}\n` : ""}${flatEntry(n, body, limits, e)}`,
+    workgroups: flatGrid(n, limits, e),
   };
 }
 

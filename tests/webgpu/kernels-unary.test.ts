@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { UNARY_KINDS, type UnaryKind } from "../../compiler/ir/kinds.js";
 import { registry } from "../../compiler/ops/index.js";
+import { FLAT_ELEMENTS_CPU } from "../../compiler/wgsl/wgsl.js";
 import { expectKernelMatchesReference, getGpu } from "./gpu-harness.js";
 import { withWorkgroupLimit } from "./small-limits.js";
 
@@ -66,19 +67,31 @@ describe.skipIf(typeof gpu === "string")(`unary kernels ${typeof gpu === "string
 
 describe("unary WGSL", () => {
   const limits = { maxWorkgroupsPerDimension: 65535 };
+  const gpuLimits = { ...limits, hardware: true };
   const source = (op: UnaryKind, shape: number[], lim = limits) =>
     registry[op].wgsl!({ inputs: [{ shape, dtype: "f32" }], out: { shape, dtype: "f32" }, params: {}, limits: lim });
 
-  it("is one flat loop with the op's expression", () => {
-    const k = source("sigmoid", [3, 5, 7]);
+  it("is one flat loop with the op's expression, one element per invocation on a GPU", () => {
+    const k = source("sigmoid", [3, 5, 7], gpuLimits);
     expect(k.code).toContain("if (i >= 105u) { return; }");
     expect(k.code).toContain("out[i] = 1.0 / (1.0 + exp(-x));");
+    expect(k.code).not.toContain("for (var e");
     expect(k.workgroups).toEqual([2, 1, 1]);
   });
 
+  it("takes FLAT_ELEMENTS_CPU elements a workgroup apart per invocation on a software adapter", () => {
+    const k = source("sigmoid", [3, 5, 7]);
+    expect(k.code).toContain(`let first = (wid.x + wid.y * nwg.x) * ${64 * FLAT_ELEMENTS_CPU}u + lid;`);
+    expect(k.code).toContain("let i = first + e * 64u;");
+    expect(k.code).toContain("if (i >= 105u) { return; }");
+    expect(k.code).toContain("out[i] = 1.0 / (1.0 + exp(-x));");
+    expect(k.workgroups).toEqual([1, 1, 1]);
+    expect(source("neg", [300_000]).workgroups).toEqual([Math.ceil(300_000 / (64 * FLAT_ELEMENTS_CPU)), 1, 1]);
+  });
+
   it("folds its grid under the limit", () => {
-    expect(source("neg", [300_000]).workgroups).toEqual([4688, 1, 1]);
-    expect(source("neg", [300_000], { maxWorkgroupsPerDimension: 7 }).workgroups).toEqual([7, 670, 1]);
+    expect(source("neg", [300_000], gpuLimits).workgroups).toEqual([4688, 1, 1]);
+    expect(source("neg", [300_000], { ...gpuLimits, maxWorkgroupsPerDimension: 7 }).workgroups).toEqual([7, 670, 1]);
   });
 
   it("brings its own erf and tanh, only where used", () => {

@@ -15,7 +15,7 @@ import { unaryWgslExpr, unaryWgslHelpers } from "../../ops/unary.js";
 import type { KernelLimits, KernelSource } from "../../wgsl/kernel.js";
 import type { ScheduledKernel } from "../../wgsl/program.js";
 import { kernelFor } from "./kernel-for.js";
-import { bindings, flatMain, grid, offsetsFromIndex, WG } from "../../wgsl/wgsl.js";
+import { bindings, flatEntry, flatGrid, offsetsFromIndex } from "../../wgsl/wgsl.js";
 
 export type { ScheduledKernel };
 
@@ -124,21 +124,15 @@ function fusedKernel(graph: Graph, nodes: readonly ValueId[], inputs: readonly V
     lines.push(`  let v${local.get(id)} = ${expr};`);
     name.set(id, `v${local.get(id)}`);
   }
-  const header = shapeFree
-    ? `@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.y * nwg.x) * ${WG}u + lid;
-  if (i >= arrayLength(&out)) { return; }`
-    : flatMain(n);
   const offsets = broadcastIdx.length
     ? offsetsFromIndex(root.shape, broadcastIdx.map((j) => broadcastStrides(ins[j].shape, root.shape)), broadcastIdx.map((j) => `o${j}`))
     : "";
+  const body = `${offsets}
+${lines.join("\n")}
+  out[i] = v${local.get(root.id)};`;
+  // Shape-free chains read only `i`, so one pipeline serves every length.
   const code = `${bindings(ins, root)}
 ${[...helpers].join("\n")}
-${header}
-${offsets}
-${lines.join("\n")}
-  out[i] = v${local.get(root.id)};
-}`;
-  return { code, workgroups: grid(n, limits) };
+${flatEntry(shapeFree ? "arrayLength(&out)" : n, body, limits)}`;
+  return { code, workgroups: flatGrid(n, limits) };
 }
