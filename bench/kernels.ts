@@ -18,6 +18,7 @@ import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { acquireDevice, describeAdapter, type GpuContext } from "../runtime/webgpu/device.js";
 import { PipelineCache } from "../runtime/webgpu/pipelines.js";
+import { packUniforms } from "../runtime/webgpu/uniforms.js";
 import type { KernelLimits, KernelRequest, KernelSource } from "../compiler/wgsl/kernel.js";
 import type { GemmTiles } from "../compiler/wgsl/gemm.js";
 import { TILES_32, TILES_64, TILES_64_UNROLLED, defaultTiles } from "../compiler/wgsl/gemm.js";
@@ -155,8 +156,11 @@ export async function time(ctx: GpuContext, pipelines: PipelineCache, c: Case, k
     stages.map(async ({ kernel: k, bufs }, i) => {
       const pipeline = await pipelines.get(k.code, `${c.name} ${i}`);
       const layout = pipeline.getBindGroupLayout(0);
-      const bindGroup = device.createBindGroup({ layout, entries: bufs.map((buffer, binding) => ({ binding, resource: { buffer } })) });
-      keep.push(pipeline, layout, bindGroup);
+      const entries: GPUBindGroupEntry[] = bufs.map((buffer, binding) => ({ binding, resource: { buffer } }));
+      const dims = packUniforms(device, [k.uniforms]);
+      if (dims.regions[0]) entries.push({ binding: entries.length, resource: dims.regions[0] });
+      const bindGroup = device.createBindGroup({ layout, entries });
+      keep.push(pipeline, layout, bindGroup, ...(dims.buffer ? [dims.buffer] : []));
       return { pipeline, bindGroup, workgroups: k.workgroups };
     }),
   );

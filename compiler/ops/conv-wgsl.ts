@@ -17,20 +17,35 @@ import type { ValueType } from "../ir/types.js";
 import { gemmKernel, type GemmTiles } from "../wgsl/gemm.js";
 import type { KernelRequest, KernelSource } from "../wgsl/kernel.js";
 import { bindings } from "../wgsl/wgsl.js";
+import { Dims } from "../wgsl/dims.js";
 
 /**
- * What a thread decodes once per staged column (or row): a base offset and the (y, x) origin
- * of its window: an output pixel's (conv2d), an input pixel's (input grad) or a tap's
- * (weight grad).
+ * What a thread decodes once per staged column (or row): the (y, x) origin of its window (an
+ * output pixel's for conv2d, an input pixel's for the input grad, a tap's for the weight grad)
+ * and `off`, the linear offset of that origin in the gathered tensor (negative in the padding).
+ * The gather then adds an offset that depends on k alone, the same in every lane, so the
+ * per-lane work is adds and compares, with no multiply by a size.
  */
-const PIXEL_STRUCT = "struct Pixel { base: u32, y: i32, x: i32 }";
+const PIXEL_STRUCT = "struct Pixel { off: i32, y: i32, x: i32 }";
 
-/** Geometry constants of a conv, for the WGSL templates. */
-function convConsts(x: readonly number[], wShape: readonly number[], out: readonly number[], { stride, padding }: ConvParams) {
-  const [, ci, h, w] = x;
+/**
+ * A conv's geometry for the WGSL templates, as `dims.` expressions (one pipeline serves every
+ * batch, channel count and image size); kernel size, stride and padding stay constants (they
+ * shape the tap decode and the stride test). `div`/`mod` divide by a size (`ohw`, `ow`, `hw`,
+ * `w`) an index that stays below `bound`.
+ */
+function convDims(x: readonly number[], wShape: readonly number[], out: readonly number[], { stride, padding }: ConvParams) {
+  const [n, ci, h, w] = x;
   const [co, , kh, kw] = wShape;
   const [oh, ow] = [out[2], out[3]];
-  return { n: x[0], ci, co, h, w, kh, kw, oh, ow, s: stride, p: padding, khw: kh * kw, hw: h * w, ohw: oh * ow };
+  const d = new Dims();
+  const sizes = { n, ci, co, h, w, oh, ow, hw: h * w, ohw: oh * ow, cihw: ci * h * w, coohw: co * oh * ow, cikhw: ci * kh * kw, khw: kh * kw };
+  const u = (name: keyof typeof sizes) => d.u(name, sizes[name]);
+  return {
+    dims: d, u, kh, kw, khw: kh * kw, s: stride, p: padding, sizes,
+    div: (x: string, name: "ohw" | "ow" | "hw" | "w", bound: number) => d.div(x, name, sizes[name], bound),
+    mod: (x: string, name: "ohw" | "ow" | "hw" | "w", bound: number) => d.mod(x, name, sizes[name], bound),
+  };
 }
 
 /** WGSL that splits a flattened tap index `name` into `c`, `i`, `j` (unused ones are cheap). */
@@ -40,27 +55,31 @@ function splitTap(name: string, kh: number, kw: number): string {
 
 /** y [N, Co, OH, OW] = conv(x [N, Ci, H, W], w [Co, Ci, kh, kw]) as w @ cols(x). */
 export function conv2dKernel({ inputs: [x, w], out, params, limits }: KernelRequest<"conv2d">, tiles?: GemmTiles): KernelSource {
-  const g = convConsts(x.shape, w.shape, out.shape, params);
-  const k = g.ci * g.khw;
+  const g = convDims(x.shape, w.shape, out.shape, params);
+  const pixels = g.sizes.n * g.sizes.ohw;
   return gemmKernel(
     {
-      op: "conv2d", batch: 1, m: g.co, n: g.n * g.ohw, k,
+      op: "conv2d", batch: 1, m: g.sizes.co, n: pixels, k: g.sizes.cikhw,
       prelude: `${bindings([x, w], out)}\n${PIXEL_STRUCT}`,
+      dims: g.dims, dimsBinding: 3,
       // A = w [Co, K], row-major
-      a: { fast: "k", state: "u32", col: `  return x * ${k}u;`, at: "  return in1[s + k];" },
+      a: { fast: "k", state: "u32", col: `  return x * ${g.u("cikhw")};`, at: "  return in1[s + k];" },
       // B = cols(x) [K, P]: column = output pixel (n, oh, ow), row = tap (c, i, j)
       b: {
         fast: "x",
         state: "Pixel",
-        col: `  let r = x % ${g.ohw}u;
-  return Pixel((x / ${g.ohw}u) * ${g.ci * g.hw}u, i32((r / ${g.ow}u) * ${g.s}u) - ${g.p}, i32((r % ${g.ow}u) * ${g.s}u) - ${g.p});`,
+        col: `  let q = ${g.div("x", "ohw", pixels)};
+  let r = x - q * ${g.u("ohw")};
+  let oy = ${g.div("r", "ow", g.sizes.ohw)};
+  let py = i32(oy * ${g.s}u) - ${g.p};
+  let px = i32((r - oy * ${g.u("ow")}) * ${g.s}u) - ${g.p};
+  return Pixel(i32(q * ${g.u("cihw")}) + py * i32(${g.u("w")}) + px, py, px);`,
         at: `  ${splitTap("k", g.kh, g.kw)}
-  let y = u32(s.y + i32(i));
-  let x = u32(s.x + i32(j));
-  let ok = y < ${g.h}u && x < ${g.w}u;
-  return select(0.0, in0[select(0u, s.base + c * ${g.hw}u + y * ${g.w}u + x, ok)], ok);`,
+  let ok = u32(s.y + i32(i)) < ${g.u("h")} && u32(s.x + i32(j)) < ${g.u("w")};
+  return select(0.0, in0[select(0u, u32(s.off + i32(c * ${g.u("hw")} + i * ${g.u("w")} + j)), ok)], ok);`,
       },
-      store: `  out[((n / ${g.ohw}u) * ${g.co}u + m) * ${g.ohw}u + n % ${g.ohw}u] = v;`,
+      store: `  let q = ${g.div("n", "ohw", pixels)};
+  out[(q * ${g.u("co")} + m) * ${g.u("ohw")} + n - q * ${g.u("ohw")}] = v;`,
     },
     limits,
     tiles,
@@ -69,35 +88,44 @@ export function conv2dKernel({ inputs: [x, w], out, params, limits }: KernelRequ
 
 /** dx [N, Ci, H, W] from g [N, Co, OH, OW] and w [Co, Ci, kh, kw], as w^T @ taps(g). */
 export function conv2dInputGradKernel({ inputs: [gy, w], out, params, limits }: KernelRequest<"conv2d_input_grad">, tiles?: GemmTiles): KernelSource {
-  const g = convConsts(out.shape, w.shape, gy.shape, params);
+  const g = convDims(out.shape, w.shape, gy.shape, params);
+  const pixels = g.sizes.n * g.sizes.hw;
   // (h + p - i) must be a non-negative multiple of s; for s = 1 only the sign matters
   const strided = g.s === 1 ? "" : ` && y % ${g.s} == 0 && x % ${g.s} == 0`;
   return gemmKernel(
     {
-      op: "conv2d_input_grad", batch: 1, m: g.ci, n: g.n * g.hw, k: g.co * g.khw,
+      op: "conv2d_input_grad", batch: 1, m: g.sizes.ci, n: pixels, k: g.sizes.co * g.khw,
       prelude: `${bindings([gy, w], out)}\n${PIXEL_STRUCT}`,
+      dims: g.dims, dimsBinding: 3,
       // A = w^T [Ci, Co*kh*kw]: row c, column (co, i, j) at w[co, c, i, j]
       a: {
         fast: "k",
         state: "u32",
         col: `  return x * ${g.khw}u;`,
-        at: `  return in1[(k / ${g.khw}u) * ${g.ci * g.khw}u + s + k % ${g.khw}u];`,
+        at: `  return in1[(k / ${g.khw}u) * ${g.u("cikhw")} + s + k % ${g.khw}u];`,
       },
       // B = taps(g) [Co*kh*kw, Q]: column = input pixel (n, h, w), row = (co, i, j)
       b: {
         fast: "x",
         state: "Pixel",
-        col: `  let r = x % ${g.hw}u;
-  return Pixel((x / ${g.hw}u) * ${g.co * g.ohw}u, i32(r / ${g.w}u) + ${g.p}, i32(r % ${g.w}u) + ${g.p});`,
+        col: `  let q = ${g.div("x", "hw", pixels)};
+  let r = x - q * ${g.u("hw")};
+  let y = ${g.div("r", "w", g.sizes.hw)};
+  let py = i32(y) + ${g.p};
+  let px = i32(r - y * ${g.u("w")}) + ${g.p};
+  let base = i32(q * ${g.u("coohw")});
+  return Pixel(${g.s === 1 ? `base + py * i32(${g.u("ow")}) + px` : "base"}, py, px);`,
+        // stride 1: (oy, ox) = (y - i, x - j), so the offset is off - (i * OW + j); else divide
         at: `  ${splitTap("k", g.kh, g.kw)}
   let y = s.y - i32(i);
   let x = s.x - i32(j);
   let oy = u32(y) / ${g.s}u;
   let ox = u32(x) / ${g.s}u;
-  let ok = y >= 0 && x >= 0${strided} && oy < ${g.oh}u && ox < ${g.ow}u;
-  return select(0.0, in0[select(0u, s.base + c * ${g.ohw}u + oy * ${g.ow}u + ox, ok)], ok);`,
+  let ok = y >= 0 && x >= 0${strided} && oy < ${g.u("oh")} && ox < ${g.u("ow")};
+  return select(0.0, in0[select(0u, ${g.s === 1 ? `u32(s.off + i32(c * ${g.u("ohw")}) - i32(i * ${g.u("ow")} + j))` : `u32(s.off) + c * ${g.u("ohw")} + oy * ${g.u("ow")} + ox`}, ok)], ok);`,
       },
-      store: `  out[((n / ${g.hw}u) * ${g.ci}u + m) * ${g.hw}u + n % ${g.hw}u] = v;`,
+      store: `  let q = ${g.div("n", "hw", pixels)};
+  out[(q * ${g.u("ci")} + m) * ${g.u("hw")} + n - q * ${g.u("hw")}] = v;`,
     },
     limits,
     tiles,
@@ -122,33 +150,52 @@ function weightGradGemm(
   op: string, xShape: readonly number[], gShape: readonly number[], outShape: readonly number[], params: ConvParams, splits: number,
   ins: readonly ValueType[], out: ValueType, limits: KernelRequest<"conv2d_weight_grad">["limits"], tiles?: GemmTiles,
 ): KernelSource {
-  const g = convConsts(xShape, outShape.slice(-4), gShape, params);
-  const taps = g.ci * g.khw;
+  const g = convDims(xShape, outShape.slice(-4), gShape, params);
+  const pixels = g.sizes.n * g.sizes.ohw;
   return gemmKernel(
     {
-      op, batch: splits, m: g.co, n: taps, k: g.n * g.ohw,
-      ...(splits > 1 ? { splitK: (g.n / splits) * g.ohw } : {}),
-      prelude: `${bindings(ins, out)}\n${PIXEL_STRUCT}`,
+      op, batch: splits, m: g.sizes.co, n: g.sizes.cikhw, k: pixels,
+      ...(splits > 1 ? { splitK: (g.sizes.n / splits) * g.sizes.ohw } : {}),
+      prelude: `${bindings(ins, out)}\n${PIXEL_STRUCT}\nstruct OutPixel { q: u32, r: u32, oy: u32, ox: u32 }`,
+      dims: g.dims, dimsBinding: 3,
+      // k is an output pixel: sample q, r = oy * OW + ox within it; the same in every lane
+      kWalk: {
+        state: "OutPixel",
+        at: `  let q = ${g.div("k", "ohw", pixels)};
+  let r = k - q * ${g.u("ohw")};
+  let oy = ${g.div("r", "ow", g.sizes.ohw)};
+  return OutPixel(q, r, oy, r - oy * ${g.u("ow")});`,
+        next: `  var p = k;
+  p.r += 1u;
+  p.ox += 1u;
+  if (p.ox == ${g.u("ow")}) {
+    p.ox = 0u;
+    p.oy += 1u;
+    if (p.oy == ${g.u("oh")}) { p.oy = 0u; p.r = 0u; p.q += 1u; }
+  }
+  return p;`,
+      },
       // A = g as [Co, P]: row co, column = output pixel (n, oh, ow)
       a: {
         fast: "k",
         state: "u32",
-        col: `  return x * ${g.ohw}u;`,
-        at: `  return in1[(k / ${g.ohw}u) * ${g.co * g.ohw}u + s + k % ${g.ohw}u];`,
+        col: `  return x * ${g.u("ohw")};`,
+        at: `  return in1[k.q * ${g.u("coohw")} + s + k.r];`,
       },
       // B = cols(x)^T [P, Ci*kh*kw]: row = output pixel, column = tap (c, i, j)
       b: {
         fast: "k",
         state: "Pixel",
         col: `  ${splitTap("x", g.kh, g.kw)}
-  return Pixel(c * ${g.hw}u, i32(i) - ${g.p}, i32(j) - ${g.p});`,
-        at: `  let r = k % ${g.ohw}u;
-  let y = u32(i32((r / ${g.ow}u) * ${g.s}u) + s.y);
-  let x = u32(i32((r % ${g.ow}u) * ${g.s}u) + s.x);
-  let ok = y < ${g.h}u && x < ${g.w}u;
-  return select(0.0, in0[select(0u, (k / ${g.ohw}u) * ${g.ci * g.hw}u + s.base + y * ${g.w}u + x, ok)], ok);`,
+  let py = i32(i) - ${g.p};
+  let px = i32(j) - ${g.p};
+  return Pixel(i32(c * ${g.u("hw")}) + py * i32(${g.u("w")}) + px, py, px);`,
+        at: `  let oy = k.oy * ${g.s}u;
+  let ox = k.ox * ${g.s}u;
+  let ok = u32(i32(oy) + s.y) < ${g.u("h")} && u32(i32(ox) + s.x) < ${g.u("w")};
+  return select(0.0, in0[select(0u, u32(s.off + i32(k.q * ${g.u("cihw")} + oy * ${g.u("w")} + ox)), ok)], ok);`,
       },
-      store: splits > 1 ? `  out[(b * ${g.co}u + m) * ${taps}u + n] = v;` : `  out[m * ${taps}u + n] = v;`,
+      store: splits > 1 ? `  out[(b * ${g.u("co")} + m) * ${g.u("cikhw")} + n] = v;` : `  out[m * ${g.u("cikhw")} + n] = v;`,
     },
     limits,
     tiles,

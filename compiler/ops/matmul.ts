@@ -6,7 +6,8 @@ import { allocFloat, check, floats, requireDType, type OpDef } from "./def.js";
 import { stridedOffsets } from "./strided.js";
 import type { KernelRequest, KernelSource } from "../wgsl/kernel.js";
 import { gemmKernel, type GemmTiles } from "../wgsl/gemm.js";
-import { bindings, offsetsFromIndex } from "../wgsl/wgsl.js";
+import { bindings } from "../wgsl/wgsl.js";
+import { Dims } from "../wgsl/dims.js";
 
 /**
  * The tiled kernel (compiler/wgsl/gemm.ts) with A and B read in place: batch t of the
@@ -22,19 +23,30 @@ export function matmulKernel({ inputs: [a, b], out, limits }: KernelRequest<"mat
     broadcastStrides(a.shape.slice(0, -2), batchShape).map((s) => s * m * k),
     broadcastStrides(b.shape.slice(0, -2), batchShape).map((s) => s * k * n),
   ];
+  const dims = new Dims();
+  // which batch axes exist and which operand walks them shapes the code; their sizes are dims
+  const decode: string[] = [];
+  batchShape.forEach((size, axis) => {
+    if (size === 1) return;
+    const [sa, sb] = [strides[0][axis], strides[1][axis]];
+    decode.push(`  { let c = rem % ${dims.u(`b${axis}`, size)}; rem = rem / dims.b${axis};${sa ? ` ia += c * ${dims.u(`sa${axis}`, sa)};` : ""}${sb ? ` ib += c * ${dims.u(`sb${axis}`, sb)};` : ""} }`);
+  });
   const prelude = `${bindings([a, b], out)}
 
 // element offsets of batch i's A [M, K] and B [K, N]
 fn batchOffsets(i: u32) -> vec2<u32> {
-${offsetsFromIndex(batchShape, strides, ["ia", "ib"])}
+  var ia = 0u;
+  var ib = 0u;
+  var rem = i;
+${decode.reverse().join("\n")}
   return vec2<u32>(ia, ib);
 }`;
   return gemmKernel(
     {
-      op: "matmul", batch, m, n, k, prelude,
-      a: { fast: "k", state: "u32", col: `  return batchOffsets(b).x + x * ${k}u;`, at: "  return in0[s + k];" },
-      b: { fast: "x", state: "u32", col: "  return batchOffsets(b).y + x;", at: `  return in1[s + k * ${n}u];` },
-      store: `  out[(b * ${m}u + m) * ${n}u + n] = v;`,
+      op: "matmul", batch, m, n, k, prelude, dims, dimsBinding: 3,
+      a: { fast: "k", state: "u32", col: `  return batchOffsets(b).x + x * ${dims.u("k", k)};`, at: "  return in0[s + k];" },
+      b: { fast: "x", state: "u32", col: "  return batchOffsets(b).y + x;", at: `  return in1[s + k * ${dims.u("n", n)}];` },
+      store: `  out[(b * ${dims.u("m", m)} + m) * ${dims.u("n", n)} + n] = v;`,
     },
     limits,
     tiles,

@@ -11,7 +11,7 @@
 // is a per-lane gather, and the im2col decode of k (tap or pixel) stays uniform too.
 // Rows past M and columns past N are clamped into the matrix (computed, never stored), and
 // the K loop walks exactly [kBegin, kEnd), so the inner loop has no bounds checks.
-import { gemmFunctions, type GemmSpec, type GemmTiles } from "./gemm-types.js";
+import { gemmDims, gemmFunctions, type GemmSpec, type GemmTiles } from "./gemm-types.js";
 import type { KernelLimits, KernelSource } from "./kernel.js";
 import { grid } from "./wgsl.js";
 
@@ -25,55 +25,51 @@ export function checkDirectTiles(t: GemmTiles): void {
   if (t.tm * t.tn > 64) throw bad("more than 64 accumulators per invocation");
 }
 
-export function gemmDirectKernel(spec: GemmSpec, limits: KernelLimits, tiles: GemmTiles, chunk: number): KernelSource {
+export function gemmDirectKernel(spec: GemmSpec, limits: KernelLimits, tiles: GemmTiles): KernelSource {
   checkDirectTiles(tiles);
   const split = spec.splitK !== undefined;
   const { bm, bn, tm, tn } = tiles;
   const wgx = bn / tn;
-  const tilesM = Math.ceil(spec.m / bm);
-  const tilesN = Math.ceil(spec.n / bn);
-  const total = tilesM * tilesN * spec.batch;
+  const d = gemmDims(spec, tiles);
   const range = (n: number) => [...Array(n).keys()];
-  const rowStates = range(tm).map((i) => `  let sA${i} = colA(b, min(m0 + ${u(i)}, ${u(spec.m - 1)}));`).join("\n");
-  const colStates = range(tn).map((j) => `  let sB${j} = colB(b, min(n0 + tx + ${u(j * wgx)}, ${u(spec.n - 1)}));`).join("\n");
+  const rowStates = range(tm).map((i) => `  let sA${i} = colA(b, min(m0 + ${u(i)}, ${d.m} - 1u));`).join("\n");
+  const colStates = range(tn).map((j) => `  let sB${j} = colB(b, min(n0 + tx + ${u(j * wgx)}, ${d.n} - 1u));`).join("\n");
   const acc = range(tm).map((i) => `  ${range(tn).map((j) => `var c${i}_${j} = 0.0;`).join(" ")}`).join("\n");
-  const bRegs = range(tn).map((j) => `    let b${j} = atB(sB${j}, k);`).join("\n");
+  const bRegs = range(tn).map((j) => `    let b${j} = atB(sB${j}, kw);`).join("\n");
   const fma = range(tm)
-    .map((i) => `    let a${i} = atA(sA${i}, k);\n    ${range(tn).map((j) => `c${i}_${j} = fma(a${i}, b${j}, c${i}_${j});`).join(" ")}`)
+    .map((i) => `    let a${i} = atA(sA${i}, kw);\n    ${range(tn).map((j) => `c${i}_${j} = fma(a${i}, b${j}, c${i}_${j});`).join(" ")}`)
     .join("\n");
   const stores = range(tm)
     .map((i) =>
       range(tn)
-        .map((j) => `  if (m0 + ${u(i)} < ${u(spec.m)} && n0 + tx + ${u(j * wgx)} < ${u(spec.n)}) { store(b, m0 + ${u(i)}, n0 + tx + ${u(j * wgx)}, c${i}_${j}); }`)
+        .map((j) => `  if (m0 + ${u(i)} < ${d.m} && n0 + tx + ${u(j * wgx)} < ${d.n}) { store(b, m0 + ${u(i)}, n0 + tx + ${u(j * wgx)}, c${i}_${j}); }`)
         .join("\n"),
     )
     .join("\n");
-  // lavapipe unrolls a loop whose trip count it knows (compiles several times longer), so the
-  // bound is hidden behind a runtime value (nwg.z is never 0)
-  const kRange = split
-    ? `  let kBegin = b * ${u(chunk)};\n  let kEnd = select(min(kBegin + ${u(chunk)}, ${u(spec.k)}), 0u, nwg.z == 0u);`
-    : `  let kBegin = 0u;\n  let kEnd = select(${u(spec.k)}, 0u, nwg.z == 0u);`;
-  const splitNote = split ? `, split-K chunks of ${chunk}` : "";
-  const code = `// ${spec.op} as GEMM ${spec.batch}x[${spec.m}x${spec.k}]x[${spec.k}x${spec.n}]${splitNote}, direct tiles ${bm}x${bn}, ${tm}x${tn} per thread
+  // the K bound is a uniform, so lavapipe cannot unroll the loop (which compiles several times longer)
+  const kRange = split ? `  let kBegin = b * ${d.chunk};\n  let kEnd = min(kBegin + ${d.chunk}, ${d.k});` : `  let kBegin = 0u;\n  let kEnd = ${d.k};`;
+  const code = `// ${spec.op} as GEMM${split ? " split along K" : ""}, direct tiles ${bm}x${bn}, ${tm}x${tn} per thread; sizes in dims
 ${gemmFunctions(spec)}
 @compute @workgroup_size(${wgx})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {
   let tile = wid.x + wid.y * nwg.x;
-  if (tile >= ${u(total)}) { return; }
-  let n0 = (tile % ${u(tilesN)}) * ${u(bn)};
-  let m0 = ((tile / ${u(tilesN)}) % ${u(tilesM)}) * ${u(bm)};
-  let b = tile / ${u(tilesN * tilesM)};
+  if (tile >= ${d.tiles}) { return; }
+  let n0 = (tile % ${d.tilesN}) * ${u(bn)};
+  let m0 = ((tile / ${d.tilesN}) % ${d.tilesM}) * ${u(bm)};
+  let b = tile / ${d.tilesMN};
   let tx = lid3.x;
 ${kRange}
 ${rowStates}
 ${colStates}
 ${acc}
+  var kw = kAt(kBegin);
   for (var k = kBegin; k < kEnd; k++) {
 ${bRegs}
 ${fma}
+    kw = kNext(kw);
   }
 ${stores}
 }
 `;
-  return { code, workgroups: grid(total, limits, 1) };
+  return { code, workgroups: grid(d.total, limits, 1), uniforms: spec.dims.words() };
 }

@@ -1,4 +1,5 @@
 // The GEMM generator's descriptions (compiler/wgsl/gemm.ts): tiles, operands, the spec.
+import type { Dims } from "./dims.js";
 
 export interface GemmTiles {
   /** Output rows (m) per workgroup. */
@@ -30,7 +31,7 @@ export interface GemmOperand {
   readonly state: string;
   /** Body of `fn col(b: u32, x: u32) -> state`. */
   readonly col: string;
-  /** Body of `fn at(s: state, k: u32) -> f32`. */
+  /** Body of `fn at(s: state, k: K) -> f32`, where K is the spec's kWalk state (or u32, k itself). */
   readonly at: string;
 }
 
@@ -48,30 +49,74 @@ export interface GemmSpec {
    * and `at` still see the global k). Unset: every batch sums over all of K.
    */
   readonly splitK?: number;
+  /**
+   * What the gathers see of the reduction index: a `state` decoded from k by `at` (body of
+   * `fn kAt(k: u32) -> state`) and advanced to k + 1 by `next` (body of `fn kNext(k: state) ->
+   * state`), so a layout that walks k in order decodes it once and then only steps it (the
+   * weight gradient's k is a pixel: a division by the image size each, against a few adds).
+   * Absent: the state is k itself.
+   */
+  readonly kWalk?: { readonly state: string; readonly at: string; readonly next: string };
   /** Body of `fn store(b: u32, m: u32, n: u32, v: f32)`, called only for m < M, n < N. */
   readonly store: string;
   /** WGSL declared before the functions: bindings, structs, helpers. */
   readonly prelude: string;
+  /**
+   * The sizes the op's functions read (`dims.x`); the generator adds its own (m, n, k, tile
+   * counts) and declares the uniform at `dimsBinding`, the binding after the output.
+   */
+  readonly dims: Dims;
+  readonly dimsBinding: number;
 }
 
-/** The op's prelude and its gathers and store as WGSL functions: what every GEMM layout calls. */
+/**
+ * The op's prelude, the Dims uniform and the op's gathers and store as WGSL functions: what
+ * every GEMM layout calls. Call it after the layout has registered its own dims.
+ */
 export function gemmFunctions(spec: GemmSpec): string {
+  const walk = spec.kWalk ?? { state: "u32", at: "  return k;", next: "  return k + 1u;" };
   return `${spec.prelude}
+${spec.dims.declare(spec.dimsBinding)}
 
+fn kAt(k: u32) -> ${walk.state} {
+${walk.at}
+}
+fn kNext(k: ${walk.state}) -> ${walk.state} {
+${walk.next}
+}
 fn colA(b: u32, x: u32) -> ${spec.a.state} {
 ${spec.a.col}
 }
-fn atA(s: ${spec.a.state}, k: u32) -> f32 {
+fn atA(s: ${spec.a.state}, k: ${walk.state}) -> f32 {
 ${spec.a.at}
 }
 fn colB(b: u32, x: u32) -> ${spec.b.state} {
 ${spec.b.col}
 }
-fn atB(s: ${spec.b.state}, k: u32) -> f32 {
+fn atB(s: ${spec.b.state}, k: ${walk.state}) -> f32 {
 ${spec.b.at}
 }
 fn store(b: u32, m: u32, n: u32, v: f32) {
 ${spec.store}
 }
 `;
+}
+
+/** The generator's own sizes, as `dims.` expressions: M, N, K, the split-K chunk and tile counts. */
+export function gemmDims(spec: GemmSpec, tiles: GemmTiles) {
+  const d = spec.dims;
+  const tilesM = Math.ceil(spec.m / tiles.bm);
+  const tilesN = Math.ceil(spec.n / tiles.bn);
+  const total = tilesM * tilesN * spec.batch;
+  return {
+    total,
+    m: d.u("m", spec.m),
+    n: d.u("n", spec.n),
+    k: d.u("k", spec.k),
+    chunk: d.u("chunk", spec.splitK ?? spec.k),
+    tiles: d.u("tiles", total),
+    tilesN: d.u("tiles_n", tilesN),
+    tilesM: d.u("tiles_m", tilesM),
+    tilesMN: d.u("tiles_mn", tilesM * tilesN),
+  };
 }

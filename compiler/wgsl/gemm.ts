@@ -26,11 +26,13 @@
 //     so one GEMM with a long K and a small output runs as `batch` independent partial GEMMs
 //     (more workgroups); the op sums the partial results afterwards.
 // Tile sizes are parameters (constants in the generated code) so a tuner can pick them per
-// adapter; `defaultTiles` is the fallback. Tiles with `direct` select the unstaged kernel of
+// adapter; `defaultTiles` is the fallback. M, N, K and the tile counts are read from the
+// kernel's Dims uniform (dims.ts), as are the op's own sizes: one pipeline per op variant
+// and tile configuration, whatever the shape. Tiles with `direct` select the unstaged kernel of
 // gemm-direct.ts instead (no workgroup memory): what software adapters (lavapipe) get.
 import type { KernelLimits, KernelSource } from "./kernel.js";
 import { grid } from "./wgsl.js";
-import { gemmFunctions, type GemmOperand, type GemmSpec, type GemmTiles } from "./gemm-types.js";
+import { gemmDims, gemmFunctions, type GemmOperand, type GemmSpec, type GemmTiles } from "./gemm-types.js";
 import { checkDirectTiles, gemmDirectKernel } from "./gemm-direct.js";
 
 export type { GemmOperand, GemmSpec, GemmTiles } from "./gemm-types.js";
@@ -123,7 +125,7 @@ const u = (x: number) => `${x}u`;
  * extent + 1): `setup` runs once per thread before the K loop (the `col` states), `load` once
  * per K step. Thread `lid` loads elements e = lid + l * threads, l < extent * BK / threads.
  */
-function tileLoads(name: "A" | "B", op: GemmOperand, extent: number, size: number, kSize: number, bk: number, threads: number, split: boolean): { setup: string; load: string } {
+function tileLoads(name: "A" | "B", op: GemmOperand, extent: number, size: string, kSize: string, bk: number, threads: number, split: boolean): { setup: string; load: string } {
   const origin = name === "A" ? "m0" : "n0";
   const setup: string[] = [];
   const load: string[] = [];
@@ -145,12 +147,12 @@ function tileLoads(name: "A" | "B", op: GemmOperand, extent: number, size: numbe
     const v = sameX ? "0" : `${l}`; // which state this load uses
     if (!sameX || l === 0) {
       setup.push(`  let x${name}${l} = ${origin} + ${xx};`);
-      setup.push(`  let s${name}${l} = col${name}(b, min(x${name}${l}, ${u(size - 1)}));`);
+      setup.push(`  let s${name}${l} = col${name}(b, min(x${name}${l}, ${size} - 1u));`);
     }
     // clamped indices keep every read in bounds; the select zeroes the tile outside the matrix
     load.push(`    { let kk = ${kk}; let k = ${split ? "kBase + " : ""}k0 + kk;`);
-    load.push(`      let v = at${name}(s${name}${v}, min(k, ${u(kSize - 1)}));`);
-    load.push(`      tile${name}[kk * ${u(extent + 1)} + ${xx}] = select(0.0, v, x${name}${v} < ${u(size)} && k < ${split ? "kEnd" : u(kSize)}); }`);
+    load.push(`      let v = at${name}(s${name}${v}, kAt(min(k, ${kSize} - 1u)));`);
+    load.push(`      tile${name}[kk * ${u(extent + 1)} + ${xx}] = select(0.0, v, x${name}${v} < ${size} && k < ${split ? "kEnd" : kSize}); }`);
   }
   return { setup: setup.join("\n"), load: load.join("\n") };
 }
@@ -163,16 +165,14 @@ export function gemmKernel(spec: GemmSpec, limits: KernelLimits, tiles: GemmTile
   if (split && !(Number.isInteger(chunk) && chunk >= 1 && (spec.batch - 1) * chunk < spec.k && spec.batch * chunk >= spec.k)) {
     throw new Error(`internal error: split-K chunk ${chunk} does not cut K ${spec.k} into ${spec.batch} parts`);
   }
-  if (tiles.direct) return gemmDirectKernel(spec, limits, tiles, chunk);
+  if (tiles.direct) return gemmDirectKernel(spec, limits, tiles);
   const { bm, bn, bk, tm, tn } = tiles;
   const wgx = bn / tn;
   const wgy = bm / tm;
   const threads = wgx * wgy;
-  const tilesM = Math.ceil(spec.m / bm);
-  const tilesN = Math.ceil(spec.n / bn);
-  const total = tilesM * tilesN * spec.batch;
-  const a = tileLoads("A", spec.a, bm, spec.m, spec.k, bk, threads, split);
-  const b = tileLoads("B", spec.b, bn, spec.n, spec.k, bk, threads, split);
+  const d = gemmDims(spec, tiles);
+  const a = tileLoads("A", spec.a, bm, d.m, d.k, bk, threads, split);
+  const b = tileLoads("B", spec.b, bn, d.n, d.k, bk, threads, split);
   const range = (n: number) => [...Array(n).keys()];
   const acc = range(tm).map((i) => `  ${range(tn).map((j) => `var c${i}_${j} = 0.0;`).join(" ")}`).join("\n");
   const fma = range(tm)
@@ -185,25 +185,20 @@ export function gemmKernel(spec: GemmSpec, limits: KernelLimits, tiles: GemmTile
   const stores = range(tm)
     .map((i) =>
       range(tn)
-        .map((j) => `  if (m0 + ty + ${u(i * wgy)} < ${u(spec.m)} && n0 + tx + ${u(j * wgx)} < ${u(spec.n)}) { store(b, m0 + ty + ${u(i * wgy)}, n0 + tx + ${u(j * wgx)}, c${i}_${j}); }`)
+        .map((j) => `  if (m0 + ty + ${u(i * wgy)} < ${d.m} && n0 + tx + ${u(j * wgx)} < ${d.n}) { store(b, m0 + ty + ${u(i * wgy)}, n0 + tx + ${u(j * wgx)}, c${i}_${j}); }`)
         .join("\n"),
     )
     .join("\n");
   // Loop bounds. lavapipe unrolls loops whose trip count it knows, and each unrolled copy of
-  // the K loop (it holds barriers) costs about a second of shader compilation, so unless K
-  // fits one step the bound is hidden behind a runtime value (nwg.z is never 0). The inner
-  // loop gets a runtime bound too unless `unroll` (the staged tile is zero past K, so BK
-  // would be as correct).
-  // With split-K the loop walks one chunk; the staged tile is zero past the chunk's end.
+  // the K loop (it holds barriers) costs about a second of shader compilation; the bounds are
+  // uniforms (dims), so only `unroll` gives the inner loop a constant trip count (the staged
+  // tile is zero past K, so BK is as correct). With split-K the loop walks one chunk; the
+  // staged tile is zero past the chunk's end.
   const steps = Math.ceil(chunk / bk);
-  const kLoop =
-    steps === 1
-      ? "  { let k0 = 0u;"
-      : `  let kLen = select(${u(chunk)}, 0u, nwg.z == 0u);\n  for (var k0 = 0u; k0 < kLen; k0 += ${u(bk)}) {`;
-  const kkBound = tiles.unroll ? u(bk) : steps === 1 ? u(chunk) : `min(${u(bk)}, kLen - k0)`;
-  const kRange = split ? `\n  let kBase = b * ${u(chunk)};\n  let kEnd = min(kBase + ${u(chunk)}, ${u(spec.k)});` : "";
-  const splitNote = split ? `, split-K chunks of ${chunk}` : "";
-  const code = `// ${spec.op} as GEMM ${spec.batch}x[${spec.m}x${spec.k}]x[${spec.k}x${spec.n}]${splitNote}, tiles ${bm}x${bn}x${bk}, ${tm}x${tn} per thread
+  const kLoop = steps === 1 ? "  { let k0 = 0u;" : `  let kLen = ${d.chunk};\n  for (var k0 = 0u; k0 < kLen; k0 += ${u(bk)}) {`;
+  const kkBound = tiles.unroll ? u(bk) : steps === 1 ? d.chunk : `min(${u(bk)}, kLen - k0)`;
+  const kRange = split ? `\n  let kBase = b * ${d.chunk};\n  let kEnd = min(kBase + ${d.chunk}, ${d.k});` : "";
+  const code = `// ${spec.op} as GEMM${split ? " split along K" : ""}, tiles ${bm}x${bn}x${bk}, ${tm}x${tn} per thread; sizes in dims
 ${gemmFunctions(spec)}
 var<workgroup> tileA: array<f32, ${bk * (bm + 1)}>; // [BK, BM + 1]
 var<workgroup> tileB: array<f32, ${bk * (bn + 1)}>; // [BK, BN + 1]
@@ -212,10 +207,10 @@ var<workgroup> tileB: array<f32, ${bk * (bn + 1)}>; // [BK, BN + 1]
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid3: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let tile = wid.x + wid.y * nwg.x;
-  if (tile >= ${u(total)}) { return; }
-  let n0 = (tile % ${u(tilesN)}) * ${u(bn)};
-  let m0 = ((tile / ${u(tilesN)}) % ${u(tilesM)}) * ${u(bm)};
-  let b = tile / ${u(tilesN * tilesM)};${kRange}
+  if (tile >= ${d.tiles}) { return; }
+  let n0 = (tile % ${d.tilesN}) * ${u(bn)};
+  let m0 = ((tile / ${d.tilesN}) % ${d.tilesM}) * ${u(bm)};
+  let b = tile / ${d.tilesMN};${kRange}
   let tx = lid3.x;
   let ty = lid3.y;
 ${a.setup}
@@ -236,5 +231,5 @@ ${fma}
 ${stores}
 }
 `;
-  return { code, workgroups: grid(total, limits, 1) };
+  return { code, workgroups: grid(d.total, limits, 1), uniforms: spec.dims.words() };
 }

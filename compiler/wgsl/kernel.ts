@@ -1,14 +1,17 @@
 // What a WGSL template produces for one op node: the shader source and how many workgroups to
 // dispatch. Binding convention (group 0): bindings 0..n-1 are the node's inputs in order
 // (`var<storage, read>`), binding n is its output (`var<storage, read_write>`); each is a flat
-// array<f32> or array<i32> of the value's elements in row-major order. Shapes are static and
-// baked into the source as constants, so a kernel has no uniforms. The entry point is `main`.
+// array<f32> or array<i32> of the value's elements in row-major order. Shapes are static: most
+// templates bake them in as constants; the GEMM family reads its sizes from a uniform (dims.ts)
+// at binding n+1, so one pipeline serves every shape. The entry point is `main`.
 import type { OpKind, OpParams } from "../ir/kinds.js";
 import type { ValueType } from "../ir/types.js";
 
 export interface KernelSource {
   readonly code: string;
   readonly workgroups: readonly [number, number, number];
+  /** The words of the `Dims` uniform at binding n+1 (dims.ts), where the code declares one. */
+  readonly uniforms?: readonly number[];
 }
 
 export interface KernelLimits {

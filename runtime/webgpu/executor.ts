@@ -16,6 +16,7 @@ import { refContext } from "../reference/index.js";
 import type { GpuContext } from "./device.js";
 import { PipelineCache } from "./pipelines.js";
 import { KernelTimer } from "./profiler.js";
+import { packUniforms } from "./uniforms.js";
 
 interface Region {
   buffer: GPUBuffer;
@@ -86,15 +87,21 @@ export class GraphExecutor {
       device.queue.writeBuffer(r.buffer, r.offset, bufferSource(typed));
     }
 
+    // every pipeline is created (and, where the driver compiles then, compiled) before the first step
+    const created = kernels.map((k) => pipelines.get(k.source.code, `${k.label} %${k.output}${graph.nodes[k.output].label ? ` (${graph.nodes[k.output].label})` : ""}`));
+    for (const p of created) p.catch(() => undefined); // awaited below, in order; this only keeps a later failure from going unhandled
+    const uniforms = packUniforms(device, kernels.map((k) => k.source.uniforms));
+    if (uniforms.buffer) buffers.push(uniforms.buffer);
     const dispatches: Dispatch[] = [];
-    for (const k of kernels) {
-      const out = graph.nodes[k.output];
+    for (const [i, k] of kernels.entries()) {
       const kernel = k.source;
-      const pipeline = await pipelines.get(kernel.code, `${k.label} %${k.output}${out.label ? ` (${out.label})` : ""}`);
-      const entries = [...k.inputs, k.output].map((id, binding) => {
+      const pipeline = await created[i];
+      const entries: GPUBindGroupEntry[] = [...k.inputs, k.output].map((id, binding) => {
         const r = regions.get(id)!;
         return { binding, resource: { buffer: r.buffer, offset: r.offset, size: align(r.size, 4) } };
       });
+      const dims = uniforms.regions[i];
+      if (dims) entries.push({ binding: entries.length, resource: dims });
       const layout = pipeline.getBindGroupLayout(0);
       const bindGroup = device.createBindGroup({ layout, entries, label: `${k.label} %${k.output}` });
       dispatches.push({ pipeline, layout, bindGroup, workgroups: kernel.workgroups });

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { convOutSize } from "../../compiler/ops/conv2d.js";
 import { conv2dWeightGradPartialKernel } from "../../compiler/ops/conv2d.js";
 import { matmulKernel } from "../../compiler/ops/matmul.js";
+import { readDims } from "../../compiler/wgsl/dims.js";
 import { TILES_64_UNROLLED, TILES_CPU, TILES_CPU_N16, TILES_CPU_N8, checkTiles, defaultTiles, setTileChooser, sharedBytes, type GemmTiles } from "../../compiler/wgsl/gemm.js";
 import { expectKernelMatchesReference, getGpu } from "./gpu-harness.js";
 
@@ -44,12 +45,13 @@ describe("direct GEMM generation", () => {
 
   it("reads A uniformly, with a hidden K bound and no barrier", () => {
     const req = { inputs: [f32([3, 20, 37]), f32([37, 45])], out: f32([3, 20, 45]), params: {}, limits };
-    const { code, workgroups } = matmulKernel(req, direct(8, 16, 2));
-    expect(code).toContain("// matmul as GEMM 3x[20x37]x[37x45], direct tiles 8x16, 8x2 per thread");
+    const { code, workgroups, uniforms } = matmulKernel(req, direct(8, 16, 2));
+    expect(code).toContain("// matmul as GEMM, direct tiles 8x16, 8x2 per thread; sizes in dims");
     expect(code).toContain("@workgroup_size(8)");
-    expect(code).toContain("let sA7 = colA(b, min(m0 + 7u, 19u));");
-    expect(code).toContain("let sB1 = colB(b, min(n0 + tx + 8u, 44u));");
-    expect(code).toContain("let kEnd = select(37u, 0u, nwg.z == 0u);");
+    expect(code).toContain("let sA7 = colA(b, min(m0 + 7u, dims.m - 1u));");
+    expect(code).toContain("let sB1 = colB(b, min(n0 + tx + 8u, dims.n - 1u));");
+    expect(code).toContain("let kEnd = dims.k;");
+    expect(readDims(code, uniforms)).toMatchObject({ m: 20, n: 45, k: 37, b0: 3, sa0: 20 * 37, tiles: 27, tiles_n: 3, tiles_m: 3 });
     expect(code).not.toContain("workgroupBarrier");
     expect(code).not.toContain("var<workgroup>");
     expect(workgroups).toEqual([3 * 3 * 3, 1, 1]);
@@ -58,9 +60,21 @@ describe("direct GEMM generation", () => {
   it("walks one split-K chunk per batch", () => {
     const params = { stride: 1, padding: 1, kernelSize: [3, 3] as [number, number], splits: 4 };
     const req = { inputs: [f32([8, 16, 8, 8]), f32([8, 16, 8, 8])], out: f32([4, 16, 16, 3, 3]), params, limits };
-    const { code } = conv2dWeightGradPartialKernel(req, direct(8, 16, 2));
-    expect(code).toContain("let kBegin = b * 128u;");
-    expect(code).toContain("let kEnd = select(min(kBegin + 128u, 512u), 0u, nwg.z == 0u);");
+    const { code, uniforms } = conv2dWeightGradPartialKernel(req, direct(8, 16, 2));
+    expect(code).toContain("let kBegin = b * dims.chunk;");
+    expect(code).toContain("let kEnd = min(kBegin + dims.chunk, dims.k);");
+    expect(readDims(code, uniforms)).toMatchObject({ chunk: 128, k: 512 });
+  });
+
+  it("serves every shape of a kind with one pipeline: the sizes are uniforms", () => {
+    const conv = (n: number, c: number, hw: number) =>
+      conv2dWeightGradPartialKernel({ inputs: [f32([n, c, hw, hw]), f32([n, 2 * c, hw, hw])], out: f32([2, 2 * c, c, 3, 3]), params: { stride: 1, padding: 1, kernelSize: [3, 3] as [number, number], splits: 2 }, limits }, direct(8, 16, 2));
+    const [a, b] = [conv(8, 16, 8), conv(4, 32, 16)];
+    expect(a.code).toBe(b.code);
+    expect(a.uniforms).not.toEqual(b.uniforms);
+    expect(readDims(b.code, b.uniforms)).toMatchObject({ ohw: 256, ow: 16, co: 64, cihw: 32 * 256, cikhw: 32 * 9, h: 16, w: 16 });
+    const mm = (batch: number, m: number) => matmulKernel({ inputs: [f32([batch, m, 8]), f32([batch, 8, 16])], out: f32([batch, m, 16]), params: {}, limits }, direct(8, 16, 2));
+    expect(mm(3, 20).code).toBe(mm(5, 64).code);
   });
 
   it("is the software default; hardware adapters keep the staged tiles", () => {

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { conv2dKernel, conv2dWeightGradPartialKernel, convOutSize } from "../../compiler/ops/conv2d.js";
 import { matmulKernel } from "../../compiler/ops/matmul.js";
+import { readDims } from "../../compiler/wgsl/dims.js";
 import { TILES_32, TILES_64, TILES_64_UNROLLED, TILES_CPU, TILES_CPU_N16, TILES_CPU_N8, checkTiles, defaultTiles, setTileChooser, sharedBytes, type GemmTiles } from "../../compiler/wgsl/gemm.js";
 import { expectKernelMatchesReference, getGpu } from "./gpu-harness.js";
 import { withWorkgroupLimit } from "./small-limits.js";
@@ -98,33 +99,36 @@ describe("GEMM kernel generation", () => {
   it("generates a split-K GEMM for conv2d_weight_grad_partial", () => {
     const params = { stride: 1, padding: 1, kernelSize: [3, 3] as [number, number], splits: 16 };
     const req = { inputs: [f32([64, 64, 32, 32]), f32([64, 64, 32, 32])], out: f32([16, 64, 64, 3, 3]), params, limits };
-    const { workgroups, code } = conv2dWeightGradPartialKernel(req, TILES_64);
+    const { workgroups, code, uniforms } = conv2dWeightGradPartialKernel(req, TILES_64);
     expect(workgroups).toEqual([16 * 9, 1, 1]);
-    expect(code).toContain("// conv2d_weight_grad_partial as GEMM 16x[64x65536]x[65536x576], split-K chunks of 4096, tiles 64x64x16");
-    expect(code).toContain("let kBase = b * 4096u;");
-    expect(code).toContain("let kEnd = min(kBase + 4096u, 65536u);");
-    expect(code).toContain("let kLen = select(4096u, 0u, nwg.z == 0u);");
+    expect(code).toContain("// conv2d_weight_grad_partial as GEMM split along K, tiles 64x64x16");
+    expect(code).toContain("let kBase = b * dims.chunk;");
+    expect(code).toContain("let kEnd = min(kBase + dims.chunk, dims.k);");
+    expect(code).toContain("let kLen = dims.chunk;");
     expect(code).toContain("let k = kBase + k0 + kk;");
-    expect(code).toContain("xA0 < 64u && k < kEnd); }");
-    expect(code).toContain("out[(b * 64u + m) * 576u + n] = v;");
+    expect(code).toContain("xA0 < dims.m && k < kEnd); }");
+    expect(code).toContain("out[(b * dims.co + m) * dims.cikhw + n] = v;");
+    expect(readDims(code, uniforms)).toMatchObject({ m: 64, n: 576, k: 65536, chunk: 4096, co: 64, cikhw: 576 });
   });
 
   it("folds grids over maxComputeWorkgroupsPerDimension", () => {
     const req = { inputs: [f32([4096, 1024, 8]), f32([8, 64])], out: f32([4096, 1024, 64]), params: {}, limits };
-    const { workgroups, code } = matmulKernel(req, TILES_64);
+    const { workgroups, code, uniforms } = matmulKernel(req, TILES_64);
     expect(workgroups[0]).toBeLessThanOrEqual(65535);
     expect(workgroups[0] * workgroups[1]).toBeGreaterThanOrEqual(4096 * 16);
-    expect(code).toContain("if (tile >= 65536u) { return; }");
+    expect(code).toContain("if (tile >= dims.tiles) { return; }");
+    expect(readDims(code, uniforms).tiles).toBe(65536);
   });
 
   it("generates an implicit GEMM for conv2d", () => {
     const req = { inputs: [f32([64, 64, 32, 32]), f32([128, 64, 3, 3])], out: f32([64, 128, 32, 32]), params: { stride: 1, padding: 1 }, limits };
-    const { workgroups, code } = conv2dKernel(req, TILES_64);
+    const { workgroups, code, uniforms } = conv2dKernel(req, TILES_64);
     expect(workgroups).toEqual([2 * 1024, 1, 1]);
-    expect(code).toContain("// conv2d as GEMM 1x[128x576]x[576x65536], tiles 64x64x16, 4x4 per thread");
+    expect(code).toContain("// conv2d as GEMM, tiles 64x64x16, 4x4 per thread; sizes in dims");
     expect(code).toContain("@workgroup_size(16, 16)");
     expect(code).toContain("var<workgroup> tileA: array<f32, 1040>; // [BK, BM + 1]");
-    expect(code).toContain("let kLen = select(576u, 0u, nwg.z == 0u);");
+    expect(code).toContain("let kLen = dims.chunk;");
+    expect(readDims(code, uniforms)).toMatchObject({ m: 128, n: 65536, k: 576, chunk: 576 });
     expect(code).toContain("for (var kk = 0u; kk < min(16u, kLen - k0); kk++) {");
     expect(code).toContain("c3_3 = fma(a3, b3, c3_3);");
   });
