@@ -6,7 +6,7 @@ import { broadcastShapes, broadcastStrides, formatType, numel } from "../ir/shap
 import { allocFloat, check, floats, requireDType, type OpDef, type VjpRule } from "./def.js";
 import type { BinaryKind } from "../ir/kinds.js";
 import { runPlan, type RunPlan } from "./strided.js";
-import { flatKernel, offsetsFromIndex } from "../wgsl/wgsl.js";
+import { flatDims, flatKernel, offsetsFromIndex } from "../wgsl/wgsl.js";
 
 /** The WGSL expression of each op on `a` and `b`. */
 export const binaryWgslExpr: { [K in BinaryKind]: string } = {
@@ -91,10 +91,11 @@ function binaryOp<K extends BinaryKind>(kind: K): OpDef<K> {
     wgsl: ({ inputs: [a, b], out, limits }) => {
       const n = numel(out.shape);
       const strides = [broadcastStrides(a.shape, out.shape), broadcastStrides(b.shape, out.shape)];
-      return flatKernel([a, b], out, n, `${offsetsFromIndex(out.shape, strides, ["ia", "ib"])}
+      const dims = flatDims(n);
+      return flatKernel([a, b], out, n, `${offsetsFromIndex(out.shape, strides, ["ia", "ib"], dims)}
   let a = in0[ia];
   let b = in1[ib];
-  out[i] = ${binaryWgslExpr[kind]};`, limits);
+  out[i] = ${binaryWgslExpr[kind]};`, limits, { dims });
     },
   };
 }

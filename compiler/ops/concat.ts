@@ -5,7 +5,7 @@
 
 import { formatType, numel } from "../ir/shape.js";
 import { check, type OpDef } from "./def.js";
-import { flatKernel } from "../wgsl/wgsl.js";
+import { flatDims, flatKernel } from "../wgsl/wgsl.js";
 import type { KernelLimits, KernelSource } from "../wgsl/kernel.js";
 import type { ValueType } from "../ir/types.js";
 
@@ -13,17 +13,19 @@ function concatKernel(xs: readonly ValueType[], out: ValueType, axis: number, li
   const n = numel(out.shape);
   const inner = numel(out.shape.slice(axis + 1));
   const total = out.shape[axis];
+  const dims = flatDims(n);
   let start = 0;
   const branches = xs.map((x, k) => {
     const d = x.shape[axis];
-    const read = `out[i] = in${k}[(o * ${d}u + c - ${start}u) * ${inner}u + j];`;
+    const read = `out[i] = in${k}[${dims.mul(`(o * ${dims.u(`d${k}`, d)} + c - ${dims.u(`start${k}`, start)})`, "inner", inner)} + j];`;
     start += d;
-    return k === xs.length - 1 ? `{ ${read} }` : `if (c < ${start}u) { ${read} }`;
+    return k === xs.length - 1 ? `{ ${read} }` : `if (c < ${dims.u(`end${k}`, start)}) { ${read} }`;
   });
-  return flatKernel(xs, out, n, `  let j = i % ${inner}u;
-  let c = (i / ${inner}u) % ${total}u;
-  let o = i / ${inner * total}u;
-  ${branches.join(" else ")}`, limits);
+  return flatKernel(xs, out, n, `  let q = ${dims.div("i", "inner", inner, n)};
+  let j = ${dims.mod("i", "inner", inner, n, "q")};
+  let o = ${dims.div("q", "total", total, Math.ceil(n / inner))};
+  let c = ${dims.mod("q", "total", total, Math.ceil(n / inner), "o")};
+  ${branches.join(" else ")}`, limits, { dims });
 }
 
 export const concat: OpDef<"concat"> = {

@@ -12,7 +12,7 @@ import type { OpEmitter } from "./emitter.js";
 import { formatShape, formatType, numel, stridesOf } from "../ir/shape.js";
 import type { Shape, ValueType } from "../ir/types.js";
 import type { KernelLimits, KernelSource } from "../wgsl/kernel.js";
-import { bindings, f32Literal, flatKernel, grid, offsetsFromIndex, opaqueBound, reductionThreads, treeReduce, WORKGROUP_REDUCTION_MIN, workgroupMain } from "../wgsl/wgsl.js";
+import { bindings, f32Literal, flatDims, flatKernel, grid, offsetsFromIndex, opaqueBound, reductionThreads, treeReduce, WORKGROUP_REDUCTION_MIN, workgroupMain } from "../wgsl/wgsl.js";
 import type { Value } from "../ir/value.js";
 import { allocFloat, check, floats, requireDType, type OpDef, type VjpRule } from "./def.js";
 import type { ReduceKind, ReduceParams } from "../ir/kinds.js";
@@ -135,41 +135,46 @@ export function reduceKernel(kind: ReduceKind, x: ValueType, out: ValueType, axe
   const how = plan ?? reducePlan(count, outputs, limits);
   const partInit = kind === "reduce_max" ? "in0[base]" : "0.0";
 
-  if (how.kind === "loop" && count >= WORKGROUP_REDUCTION_MIN) {
-    // partial results of at most LOOP_BLOCK elements of the innermost run, then their fold
-    const outer = reduced.slice(0, -1);
-    const last = reduced[reduced.length - 1];
-    const loops = outer.map((r, j) => `  for (var r${j} = 0u; r${j} < ${opaqueBound(r.size)}; r${j}++) {`);
-    const offset = ["base", ...outer.map((r, j) => `r${j} * ${r.stride}u`)].join(" + ");
-    const blocks = last.size > LOOP_BLOCK;
-    const inner = blocks
-      ? `  for (var b = 0u; b < ${opaqueBound(last.size)}; b += ${LOOP_BLOCK}u) {
+  if (how.kind === "loop") {
+    // Sizes and strides in the uniform (dims.ts): reductions that differ only in shape share a
+    // pipeline (the loop bounds are then hidden from lavapipe's unroller as well).
+    const dims = flatDims(numel(x.shape));
+    const loopBase = offsetsFromIndex(kept.map((r) => r.size), [kept.map((r) => r.stride)], ["base"], dims);
+    const size = (j: number) => dims.u(`n${j}`, reduced[j].size);
+    const stride = (j: number) => dims.u(`s${j}`, reduced[j].stride);
+    const mean = (acc: string) => (kind === "reduce_mean" ? `${acc} / ${dims.f("count", count)}` : acc);
+    if (count >= WORKGROUP_REDUCTION_MIN) {
+      // partial results of at most LOOP_BLOCK elements of the innermost run, then their fold
+      const last = reduced.length - 1;
+      const loops = reduced.slice(0, -1).map((_, j) => `  for (var r${j} = 0u; r${j} < ${size(j)}; r${j}++) {`);
+      const offset = ["base", ...loops.map((_, j) => `r${j} * ${stride(j)}`)].join(" + ");
+      const inner =
+        reduced[last].size > LOOP_BLOCK
+          ? `  for (var b = 0u; b < ${size(last)}; b += ${LOOP_BLOCK}u) {
     var part = ${partInit};
-    let end = min(b + ${LOOP_BLOCK}u, ${last.size}u);
-    for (var k = b; k < end; k++) { part = ${step("part", `in0[off + k * ${last.stride}u]`)}; }
+    let end = min(b + ${LOOP_BLOCK}u, ${size(last)});
+    for (var k = b; k < end; k++) { part = ${step("part", `in0[off + k * ${stride(last)}]`)}; }
     acc = ${step("acc", "part")};
   }`
-      : `  var part = ${partInit};
-  for (var k = 0u; k < ${opaqueBound(last.size)}; k++) { part = ${step("part", `in0[off + k * ${last.stride}u]`)}; }
+          : `  var part = ${partInit};
+  for (var k = 0u; k < ${size(last)}; k++) { part = ${step("part", `in0[off + k * ${stride(last)}]`)}; }
   acc = ${step("acc", "part")};`;
-    return flatKernel([x], out, outputs, `${base}
+      return flatKernel([x], out, outputs, `${loopBase}
   var acc = ${init};
 ${loops.join("\n")}
   let off = ${offset};
 ${inner}
 ${loops.map(() => "  }").join("")}
-  out[i] = ${finish("acc")};`, limits, { elements: 1 });
-  }
-
-  if (how.kind === "loop") {
-    const loops = reduced.map((r, j) => `  for (var r${j} = 0u; r${j} < ${opaqueBound(r.size)}; r${j}++) {`);
-    const offset = ["base", ...reduced.map((r, j) => `r${j} * ${r.stride}u`)].join(" + ");
-    return flatKernel([x], out, outputs, `${base}
+  out[i] = ${mean("acc")};`, limits, { elements: 1, dims });
+    }
+    const loops = reduced.map((_, j) => `  for (var r${j} = 0u; r${j} < ${size(j)}; r${j}++) {`);
+    const offset = ["base", ...reduced.map((_, j) => `r${j} * ${stride(j)}`)].join(" + ");
+    return flatKernel([x], out, outputs, `${loopBase}
   var acc = ${init};
 ${loops.join("\n")}
     acc = ${step("acc", `in0[${offset}]`)};
 ${loops.map(() => "  }").join("")}
-  out[i] = ${finish("acc")};`, limits, { elements: 1 });
+  out[i] = ${mean("acc")};`, limits, { elements: 1, dims });
   }
 
   // thread lid takes reduced elements lid, lid + wg, ...; the last run is innermost

@@ -8,7 +8,7 @@ import { formatShape, formatType, numel, stridesOf } from "../ir/shape.js";
 import { check, type OpDef } from "./def.js";
 import { stridedOffsets } from "./strided.js";
 import { gatherElements } from "./movement.js";
-import { flatKernel, stridedCopy, zeroOf } from "../wgsl/wgsl.js";
+import { flatDims, flatKernel, stridedCopy, zeroOf } from "../wgsl/wgsl.js";
 import type { KernelLimits, KernelSource } from "../wgsl/kernel.js";
 import type { ValueType } from "../ir/types.js";
 
@@ -42,14 +42,18 @@ export const slice: OpDef<"slice"> = {
 function padKernel(x: ValueType, out: ValueType, before: readonly number[], limits: KernelLimits): KernelSource {
   const n = numel(out.shape);
   const xs = stridesOf(x.shape);
-  // innermost axis first; padded axes test their coordinate, others only add to the offset
+  // innermost axis first; padded axes test their coordinate, others only add to the offset.
+  // Sizes are in the uniform (dims.ts): which axes are padded shapes the code, not by how much.
+  const dims = flatDims(n);
   const axes: string[] = [];
+  let bound = n;
   for (let k = out.shape.length - 1; k >= 0; k--) {
     const d = out.shape[k];
     if (d === 1) continue;
-    const inside = x.shape[k] === d ? "" : ` inside = inside && c >= ${before[k]}u && c < ${before[k] + x.shape[k]}u;`;
-    const offset = x.shape[k] === 1 ? "" : ` ia += (c - ${before[k]}u) * ${xs[k]}u;`;
-    axes.push(`  { let c = rem % ${d}u; rem = rem / ${d}u;${inside}${offset} }`);
+    const inside = x.shape[k] === d ? "" : ` inside = inside && c >= ${dims.u(`lo${k}`, before[k])} && c < ${dims.u(`hi${k}`, before[k] + x.shape[k])};`;
+    const offset = x.shape[k] === 1 ? "" : ` ia += ${dims.mul(`(c - ${dims.u(`lo${k}`, before[k])})`, `s${k}`, xs[k])};`;
+    axes.push(`  { let q = ${dims.div("rem", `d${k}`, d, bound)}; let c = ${dims.mod("rem", `d${k}`, d, bound, "q")}; rem = q;${inside}${offset} }`);
+    bound = Math.ceil(bound / d);
   }
   return flatKernel([x], out, n, `  var rem = i;
   var ia = 0u; // wraps outside x, where it is not read
@@ -57,7 +61,7 @@ function padKernel(x: ValueType, out: ValueType, before: readonly number[], limi
 ${axes.join("\n")}
   var v = ${zeroOf(out)};
   if (inside) { v = in0[ia]; }
-  out[i] = v;`, limits);
+  out[i] = v;`, limits, { dims });
 }
 
 export const pad: OpDef<"pad"> = {

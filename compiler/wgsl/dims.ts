@@ -12,6 +12,16 @@ export const UDIV_EXACT_BELOW = 2 ** 22;
 
 type FieldType = "u32" | "i32" | "f32";
 
+/** A WGSL literal of a field's value (a baked Dims). */
+function literal(type: FieldType, value: number): string {
+  if (type === "u32") return `${value}u`;
+  if (type === "i32") return `${value}i`;
+  const s = String(Math.fround(value));
+  return /[.eE]/.test(s) ? s : `${s}.0`;
+}
+
+const isPow2 = (v: number) => Number.isInteger(v) && v > 0 && (v & (v - 1)) === 0;
+
 /**
  * x / d for x < UDIV_EXACT_BELOW: a float multiply and one correction each way, which LLVM
  * vectorizes, where a u32 division by a value known only at run time is a scalar `div` per lane
@@ -20,14 +30,21 @@ type FieldType = "u32" | "i32" | "f32";
  * corrections keep it exact where a driver's multiply or conversion is a little off.
  */
 const UDIV = `fn udiv(x: u32, d: u32, r: f32) -> u32 {
-  var q = u32(f32(x) * r);
-  q = select(q, q - 1u, q * d > x);
-  return select(q, q + 1u, (q + 1u) * d <= x);
+  let xi = i32(x);
+  var q = i32(f32(xi) * r);
+  q = select(q, q - 1, q * i32(d) > xi);
+  return u32(select(q, q + 1, (q + 1) * i32(d) <= xi));
 }`;
 
 export class Dims {
   private readonly fields = new Map<string, { type: FieldType; value: number }>();
   private usesDiv = false;
+
+  /**
+   * `baked`: write every size as a literal instead (no uniform), for kernels large enough that
+   * the constants' cheaper index arithmetic outweighs sharing a pipeline (flatDims in wgsl.ts).
+   */
+  constructor(readonly baked = false) {}
 
   /** `dims.<name>`, a u32 of this value (registering a name twice needs the same value). */
   u(name: string, value: number): string {
@@ -39,21 +56,43 @@ export class Dims {
     return this.add(name, "i32", value);
   }
 
+  /** `dims.<name>`, an f32. */
+  f(name: string, value: number): string {
+    return this.add(name, "f32", Math.fround(value));
+  }
+
   /**
-   * WGSL for `x / d` with d = `dims.<name>`, for x known to stay below `bound`: the fast
-   * reciprocal division where that is exact, else a plain division.
+   * WGSL for `x / d` with d = `dims.<name>`, for x known to stay below `bound`. A power of two
+   * is a shift by a uniform amount (UNet sizes mostly are: a constant division by one was 3-5x
+   * faster than the reciprocal on lavapipe, bench/flat-decode.ts), so whether d is one shapes
+   * the code; others use the fast reciprocal division where that is exact; past that bound,
+   * the constant itself (a division by a literal is a multiply and shift, and so large a
+   * kernel is rare enough to get a pipeline of its own).
    */
   div(x: string, name: string, d: number, bound: number): string {
+    if (this.baked) return `(${x} / ${d}u)`;
+    if (isPow2(d)) return `(${x} >> ${this.u(`${name}_log2`, Math.log2(d))})`;
+    if (bound > UDIV_EXACT_BELOW) return `(${x} / ${d}u)`;
     const dd = this.u(name, d);
-    if (bound > UDIV_EXACT_BELOW) return `(${x} / ${dd})`;
     this.usesDiv = true;
     return `udiv(${x}, ${dd}, ${this.add(`${name}_rcp`, "f32", Math.fround(1 / d))})`;
   }
 
-  /** WGSL for `x % d`, as `div`. */
-  mod(x: string, name: string, d: number, bound: number): string {
-    const q = this.div(x, name, d, bound);
-    return q.startsWith("udiv") ? `(${x} - ${q} * dims.${name})` : `(${x} % dims.${name})`;
+  /**
+   * WGSL for `x % d`, as `div`; `q`, where given, names a value already holding `x / d` (from
+   * `div`), so the division is not written twice.
+   */
+  mod(x: string, name: string, d: number, bound: number, q?: string): string {
+    if (this.baked) return `(${x} % ${d}u)`;
+    if (isPow2(d)) return `(${x} & ${this.u(`${name}_mask`, d - 1)})`;
+    if (bound > UDIV_EXACT_BELOW) return `(${x} % ${d}u)`;
+    return `(${x} - ${q ?? this.div(x, name, d, bound)} * ${this.u(name, d)})`;
+  }
+
+  /** WGSL for `x * v` with v = `dims.<name>`: a shift where v is a power of two. */
+  mul(x: string, name: string, v: number): string {
+    if (this.baked) return `(${x} * ${v}u)`;
+    return isPow2(v) ? `(${x} << ${this.u(`${name}_log2`, Math.log2(v))})` : `(${x} * ${this.u(name, v)})`;
   }
 
   get empty(): boolean {
@@ -87,6 +126,7 @@ export class Dims {
     if (type !== "f32" && !(Number.isInteger(value) && value >= (type === "i32" ? -(2 ** 31) : 0) && value < 2 ** (type === "i32" ? 31 : 32))) {
       throw new Error(`internal error: kernel dimension '${name}' = ${value} is not a ${type}`);
     }
+    if (this.baked) return literal(type, value);
     this.fields.set(name, { type, value });
     return `dims.${name}`;
   }

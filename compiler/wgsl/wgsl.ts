@@ -4,6 +4,7 @@
 import type { Shape, ValueType } from "../ir/types.js";
 import { numel } from "../ir/shape.js";
 import type { KernelLimits, KernelSource } from "./kernel.js";
+import { Dims } from "./dims.js";
 
 export const WG = 64;
 
@@ -70,7 +71,8 @@ export function flatGrid(n: number, limits: KernelLimits, e = flatElements(limit
 /**
  * A kernel of a flat loop over `n` elements (flatEntry, flatGrid): the bindings, optional
  * `decls` (helper functions), then `body`, statements that may use `i`. `elements` per
- * invocation as in flatEntry.
+ * invocation as in flatEntry. With `dims` (the sizes the body reads from the uniform, dims.ts)
+ * the element count is one of them too, so kernels that differ only in shape share a pipeline.
  */
 export function flatKernel(
   inputs: readonly ValueType[],
@@ -78,32 +80,51 @@ export function flatKernel(
   n: number,
   body: string,
   limits: KernelLimits,
-  opts: { decls?: string; elements?: number } = {},
+  opts: { decls?: string; elements?: number; dims?: Dims } = {},
 ): KernelSource {
   const e = opts.elements ?? flatElements(limits);
+  const { dims } = opts;
+  const bound = dims ? dims.u("n", n) : n;
+  const decls = [dims?.declare(inputs.length + 1), opts.decls].filter(Boolean).join("\n");
   return {
     code: `${bindings(inputs, out)}
-${opts.decls ? `${opts.decls}\n` : ""}${flatEntry(n, body, limits, e)}`,
+${decls ? `${decls}\n` : ""}${flatEntry(bound, body, limits, e)}`,
     workgroups: flatGrid(n, limits, e),
+    ...(dims && !dims.empty ? { uniforms: dims.words() } : {}),
   };
 }
 
 /**
- * WGSL statements that turn the flat output index `i` into offsets `names[j]` of arrays read
- * with `strides[j]` (per output axis). Axes of size 1 and zero strides cost nothing.
+ * Flat kernels of at least this many elements bake their sizes in as constants (dims.ts): a
+ * shift or multiply by a literal costs less per element than one by a uniform (bench/flat-
+ * decode.ts: 1.1-1.3x with powers of two, 3-5x otherwise), which pays on the large tensors
+ * that hold most of a step's elementwise time, while the many small kernels of other shapes
+ * share pipelines (each costs ~25 ms of LLVM at its first dispatch on lavapipe).
  */
-export function offsetsFromIndex(outShape: Shape, strides: number[][], names: string[]): string {
+export const FLAT_BAKE_MIN = 2 ** 20;
+
+/** The Dims for a flat kernel over `n` elements: uniforms below FLAT_BAKE_MIN, else baked. */
+export const flatDims = (n: number) => new Dims(n >= FLAT_BAKE_MIN);
+
+/**
+ * WGSL statements that turn the flat output index `i` into offsets `names[j]` of arrays read
+ * with `strides[j]` (per output axis). Axes of size 1 and zero strides cost nothing. With
+ * `dims`, sizes and strides are read from the uniform (fields d<axis> and <name>_<axis>), so
+ * the code depends only on which axes exist and which arrays walk them.
+ */
+export function offsetsFromIndex(outShape: Shape, strides: number[][], names: string[], dims?: Dims): string {
   const lines = names.map((n) => `  var ${n} = 0u;`);
   lines.push("  var rem = i;");
+  let bound = numel(outShape);
   for (let k = outShape.length - 1; k >= 0; k--) {
     const d = outShape[k];
     if (d === 1) continue;
     const used = names.map((_, j) => strides[j][k] !== 0);
-    if (!used.some(Boolean)) {
-      lines.push(`  rem = rem / ${d}u;`);
-      continue;
-    }
-    lines.push(`  { let c = rem % ${d}u; rem = rem / ${d}u;${names.map((n, j) => (used[j] ? ` ${n} += c * ${strides[j][k]}u;` : "")).join("")} }`);
+    const offset = (j: number) => (dims ? dims.mul("c", `${names[j]}_${k}`, strides[j][k]) : `c * ${strides[j][k]}u`);
+    const quotient = dims ? dims.div("rem", `d${k}`, d, bound) : `rem / ${d}u`;
+    const remainder = dims ? dims.mod("rem", `d${k}`, d, bound, "q") : `rem % ${d}u`;
+    lines.push(used.some(Boolean) ? `  { let q = ${quotient}; let c = ${remainder}; rem = q;${names.map((n, j) => (used[j] ? ` ${n} += ${offset(j)};` : "")).join("")} }` : `  rem = ${quotient};`);
+    bound = Math.ceil(bound / d);
   }
   return lines.join("\n");
 }
@@ -126,8 +147,9 @@ export function zeroOf(t: ValueType): string {
  */
 export function stridedCopy(x: ValueType, out: ValueType, strides: number[], base: number, limits: KernelLimits): KernelSource {
   const n = numel(out.shape);
-  return flatKernel([x], out, n, `${offsetsFromIndex(out.shape, [strides], ["ia"])}
-  out[i] = in0[${base}u + ia];`, limits);
+  const dims = flatDims(n);
+  return flatKernel([x], out, n, `${offsetsFromIndex(out.shape, [strides], ["ia"], dims)}
+  out[i] = in0[${dims.u("base", base)} + ia];`, limits, { dims });
 }
 
 /**

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { registry } from "../../compiler/ops/index.js";
 import type { DType } from "../../compiler/ir/types.js";
 import { expectKernelMatchesReference, getGpu, type InputSpec } from "./gpu-harness.js";
+import { readDims } from "../../compiler/wgsl/dims.js";
 
 const gpu = await getGpu();
 
@@ -35,8 +36,9 @@ describe("concat WGSL", () => {
   it("reads every input binding, one branch per input", () => {
     const inputs = [2, 1, 4].map((d) => ({ shape: [3, d, 7], dtype: "f32" as const }));
     const k = registry.concat.wgsl!({ inputs, out: { shape: [3, 7, 7], dtype: "f32" }, params: { axis: 1 }, limits: { maxWorkgroupsPerDimension: 65535 } });
-    expect(k.code).toContain("if (c < 2u) { out[i] = in0[(o * 2u + c - 0u) * 7u + j]; }");
-    expect(k.code).toContain("else if (c < 3u) { out[i] = in1[(o * 1u + c - 2u) * 7u + j]; }");
-    expect(k.code).toContain("else { out[i] = in2[(o * 4u + c - 3u) * 7u + j]; }");
+    expect(k.code).toContain("if (c < dims.end0) { out[i] = in0[((o * dims.d0 + c - dims.start0) * dims.inner) + j]; }");
+    expect(k.code).toContain("else if (c < dims.end1) { out[i] = in1[((o * dims.d1 + c - dims.start1) * dims.inner) + j]; }");
+    expect(k.code).toContain("else { out[i] = in2[((o * dims.d2 + c - dims.start2) * dims.inner) + j]; }");
+    expect(readDims(k.code, k.uniforms)).toMatchObject({ inner: 7, total: 7, d0: 2, start0: 0, end0: 2, d1: 1, start1: 2, end1: 3, d2: 4, start2: 3, n: 147 });
   });
 });

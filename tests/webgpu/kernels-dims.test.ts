@@ -1,6 +1,7 @@
-// The Dims uniform's fast division (compiler/wgsl/dims.ts): udiv(x, d, 1/d) equals x / d for
-// every x below UDIV_EXACT_BELOW, checked exhaustively on the device for divisors the convs
-// use and for awkward ones; and the uniform struct reads back what the kernel wrote.
+// The Dims uniform's division (compiler/wgsl/dims.ts): udiv(x, d, 1/d), and the shift and mask
+// of powers of two, equal x / d and x % d for every x below UDIV_EXACT_BELOW, checked
+// exhaustively on the device for divisors the convs use and for awkward ones; and the uniform
+// struct reads back what the kernel wrote.
 import { describe, expect, it } from "vitest";
 import { Dims, readDims, UDIV_EXACT_BELOW } from "../../compiler/wgsl/dims.js";
 import { packUniforms } from "../../runtime/webgpu/uniforms.js";
@@ -15,14 +16,19 @@ describe("Dims", () => {
     expect(d.i("pad", -1)).toBe("dims.pad");
     expect(d.u("ohw", 256)).toBe("dims.ohw");
     expect(() => d.u("ohw", 255)).toThrow(/internal error.*'ohw'/);
-    expect(d.div("x", "ow", 16, 1000)).toBe("udiv(x, dims.ow, dims.ow_rcp)");
-    expect(d.div("x", "w", 16, UDIV_EXACT_BELOW + 1)).toBe("(x / dims.w)");
+    expect(d.div("x", "ow", 24, 1000)).toBe("udiv(x, dims.ow, dims.ow_rcp)");
+    expect(d.div("x", "w", 24, UDIV_EXACT_BELOW + 1)).toBe("(x / 24u)");
+    // powers of two shift and mask, by uniform amounts
+    expect(d.div("x", "c", 32, UDIV_EXACT_BELOW + 1)).toBe("(x >> dims.c_log2)");
+    expect(d.mod("x", "c", 32, 1000)).toBe("(x & dims.c_mask)");
+    expect(d.mul("x", "s", 64)).toBe("(x << dims.s_log2)");
+    expect(d.mul("x", "t", 3)).toBe("(x * dims.t)");
     const code = d.declare(3);
-    expect(code).toContain("struct Dims { ohw: u32, pad: i32, ow: u32, ow_rcp: f32, w: u32 }");
+    expect(code).toContain("struct Dims { ohw: u32, pad: i32, ow: u32, ow_rcp: f32, c_log2: u32, c_mask: u32, s_log2: u32, t: u32 }");
     expect(code).toContain("@group(0) @binding(3) var<uniform> dims: Dims;");
     expect(code).toContain("fn udiv(");
     expect(d.words()).toHaveLength(8);
-    expect(readDims(code, d.words())).toEqual({ ohw: 256, pad: -1, ow: 16, ow_rcp: Math.fround(1 / 16), w: 16 });
+    expect(readDims(code, d.words())).toEqual({ ohw: 256, pad: -1, ow: 24, ow_rcp: Math.fround(1 / 24), c_log2: 5, c_mask: 31, s_log2: 6, t: 3 });
   });
 });
 
@@ -32,6 +38,7 @@ describe.skipIf(typeof gpu === "string")("udiv on the device", () => {
     const { device } = gpu;
     const n = UDIV_EXACT_BELOW;
     const d = new Dims();
+    d.u("d", divisor); // read by the check below (powers of two shift and mask instead)
     const q = d.div("i", "d", divisor, n);
     const r = d.mod("i", "d", divisor, n);
     // out[i] = 1 where the quotient and remainder are exact, so one read checks all of them

@@ -3,6 +3,7 @@ import { REDUCE_KINDS, type ReduceKind } from "../../compiler/ir/kinds.js";
 import { registry } from "../../compiler/ops/index.js";
 import { expectKernelMatchesReference, getGpu } from "./gpu-harness.js";
 import { asHardware, withWorkgroupLimit } from "./small-limits.js";
+import { readDims } from "../../compiler/wgsl/dims.js";
 
 const gpu = await getGpu();
 
@@ -98,20 +99,22 @@ describe("reduce WGSL", () => {
   it("loops per output element over short reductions", () => {
     const k = source("reduce_max", [3, 5, 7], [0, 2]);
     expect(k.code).not.toContain("var<workgroup>");
-    expect(k.code).toContain("for (var r1 = 0u; r1 < 7u * nwg.z; r1++) {");
-    expect(k.code).toContain("acc = max(acc, in0[base + r0 * 35u + r1 * 1u]);");
+    expect(k.code).toContain("for (var r1 = 0u; r1 < dims.n1; r1++) {");
+    expect(k.code).toContain("acc = max(acc, in0[base + r0 * dims.s0 + r1 * dims.s1]);");
+    expect(readDims(k.code, k.uniforms)).toMatchObject({ n0: 3, s0: 35, n1: 7, s1: 1 });
   });
 
   it("loops per output element over long reductions on a software adapter", () => {
     const k = source("reduce_mean", [2, 64, 33, 17], [0, 2, 3], false);
     expect(k.workgroups).toEqual([1, 1, 1]);
     expect(k.code).not.toContain("var<workgroup>");
-    expect(k.code).toContain("for (var r0 = 0u; r0 < 2u * nwg.z; r0++) {");
+    expect(k.code).toContain("for (var r0 = 0u; r0 < dims.n0; r0++) {");
     // the innermost run (H*W) in blocks of 32, each block summed on its own first
-    expect(k.code).toContain("for (var b = 0u; b < 561u * nwg.z; b += 32u) {");
-    expect(k.code).toContain("let end = min(b + 32u, 561u);");
-    expect(k.code).toContain("for (var k = b; k < end; k++) { part = part + in0[off + k * 1u]; }");
-    expect(k.code).toContain("out[i] = acc / 1122.0;");
+    expect(k.code).toContain("for (var b = 0u; b < dims.n1; b += 32u) {");
+    expect(k.code).toContain("let end = min(b + 32u, dims.n1);");
+    expect(k.code).toContain("for (var k = b; k < end; k++) { part = part + in0[off + k * dims.s1]; }");
+    expect(k.code).toContain("out[i] = acc / dims.count;");
+    expect(readDims(k.code, k.uniforms)).toMatchObject({ n0: 2, n1: 561, s1: 1, count: 1122 });
     expect(source("reduce_sum", [8, 4, 256, 256], [3], false).workgroups).toEqual([128, 1, 1]);
   });
 

@@ -15,7 +15,7 @@ import { unaryWgslExpr, unaryWgslHelpers } from "../../ops/unary.js";
 import type { KernelLimits, KernelSource } from "../../wgsl/kernel.js";
 import type { ScheduledKernel } from "../../wgsl/program.js";
 import { kernelFor } from "./kernel-for.js";
-import { bindings, flatEntry, flatGrid, offsetsFromIndex } from "../../wgsl/wgsl.js";
+import { bindings, flatDims, flatEntry, flatGrid, offsetsFromIndex } from "../../wgsl/wgsl.js";
 
 export type { ScheduledKernel };
 
@@ -124,15 +124,18 @@ function fusedKernel(graph: Graph, nodes: readonly ValueId[], inputs: readonly V
     lines.push(`  let v${local.get(id)} = ${expr};`);
     name.set(id, `v${local.get(id)}`);
   }
+  // sizes and strides in a uniform, so chains that differ only in shape share a pipeline
+  const dims = flatDims(n);
   const offsets = broadcastIdx.length
-    ? offsetsFromIndex(root.shape, broadcastIdx.map((j) => broadcastStrides(ins[j].shape, root.shape)), broadcastIdx.map((j) => `o${j}`))
+    ? offsetsFromIndex(root.shape, broadcastIdx.map((j) => broadcastStrides(ins[j].shape, root.shape)), broadcastIdx.map((j) => `o${j}`), dims)
     : "";
   const body = `${offsets}
 ${lines.join("\n")}
   out[i] = v${local.get(root.id)};`;
-  // Shape-free chains read only `i`, so one pipeline serves every length.
+  // shape-free chains read only `i`: the output's length is their bound
+  const bound = shapeFree ? "arrayLength(&out)" : dims.u("n", n);
   const code = `${bindings(ins, root)}
-${[...helpers].join("\n")}
-${flatEntry(shapeFree ? "arrayLength(&out)" : n, body, limits)}`;
-  return { code, workgroups: flatGrid(n, limits) };
+${[dims.declare(ins.length + 1), ...helpers].filter(Boolean).join("\n")}
+${flatEntry(bound, body, limits)}`;
+  return { code, workgroups: flatGrid(n, limits), ...(dims.empty ? {} : { uniforms: dims.words() }) };
 }
