@@ -14,8 +14,8 @@
 
 import type { ConvParams } from "../ir/kinds.js";
 import type { ValueType } from "../ir/types.js";
-import { gemmKernel, type GemmTiles } from "../wgsl/gemm.js";
-import type { KernelRequest, KernelSource } from "../wgsl/kernel.js";
+import { gemmBindings, gemmKernel, type GemmTiles } from "../wgsl/gemm.js";
+import type { Epilogue, KernelRequest, KernelSource } from "../wgsl/kernel.js";
 import { bindings } from "../wgsl/wgsl.js";
 import { Dims } from "../wgsl/dims.js";
 
@@ -54,14 +54,14 @@ function splitTap(name: string, kh: number, kw: number): string {
 }
 
 /** y [N, Co, OH, OW] = conv(x [N, Ci, H, W], w [Co, Ci, kh, kw]) as w @ cols(x). */
-export function conv2dKernel({ inputs: [x, w], out, params, limits }: KernelRequest<"conv2d">, tiles?: GemmTiles): KernelSource {
+export function conv2dKernel({ inputs: [x, w], out, params, limits, epilogue }: KernelRequest<"conv2d">, tiles?: GemmTiles): KernelSource {
   const g = convDims(x.shape, w.shape, out.shape, params);
   const pixels = g.sizes.n * g.sizes.ohw;
   return gemmKernel(
     {
       op: "conv2d", batch: 1, m: g.sizes.co, n: pixels, k: g.sizes.cikhw,
-      prelude: `${bindings([x, w], out)}\n${PIXEL_STRUCT}`,
-      dims: g.dims, dimsBinding: 3,
+      ...gemmBindings(2, g.dims, epilogue),
+      prelude: `${bindings([x, w, ...(epilogue?.inputs ?? [])], out)}\n${PIXEL_STRUCT}`,
       // A = w [Co, K], row-major
       a: { fast: "k", state: "u32", col: `  return x * ${g.u("cikhw")};`, at: "  return in1[s + k];" },
       // B = cols(x) [K, P]: column = output pixel (n, oh, ow), row = tap (c, i, j)
@@ -79,7 +79,7 @@ export function conv2dKernel({ inputs: [x, w], out, params, limits }: KernelRequ
   return select(0.0, in0[select(0u, u32(s.off + i32(c * ${g.u("hw")} + i * ${g.u("w")} + j)), ok)], ok);`,
       },
       store: `  let q = ${g.div("n", "ohw", pixels)};
-  out[(q * ${g.u("co")} + m) * ${g.u("ohw")} + n - q * ${g.u("ohw")}] = v;`,
+  write((q * ${g.u("co")} + m) * ${g.u("ohw")} + n - q * ${g.u("ohw")}, v);`,
     },
     limits,
     tiles,
@@ -87,7 +87,7 @@ export function conv2dKernel({ inputs: [x, w], out, params, limits }: KernelRequ
 }
 
 /** dx [N, Ci, H, W] from g [N, Co, OH, OW] and w [Co, Ci, kh, kw], as w^T @ taps(g). */
-export function conv2dInputGradKernel({ inputs: [gy, w], out, params, limits }: KernelRequest<"conv2d_input_grad">, tiles?: GemmTiles): KernelSource {
+export function conv2dInputGradKernel({ inputs: [gy, w], out, params, limits, epilogue }: KernelRequest<"conv2d_input_grad">, tiles?: GemmTiles): KernelSource {
   const g = convDims(out.shape, w.shape, gy.shape, params);
   const pixels = g.sizes.n * g.sizes.hw;
   // (h + p - i) must be a non-negative multiple of s; for s = 1 only the sign matters
@@ -95,8 +95,8 @@ export function conv2dInputGradKernel({ inputs: [gy, w], out, params, limits }: 
   return gemmKernel(
     {
       op: "conv2d_input_grad", batch: 1, m: g.sizes.ci, n: pixels, k: g.sizes.co * g.khw,
-      prelude: `${bindings([gy, w], out)}\n${PIXEL_STRUCT}`,
-      dims: g.dims, dimsBinding: 3,
+      ...gemmBindings(2, g.dims, epilogue),
+      prelude: `${bindings([gy, w, ...(epilogue?.inputs ?? [])], out)}\n${PIXEL_STRUCT}`,
       // A = w^T [Ci, Co*kh*kw]: row c, column (co, i, j) at w[co, c, i, j]
       a: {
         fast: "k",
@@ -125,7 +125,7 @@ export function conv2dInputGradKernel({ inputs: [gy, w], out, params, limits }: 
   return select(0.0, in0[select(0u, ${g.s === 1 ? `u32(s.off + i32(c * ${g.u("ohw")}) - i32(i * ${g.u("ow")} + j))` : `u32(s.off) + c * ${g.u("ohw")} + oy * ${g.u("ow")} + ox`}, ok)], ok);`,
       },
       store: `  let q = ${g.div("n", "hw", pixels)};
-  out[(q * ${g.u("ci")} + m) * ${g.u("hw")} + n - q * ${g.u("hw")}] = v;`,
+  write((q * ${g.u("ci")} + m) * ${g.u("hw")} + n - q * ${g.u("hw")}, v);`,
     },
     limits,
     tiles,
@@ -133,8 +133,8 @@ export function conv2dInputGradKernel({ inputs: [gy, w], out, params, limits }: 
 }
 
 /** dw [Co, Ci, kh, kw] from x [N, Ci, H, W] and g [N, Co, OH, OW], as g @ cols(x)^T. */
-export function conv2dWeightGradKernel({ inputs: [x, gy], out, params, limits }: KernelRequest<"conv2d_weight_grad">, tiles?: GemmTiles): KernelSource {
-  return weightGradGemm("conv2d_weight_grad", x.shape, gy.shape, out.shape, params, 1, [x, gy], out, limits, tiles);
+export function conv2dWeightGradKernel({ inputs: [x, gy], out, params, limits, epilogue }: KernelRequest<"conv2d_weight_grad">, tiles?: GemmTiles): KernelSource {
+  return weightGradGemm("conv2d_weight_grad", x.shape, gy.shape, out.shape, params, 1, [x, gy], out, limits, tiles, epilogue);
 }
 
 /**
@@ -148,7 +148,7 @@ export function conv2dWeightGradPartialKernel({ inputs: [x, gy], out, params, li
 
 function weightGradGemm(
   op: string, xShape: readonly number[], gShape: readonly number[], outShape: readonly number[], params: ConvParams, splits: number,
-  ins: readonly ValueType[], out: ValueType, limits: KernelRequest<"conv2d_weight_grad">["limits"], tiles?: GemmTiles,
+  ins: readonly ValueType[], out: ValueType, limits: KernelRequest<"conv2d_weight_grad">["limits"], tiles?: GemmTiles, epilogue?: Epilogue,
 ): KernelSource {
   const g = convDims(xShape, outShape.slice(-4), gShape, params);
   const pixels = g.sizes.n * g.sizes.ohw;
@@ -156,8 +156,8 @@ function weightGradGemm(
     {
       op, batch: splits, m: g.sizes.co, n: g.sizes.cikhw, k: pixels,
       ...(splits > 1 ? { splitK: (g.sizes.n / splits) * g.sizes.ohw } : {}),
-      prelude: `${bindings(ins, out)}\n${PIXEL_STRUCT}\nstruct OutPixel { q: u32, r: u32, oy: u32, ox: u32 }`,
-      dims: g.dims, dimsBinding: 3,
+      ...gemmBindings(ins.length, g.dims, epilogue),
+      prelude: `${bindings([...ins, ...(epilogue?.inputs ?? [])], out)}\n${PIXEL_STRUCT}\nstruct OutPixel { q: u32, r: u32, oy: u32, ox: u32 }`,
       // k is an output pixel: sample q, r = oy * OW + ox within it; the same in every lane
       kWalk: {
         state: "OutPixel",
@@ -195,7 +195,7 @@ function weightGradGemm(
   let ok = u32(i32(oy) + s.y) < ${g.u("h")} && u32(i32(ox) + s.x) < ${g.u("w")};
   return select(0.0, in0[select(0u, u32(s.off + i32(k.q * ${g.u("cihw")} + oy * ${g.u("w")} + ox)), ok)], ok);`,
       },
-      store: splits > 1 ? `  out[(b * ${g.u("co")} + m) * ${g.u("cikhw")} + n] = v;` : `  out[m * ${g.u("cikhw")} + n] = v;`,
+      store: splits > 1 ? `  write((b * ${g.u("co")} + m) * ${g.u("cikhw")} + n, v);` : `  write(m * ${g.u("cikhw")} + n, v);`,
     },
     limits,
     tiles,

@@ -5,7 +5,7 @@ import { broadcastShapes, broadcastStrides, formatType, numel } from "../ir/shap
 import { allocFloat, check, floats, requireDType, type OpDef } from "./def.js";
 import { stridedOffsets } from "./strided.js";
 import type { KernelRequest, KernelSource } from "../wgsl/kernel.js";
-import { gemmKernel, type GemmTiles } from "../wgsl/gemm.js";
+import { gemmBindings, gemmKernel, type GemmTiles } from "../wgsl/gemm.js";
 import { bindings } from "../wgsl/wgsl.js";
 import { Dims } from "../wgsl/dims.js";
 
@@ -14,7 +14,7 @@ import { Dims } from "../wgsl/dims.js";
  * output reads a at aOff(t) + m*K + k and b at bOff(t) + k*N + n, offsets 0 along broadcast
  * batch axes.
  */
-export function matmulKernel({ inputs: [a, b], out, limits }: KernelRequest<"matmul">, tiles?: GemmTiles): KernelSource {
+export function matmulKernel({ inputs: [a, b], out, limits, epilogue }: KernelRequest<"matmul">, tiles?: GemmTiles): KernelSource {
   const [m, k] = a.shape.slice(-2);
   const n = b.shape[b.shape.length - 1];
   const batchShape = out.shape.slice(0, -2);
@@ -31,7 +31,7 @@ export function matmulKernel({ inputs: [a, b], out, limits }: KernelRequest<"mat
     const [sa, sb] = [strides[0][axis], strides[1][axis]];
     decode.push(`  { let c = rem % ${dims.u(`b${axis}`, size)}; rem = rem / dims.b${axis};${sa ? ` ia += c * ${dims.u(`sa${axis}`, sa)};` : ""}${sb ? ` ib += c * ${dims.u(`sb${axis}`, sb)};` : ""} }`);
   });
-  const prelude = `${bindings([a, b], out)}
+  const prelude = `${bindings([a, b, ...(epilogue?.inputs ?? [])], out)}
 
 // element offsets of batch i's A [M, K] and B [K, N]
 fn batchOffsets(i: u32) -> vec2<u32> {
@@ -43,10 +43,10 @@ ${decode.reverse().join("\n")}
 }`;
   return gemmKernel(
     {
-      op: "matmul", batch, m, n, k, prelude, dims, dimsBinding: 3,
+      op: "matmul", batch, m, n, k, prelude, ...gemmBindings(2, dims, epilogue),
       a: { fast: "k", state: "u32", col: `  return batchOffsets(b).x + x * ${dims.u("k", k)};`, at: "  return in0[s + k];" },
       b: { fast: "x", state: "u32", col: "  return batchOffsets(b).y + x;", at: `  return in1[s + k * ${dims.u("n", n)}];` },
-      store: `  out[(b * ${dims.u("m", m)} + m) * ${dims.u("n", n)} + n] = v;`,
+      store: `  write((b * ${dims.u("m", m)} + m) * ${dims.u("n", n)} + n, v);`,
     },
     limits,
     tiles,

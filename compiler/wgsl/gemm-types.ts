@@ -1,5 +1,6 @@
 // The GEMM generator's descriptions (compiler/wgsl/gemm.ts): tiles, operands, the spec.
 import type { Dims } from "./dims.js";
+import type { Epilogue } from "./kernel.js";
 
 export interface GemmTiles {
   /** Output rows (m) per workgroup. */
@@ -57,7 +58,10 @@ export interface GemmSpec {
    * Absent: the state is k itself.
    */
   readonly kWalk?: { readonly state: string; readonly at: string; readonly next: string };
-  /** Body of `fn store(b: u32, m: u32, n: u32, v: f32)`, called only for m < M, n < N. */
+  /**
+   * Body of `fn store(b: u32, m: u32, n: u32, v: f32)`, called only for m < M, n < N: it writes
+   * v with `write(index, v)`, which applies the epilogue where there is one.
+   */
   readonly store: string;
   /** WGSL declared before the functions: bindings, structs, helpers. */
   readonly prelude: string;
@@ -67,6 +71,8 @@ export interface GemmSpec {
    */
   readonly dims: Dims;
   readonly dimsBinding: number;
+  /** `fn epilogue(v: f32, i: u32) -> f32` (KernelRequest.epilogue), applied by `write`. */
+  readonly epilogue?: string;
 }
 
 /**
@@ -96,6 +102,10 @@ ${spec.b.col}
 fn atB(s: ${spec.b.state}, k: ${walk.state}) -> f32 {
 ${spec.b.at}
 }
+${spec.epilogue ?? ""}
+fn write(i: u32, v: f32) {
+  out[i] = ${spec.epilogue ? "epilogue(v, i)" : "v"};
+}
 fn store(b: u32, m: u32, n: u32, v: f32) {
 ${spec.store}
 }
@@ -119,4 +129,12 @@ export function gemmDims(spec: GemmSpec, tiles: GemmTiles) {
     tilesM: d.u("tiles_m", tilesM),
     tilesMN: d.u("tiles_mn", tilesM * tilesN),
   };
+}
+
+/**
+ * Where a GEMM op's Dims uniform is bound and its epilogue's WGSL, for an op of `inputs` own
+ * inputs: the epilogue's inputs are bound after those, then the output, then the Dims.
+ */
+export function gemmBindings(inputs: number, dims: Dims, epilogue?: Epilogue): Pick<GemmSpec, "dims" | "dimsBinding" | "epilogue"> {
+  return { dims, dimsBinding: inputs + (epilogue?.inputs.length ?? 0) + 1, ...(epilogue ? { epilogue: epilogue.code(inputs, dims) } : {}) };
 }

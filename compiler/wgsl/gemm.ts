@@ -36,6 +36,7 @@ import { gemmDims, gemmFunctions, type GemmOperand, type GemmSpec, type GemmTile
 import { checkDirectTiles, gemmDirectKernel } from "./gemm-direct.js";
 
 export type { GemmOperand, GemmSpec, GemmTiles } from "./gemm-types.js";
+export { gemmBindings } from "./gemm-types.js";
 
 /** Largest workgroup-memory use allowed (the WebGPU default limit). */
 export const GEMM_MAX_SHARED_BYTES = 16384;

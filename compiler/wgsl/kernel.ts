@@ -6,6 +6,7 @@
 // at binding n+1, so one pipeline serves every shape. The entry point is `main`.
 import type { OpKind, OpParams } from "../ir/kinds.js";
 import type { ValueType } from "../ir/types.js";
+import type { Dims } from "./dims.js";
 
 export interface KernelSource {
   readonly code: string;
@@ -24,11 +25,25 @@ export interface KernelLimits {
   readonly hardware?: boolean;
 }
 
+/**
+ * An elementwise chain computed in a GEMM's store (compiler/passes/schedule/epilogue.ts): the
+ * op's raw result `v` at flat output index `i` goes through `fn epilogue(v: f32, i: u32) -> f32`
+ * before it is written. Its inputs are bound after the op's own, so the kernel's binding
+ * convention holds for the fused node list.
+ */
+export interface Epilogue {
+  readonly inputs: readonly ValueType[];
+  /** The function's WGSL, given the binding of its first input and the kernel's Dims. */
+  readonly code: (firstBinding: number, dims: Dims) => string;
+}
+
 export interface KernelRequest<K extends OpKind> {
   readonly inputs: readonly ValueType[];
   readonly out: ValueType;
   readonly params: OpParams<K>;
   readonly limits: KernelLimits;
+  /** Only for the GEMM ops (EPILOGUE_OPS in the schedule). */
+  readonly epilogue?: Epilogue;
 }
 
 export type KernelTemplate<K extends OpKind> = (req: KernelRequest<K>) => KernelSource;

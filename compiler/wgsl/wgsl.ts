@@ -119,6 +119,8 @@ export function offsetsFromIndex(outShape: Shape, strides: number[][], names: st
   for (let k = outShape.length - 1; k >= 0; k--) {
     const d = outShape[k];
     if (d === 1) continue;
+    // nothing outside this axis adds an offset: the rest of the decode is dead
+    if (!strides.some((st) => st.slice(0, k + 1).some((x, a) => x !== 0 && outShape[a] !== 1))) break;
     const used = names.map((_, j) => strides[j][k] !== 0);
     const offset = (j: number) => (dims ? dims.mul("c", `${names[j]}_${k}`, strides[j][k]) : `c * ${strides[j][k]}u`);
     const quotient = dims ? dims.div("rem", `d${k}`, d, bound) : `rem / ${d}u`;

@@ -17,7 +17,10 @@ export interface KernelCost {
   readonly index: number;
   /** The schedule's label: the op, or the fused chain (`mul+add`). */
   readonly label: string;
-  /** The root's op, or "elementwise" for every elementwise kernel (fused or not), so levels compare. */
+  /**
+   * The root's op, or "elementwise" for every elementwise kernel (fused or not), so levels
+   * compare; a GEMM that computes an elementwise chain in its store counts as the GEMM.
+   */
   readonly kind: string;
   /** The layer path (`downs.0.resnets.1.conv1.2`); backward and optimizer kernels carry their forward layer's. */
   readonly layer: string;
@@ -158,7 +161,9 @@ export function kernelCosts(graph: Graph, kernels: readonly ScheduledKernel[]): 
     const flops = k.nodes.reduce((a, id) => a + opFlops(graph, graph.nodes[id] as OpNode), 0);
     // Each distinct input once: a reshape is an alias of its input, of the same size.
     const bytesRead = [...new Set(k.inputs)].reduce((a, id) => a + bytesOf(graph.nodes[id]), 0);
-    const kind = isElementwise(root) ? "elementwise" : root.op;
+    // a GEMM with its epilogue counts as the GEMM
+    const head = graph.nodes[k.nodes[0]] as OpNode;
+    const kind = !isElementwise(head) ? head.op : isElementwise(root) ? "elementwise" : root.op;
     return { index, label: k.label, kind, layer: origin[k.output].layer, phase: origin[k.output].phase, ops: k.nodes.length, flops, bytesRead, bytesWritten: bytesOf(root) };
   });
 }

@@ -2,7 +2,7 @@
 import type { Graph, OpNode } from "../../ir/types.js";
 import { registry } from "../../ops/index.js";
 import type { OpKind } from "../../ir/kinds.js";
-import type { KernelLimits, KernelSource, KernelTemplate } from "../../wgsl/kernel.js";
+import type { Epilogue, KernelLimits, KernelSource, KernelTemplate } from "../../wgsl/kernel.js";
 
 export class MissingKernelError extends Error {
   constructor(readonly op: string) {
@@ -11,7 +11,8 @@ export class MissingKernelError extends Error {
   }
 }
 
-export function kernelFor(node: OpNode, graph: Graph, limits: KernelLimits): KernelSource {
+/** `epilogue`: an elementwise chain for the op's store (only the GEMM ops take one). */
+export function kernelFor(node: OpNode, graph: Graph, limits: KernelLimits, epilogue?: Epilogue): KernelSource {
   const template = registry[node.op].wgsl as KernelTemplate<OpKind> | null;
   if (!template) throw new MissingKernelError(node.op);
   return template({
@@ -19,5 +20,6 @@ export function kernelFor(node: OpNode, graph: Graph, limits: KernelLimits): Ker
     out: node,
     params: node.params,
     limits,
+    ...(epilogue ? { epilogue } : {}),
   });
 }

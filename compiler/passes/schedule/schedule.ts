@@ -8,14 +8,13 @@
 // shape into its code (it reads arrayLength(&out)), so one pipeline serves every size.
 import type { Graph, Node, OpNode, ValueId } from "../../ir/types.js";
 import { isSource } from "../../ir/types.js";
-import { broadcastStrides, numel, shapesEqual } from "../../ir/shape.js";
-import { BINARY_KINDS, UNARY_KINDS, type BinaryKind, type UnaryKind } from "../../ir/kinds.js";
-import { binaryWgslExpr } from "../../ops/binary.js";
-import { unaryWgslExpr, unaryWgslHelpers } from "../../ops/unary.js";
+import { numel, shapesEqual } from "../../ir/shape.js";
+import { BINARY_KINDS, UNARY_KINDS } from "../../ir/kinds.js";
 import type { KernelLimits, KernelSource } from "../../wgsl/kernel.js";
 import type { ScheduledKernel } from "../../wgsl/program.js";
 import { kernelFor } from "./kernel-for.js";
-import { bindings, flatDims, flatEntry, flatGrid, offsetsFromIndex } from "../../wgsl/wgsl.js";
+import { chainWgsl, epilogueFor, EPILOGUE_OPS } from "./chain.js";
+import { bindings, flatDims, flatEntry, flatGrid } from "../../wgsl/wgsl.js";
 
 export type { ScheduledKernel };
 
@@ -75,11 +74,35 @@ export function scheduleGraph(graph: Graph, limits: KernelLimits, opts: Schedule
     groups.set(n.id, { nodes: members.sort((a, b) => a - b), inputs: external });
   }
 
+  // A GEMM whose only reader is an elementwise chain of its shape computes the chain in its
+  // store (chain.ts): its result never goes through memory.
+  const epilogues = new Map<ValueId, OpNode>();
+  if (opts.fuse) {
+    for (const [root, g] of groups) {
+      const gemm = g.inputs.map((i) => graph.nodes[i]).find((p): p is OpNode =>
+        !isSource(p) && EPILOGUE_OPS.has(p.op) && readers.get(p.id) === 1 && !outputs.has(p.id) && shapesEqual(p.shape, graph.nodes[root].shape));
+      if (!gemm || gemm.inputs.length + g.inputs.length > opts.maxBindings) continue;
+      epilogues.set(root, gemm);
+      absorbed.add(gemm.id);
+    }
+  }
+
   for (const n of graph.nodes) {
     if (isHostValue(n) || absorbed.has(n.id) || n.op === "reshape") continue;
     const op = n as OpNode;
     const group = groups.get(n.id);
-    if (group || isElementwise(op)) {
+    const gemm = epilogues.get(n.id);
+    if (group && gemm) {
+      const rest = group.inputs.filter((i) => i !== gemm.id);
+      const epilogue = epilogueFor(graph, group.nodes, rest, gemm.id, n);
+      kernels.push({
+        output: n.id,
+        inputs: [...gemm.inputs, ...rest],
+        source: kernelFor(gemm, graph, limits, epilogue),
+        nodes: [gemm.id, ...group.nodes],
+        label: [gemm.id, ...group.nodes].map((id) => graph.nodes[id].op).join("+"),
+      });
+    } else if (group || isElementwise(op)) {
       // Elementwise ops go through the fused-kernel generator even alone: it bakes no shapes
       // when it need not, so one pipeline serves every size.
       const g = group ?? { nodes: [op.id], inputs: [...new Set(op.inputs)] };
@@ -93,49 +116,15 @@ export function scheduleGraph(graph: Graph, limits: KernelLimits, opts: Schedule
 
 function fusedKernel(graph: Graph, nodes: readonly ValueId[], inputs: readonly ValueId[], root: Node, limits: KernelLimits): KernelSource {
   const n = numel(root.shape);
-  const ins = inputs.map((id) => graph.nodes[id]);
-  const shapeFree = ins.every((t) => shapesEqual(t.shape, root.shape) || numel(t.shape) === 1);
-  const lines: string[] = [];
-  const name = new Map<ValueId, string>();
-  const broadcastIdx: number[] = [];
-  ins.forEach((t, j) => {
-    if (shapesEqual(t.shape, root.shape) || (shapeFree && numel(t.shape) !== 1)) name.set(inputs[j], `in${j}[i]`);
-    else if (numel(t.shape) === 1) name.set(inputs[j], `in${j}[0]`);
-    else {
-      broadcastIdx.push(j);
-      name.set(inputs[j], `in${j}[o${j}]`);
-    }
-  });
-  const helpers = new Set<string>();
-  // Locals are numbered by position, not value id, so equal chains give equal code (one pipeline).
-  const local = new Map<ValueId, number>(nodes.map((id, k) => [id, k]));
-  for (const id of nodes) {
-    const node = graph.nodes[id] as OpNode;
-    const args = node.inputs.map((i) => name.get(i)!);
-    let expr: string;
-    if (UNARY.has(node.op)) {
-      const kind = node.op as UnaryKind;
-      const h = unaryWgslHelpers[kind];
-      if (h) helpers.add(h);
-      expr = `(${unaryWgslExpr[kind].replace(/\bx\b/g, args[0])})`;
-    } else {
-      expr = `(${binaryWgslExpr[node.op as BinaryKind].replace(/\ba\b/g, "A").replace(/\bb\b/g, args[1]).replace(/\bA\b/g, args[0])})`;
-    }
-    lines.push(`  let v${local.get(id)} = ${expr};`);
-    name.set(id, `v${local.get(id)}`);
-  }
   // sizes and strides in a uniform, so chains that differ only in shape share a pipeline
   const dims = flatDims(n);
-  const offsets = broadcastIdx.length
-    ? offsetsFromIndex(root.shape, broadcastIdx.map((j) => broadcastStrides(ins[j].shape, root.shape)), broadcastIdx.map((j) => `o${j}`), dims)
-    : "";
-  const body = `${offsets}
-${lines.join("\n")}
-  out[i] = v${local.get(root.id)};`;
+  const chain = chainWgsl(graph, nodes, inputs, root, dims, 0);
+  const body = `${chain.body}
+  out[i] = ${chain.result};`;
   // shape-free chains read only `i`: the output's length is their bound
-  const bound = shapeFree ? "arrayLength(&out)" : dims.u("n", n);
-  const code = `${bindings(ins, root)}
-${[dims.declare(ins.length + 1), ...helpers].filter(Boolean).join("\n")}
+  const bound = chain.shapeFree ? "arrayLength(&out)" : dims.u("n", n);
+  const code = `${bindings(inputs.map((id) => graph.nodes[id]), root)}
+${[dims.declare(inputs.length + 1), ...chain.helpers].filter(Boolean).join("\n")}
 ${flatEntry(bound, body, limits)}`;
   return { code, workgroups: flatGrid(n, limits), ...(dims.empty ? {} : { uniforms: dims.words() }) };
 }
