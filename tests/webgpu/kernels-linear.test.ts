@@ -107,7 +107,7 @@ describe("GEMM kernel generation", () => {
     expect(code).toContain("let kLen = dims.chunk;");
     expect(code).toContain("let k = kBase + k0 + kk;");
     expect(code).toContain("xA0 < dims.m && k < kEnd); }");
-    expect(code).toContain("out[(b * dims.co + m) * dims.cikhw + n] = v;");
+    expect(code).toContain("write((b * dims.co + m) * dims.cikhw + n, v);");
     expect(readDims(code, uniforms)).toMatchObject({ m: 64, n: 576, k: 65536, chunk: 4096, co: 64, cikhw: 576 });
   });
 

@@ -164,7 +164,8 @@ export function kernelCosts(graph: Graph, kernels: readonly ScheduledKernel[]): 
     // a GEMM with its epilogue counts as the GEMM
     const head = graph.nodes[k.nodes[0]] as OpNode;
     const kind = !isElementwise(head) ? head.op : isElementwise(root) ? "elementwise" : root.op;
-    return { index, label: k.label, kind, layer: origin[k.output].layer, phase: origin[k.output].phase, ops: k.nodes.length, flops, bytesRead, bytesWritten: bytesOf(root) };
+    const { layer, phase } = origin[isElementwise(head) ? k.output : head.id];
+    return { index, label: k.label, kind, layer, phase, ops: k.nodes.length, flops, bytesRead, bytesWritten: bytesOf(root) };
   });
 }
 
