@@ -202,7 +202,7 @@ export function treeReduce(arr: string, wg: number, combine: (a: string, b: stri
  * and its compile time then grows with the unrolled body: a softmax over rows of 30 took 7 s
  * of CPU to compile with a literal bound and 0.13 s with this one (a shared-memory tree of 256
  * threads: 1.2 s and 0.35 s). GPU drivers lose little.
- * Needs `nwg` in scope (flatMain and workgroupMain declare it).
+ * Needs `nwg` in scope (flatEntry and workgroupMain declare it).
  */
 export function opaqueBound(n: number): string {
   return `${n}u * nwg.z`;

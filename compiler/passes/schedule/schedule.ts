@@ -1,11 +1,13 @@
 // The kernel schedule of a graph: which kernels run, in what order, reading and writing which
 // values. Elementwise chains fuse into one kernel (a producer whose only reader is an elementwise
 // op of the same shape is computed in that op's kernel instead of going through memory), which
-// cuts dispatches and memory traffic; every other op is its own kernel. Reshapes are aliases and
-// sources and constants are written from the host, so neither gets a kernel.
+// cuts dispatches and memory traffic; a chain that is the only reader of a matmul or convolution
+// result runs in that GEMM's store (chain.ts); every other op is its own kernel. Reshapes are
+// aliases and sources and constants are written from the host, so neither gets a kernel.
 //
 // A fused kernel whose external inputs all have the output's shape or a single element bakes no
-// shape into its code (it reads arrayLength(&out)), so one pipeline serves every size.
+// shape into its code (it reads arrayLength(&out)); others read their sizes from the Dims
+// uniform (below 2^20 elements), so one pipeline serves every size.
 import type { Graph, Node, OpNode, ValueId } from "../../ir/types.js";
 import { isSource } from "../../ir/types.js";
 import { numel, shapesEqual } from "../../ir/shape.js";
