@@ -36,6 +36,8 @@ export interface GraphOptions extends Target {
   readonly opt?: OptLevel;
   /** Fuse elementwise chains into one kernel (default: on from opt 1). */
   readonly fuse?: boolean;
+  /** Attention as one fused op, forward and backward (default: on from opt 1). */
+  readonly fuseAttention?: boolean;
 }
 
 export interface CompileOptions extends GraphOptions {
@@ -64,7 +66,8 @@ export interface Compiled extends CompiledGraph {
 
 /** The op graph of a checked model in a mode: lowering, then (step) the training step and the loop's state. */
 export function buildGraph(model: ModelGraph, o: CompileOptions): Graph {
-  const forward = lowerModel(model, { batch: o.batch, mode: o.mode === "eval" ? "eval" : "train" });
+  const fusedAttention = o.fuseAttention ?? (o.opt ?? 1) >= 1;
+  const forward = lowerModel(model, { batch: o.batch, mode: o.mode === "eval" ? "eval" : "train", fusedAttention });
   if (o.mode !== "step") return forward;
   const step = buildTrainStep(forward, { optimizer: o.optimizer ?? "adam", loss: o.loss ?? lossForTask(modelTask(model)) });
   return addLoopState(step, { lossSum: o.lossSum ?? false, ema: o.ema ? emaTargets(model) : [] });

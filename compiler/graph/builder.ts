@@ -248,6 +248,11 @@ export class GraphBuilder implements OpEmitter {
     return this.op("softmax", [x], {});
   }
 
+  /** Fused multi-head self-attention: qkv [N, S, 3C] (per head [q | k | v]) -> [N, S, C]. */
+  attention(qkv: Value, heads: number): Value {
+    return this.op("attention", [qkv], { heads });
+  }
+
   cast(x: Value, to: DType): Value {
     if (x.dtype === to) return x;
     return this.op("cast", [x], { to });

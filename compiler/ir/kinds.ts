@@ -59,6 +59,12 @@ export interface OpParamsMap extends UnaryParams, BinaryParams, ReduceParamsMap 
   scatter_add: { readonly rows: number };
   // softmax over the last axis
   softmax: NoParams;
+  // fused multi-head self-attention (ops/attention.ts): qkv [N, S, 3C] -> [N, S, C]
+  attention: { readonly heads: number };
+  // its backward: qkv, out, g -> per query row [N, heads, S, 2] (logsumexp, g . out)
+  attention_stats: { readonly heads: number };
+  // qkv, g, stats -> dqkv [N, S, 3C]
+  attention_grad: { readonly heads: number };
   cast: { readonly to: DType };
   // every element = value
   fill: { readonly value: number; readonly shape: Shape; readonly dtype: DType };

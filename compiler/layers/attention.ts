@@ -15,11 +15,11 @@ function blocksToPerHead(b: GraphBuilder, qkv: Value, heads: number): Value {
 export const ATTENTION: Pick<LayerTable, "attention"> = {
   attention: {
     check: BUILTINS.attention,
-    lower: ({ b, get }, n) => {
+    lower: ({ b, get, fusedAttention }, n) => {
       const { heads, layout } = n.attrs;
       const x = get(n.inputs[0]).v;
       const qkv = layout === "blocks" ? blocksToPerHead(b, x, heads) : x;
-      return batched(C.attentionCore(b, qkv, heads));
+      return batched(fusedAttention ? b.attention(qkv, heads) : C.attentionCore(b, qkv, heads));
     },
   },
 };

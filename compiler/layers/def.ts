@@ -24,6 +24,8 @@ export interface LowerCtx {
   readonly batch: number;
   /** Training mode: BatchNorm uses batch statistics and outputs its updated running statistics. */
   readonly training: boolean;
+  /** Attention as the fused op (ops/attention.ts) rather than matmuls and a softmax. */
+  readonly fusedAttention: boolean;
   /** The lowered value of an earlier node. */
   get(id: number): Lowered;
   /** The graph source of a parameter or buffer the node owns, by its local name (`weight`), or

@@ -1,6 +1,7 @@
 // The primitive registry. Its type maps every OpKind to that op's definition, so an op
 // kind without a rule (shape, VJP or reference kernel) does not compile (jax-js).
 
+import { attention, attentionGrad, attentionStats } from "./attention.js";
 import { binaryOps } from "./binary.js";
 import { cast } from "./cast.js";
 import { concat } from "./concat.js";
@@ -38,6 +39,9 @@ export const registry: Registry = {
   gather,
   scatter_add: scatterAdd,
   softmax,
+  attention,
+  attention_stats: attentionStats,
+  attention_grad: attentionGrad,
   cast,
   fill,
   constant,

@@ -105,6 +105,8 @@ const compositeCases: GradCase[] = [
   { name: "embeddingGather", inputs: [{ shape: [4, 3] }, { shape: [5], domain: { indices: 4 } }], build: (b, [t, i]) => c.embeddingGather(b, t, i) },
   { name: "sinusoidalEmbedding (odd dim)", inputs: [{ shape: [3] }], build: (b, [t]) => c.sinusoidalEmbedding(b, t, 7, 10000) },
   { name: "attentionCore", inputs: [{ shape: [2, 4, 12] }], build: (b, [qkv]) => c.attentionCore(b, qkv, 2), rtol: 1e-5 },
+  { name: "attention (fused op), 2 heads", inputs: [{ shape: [2, 5, 12] }], build: (b, [qkv]) => b.attention(qkv, 2), rtol: 1e-5 },
+  { name: "attention (fused op), 1 head of 8", inputs: [{ shape: [1, 7, 24] }], build: (b, [qkv]) => b.attention(qkv, 1), rtol: 1e-5 },
 ];
 
 /** Gradients of gradients: each op's VJP is made of differentiable ops too. */

@@ -13,6 +13,8 @@ export type LowerMode = "train" | "eval";
 export interface LowerOptions {
   batch: number;
   mode: LowerMode;
+  /** Attention as one fused op (default), or decomposed into primitives (--opt 0). */
+  fusedAttention?: boolean;
 }
 
 export function lowerModel(model: ModelGraph, opts: LowerOptions): Graph {
@@ -24,6 +26,7 @@ export function lowerModel(model: ModelGraph, opts: LowerOptions): Graph {
     b,
     batch: opts.batch,
     training: opts.mode === "train",
+    fusedAttention: opts.fusedAttention ?? true,
     get: (id) => vals.get(id)!,
     own: (n, local) => {
       const spec = n.params.find((p) => p.name === (n.path ? `${n.path}.${local}` : local));

@@ -90,6 +90,16 @@ export function opFlops(graph: Graph, n: OpNode): number {
       return SOFTMAX_FLOPS_PER_ELEMENT * numel(shape(0));
     case "scatter_add":
       return numel(shape(0));
+    case "attention":
+    case "attention_stats":
+    case "attention_grad": {
+      // per (query, key) pair and head, the kernels' fmas over the head's d features
+      const [batch, s, c3] = shape(0);
+      const pairs = batch * s * s * n.params.heads;
+      const d = c3 / 3 / n.params.heads;
+      const perPair = n.op === "attention" ? 6 * d + 3 : n.op === "attention_stats" ? 2 * d + 2 : 14 * d + 6;
+      return pairs * perPair;
+    }
     default:
       return isElementwise(n) ? numel(n.shape) : 0; // movement, gather, cast: no arithmetic
   }

@@ -1,0 +1,375 @@
+// Fused multi-head self-attention, forward and backward, without the score matrix in memory.
+//
+//   attention        qkv [N, S, 3C] -> out [N, S, C]           softmax(Q K^T * scale) V per head
+//   attention_stats  qkv, out, g [N, S, C] -> [N, heads, S, 2] per query row: the logsumexp of
+//                    its scaled scores and D = g . out (the softmax VJP's row sum)
+//   attention_grad   qkv, g, stats -> dqkv [N, S, 3C]
+//
+// Layout as graph/composites/attention.ts (the course's fused qkv): head h owns the features
+// [3d h, 3d (h + 1)) of a token, [q_h | k_h | v_h], d wide each; out's features are the heads
+// in order, h d + e. scale = 1 / sqrt(d).
+//
+// Why: at 16x16 tokens the decomposed attention (transposes, slices, two batched matmuls,
+// softmax and its VJP) writes and reads the [N, h, S, S] scores and probabilities several times
+// a step; on lavapipe (config S) its matmuls, softmax and transposes were a quarter of the step.
+// Here each invocation owns one query row (or, in the backward, one key row) and streams the
+// other side's rows, recomputing scores instead of storing them (FlashAttention's recomputation,
+// without its tiling: d is small, so a row's q, its accumulators and the keys fit in registers).
+// A workgroup covers consecutive rows of one (sample, head), so the streamed rows' addresses
+// depend on the workgroup alone: lavapipe loads them once as scalars for all its SIMD lanes, a
+// GPU's threads read one broadcast address.
+//
+// Gradients (P = softmax(S), S = scale Q K^T, dP = g V^T, D_i = sum_j P_ij dP_ij = g_i . out_i):
+//   dS = P * (dP - D),  dQ = scale dS K,  dK = scale dS^T Q,  dV = P^T g.
+// attention_grad runs two kinds of workgroups: the first half own query rows (dQ), the second
+// key rows (dK and dV, streaming the queries with their logsumexp and D).
+
+import { formatType } from "../ir/shape.js";
+import type { ValueType } from "../ir/types.js";
+import type { KernelLimits, KernelSource } from "../wgsl/kernel.js";
+import { Dims } from "../wgsl/dims.js";
+import { bindings, f32Literal, grid } from "../wgsl/wgsl.js";
+import { allocFloat, check, floats, noVjp, requireDType, type OpDef } from "./def.js";
+
+/** Sizes of an attention over qkv [N, S, 3C]. */
+interface Geometry {
+  readonly n: number;
+  readonly s: number;
+  readonly heads: number;
+  /** Channels per head. */
+  readonly d: number;
+  readonly scale: number;
+}
+
+function geometry(op: string, qkv: { readonly shape: readonly number[] }, heads: number): Geometry {
+  check(op, qkv.shape.length === 3, () => `qkv must have rank 3 [N, S, 3C], got [${qkv.shape.join(", ")}]`);
+  const [n, s, c3] = qkv.shape;
+  check(op, Number.isInteger(heads) && heads >= 1, () => `heads must be a positive integer, got ${heads}`);
+  check(op, c3 % (3 * heads) === 0, () => `qkv's last axis ${c3} is not 3 * heads (${heads}) * head size`);
+  const d = c3 / (3 * heads);
+  return { n, s, heads, d, scale: 1 / Math.sqrt(d) };
+}
+
+/** out (and g) [N, S, C] for qkv [N, S, 3C]. */
+function outType(g: Geometry): ValueType {
+  return { shape: [g.n, g.s, g.heads * g.d], dtype: "f32" };
+}
+
+function requireOut(op: string, name: string, t: ValueType, g: Geometry): void {
+  const want = outType(g).shape;
+  check(op, t.shape.length === 3 && t.shape.every((x, i) => x === want[i]), () => `${name} must be [${want.join(", ")}], got ${formatType(t)}`);
+}
+
+// ---- reference kernels (the test oracle): scores in full, one row at a time -------------------
+
+/** Row i's scaled scores against every key of (sample n, head h), written into `row`. */
+function scoresRow(x: ArrayLike<number>, g: Geometry, n: number, h: number, i: number, row: Float64Array): void {
+  const c3 = 3 * g.heads * g.d;
+  const q = (n * g.s + i) * c3 + h * 3 * g.d;
+  for (let j = 0; j < g.s; j++) {
+    const k = (n * g.s + j) * c3 + h * 3 * g.d + g.d;
+    let dot = 0;
+    for (let e = 0; e < g.d; e++) dot += x[q + e] * x[k + e];
+    row[j] = dot * g.scale;
+  }
+}
+
+/** Softmax of `row` in place; returns its logsumexp. */
+function softmaxRow(row: Float64Array): number {
+  let max = -Infinity;
+  for (const v of row) max = Math.max(max, v);
+  let total = 0;
+  for (let j = 0; j < row.length; j++) total += row[j] = Math.exp(row[j] - max);
+  for (let j = 0; j < row.length; j++) row[j] /= total;
+  return max + Math.log(total);
+}
+
+// ---- WGSL -------------------------------------------------------------------------------------
+
+/** Invocations per workgroup: one SIMD vector on a software adapter, 64 threads on a GPU. */
+const rowsPerGroup = (limits: KernelLimits) => (limits.hardware ? 64 : 8);
+
+const range = (n: number) => [...Array(n).keys()];
+/** `f(e)` for each feature e < d, joined into statements. */
+const each = (d: number, f: (e: number) => string, sep = " ") => range(d).map(f).join(sep);
+/** sum_e a_e * b(e) as a chain of fmas. */
+const dot = (d: number, a: (e: number) => string, b: (e: number) => string): string => {
+  let terms = range(d).map((e) => `${a(e)} * ${b(e)}`);
+  while (terms.length > 1) terms = range(Math.ceil(terms.length / 2)).map((k) => (2 * k + 1 < terms.length ? `(${terms[2 * k]} + ${terms[2 * k + 1]})` : terms[2 * k]));
+  return terms[0] ?? "0.0";
+};
+
+/**
+ * Rows (queries, or keys in the backward) each invocation owns on a software adapter. On
+ * lavapipe every storage load is a per-lane gather, a workgroup-uniform address too (measured:
+ * forcing the streamed rows' addresses to differ per lane cost nothing), so what pays is using
+ * each streamed value for several rows' fmas. bench/attention.ts at [32, 256, 4 heads x 8]
+ * (lavapipe, 2 cores), forward / stats / grad ms: 1 row 147 / 97 / 191, 4 rows 51 / 32 / 85,
+ * 8 rows 33 / 21 / 57, 16 rows 25 / 16 / 43. The rows are straight-line code, and LLVM's
+ * compile time grows faster than the rows: the three pipelines' cold compile took ~0.5 s at
+ * 1 row, ~4 s at 4, ~15 s at 8 for all three and ~60 s at 16 (private arrays indexed in a
+ * loop instead compiled as slowly and ran 3-8x slower). So 8 for the two small kernels, 4 for
+ * the gradient's. A GPU keeps one row per thread.
+ */
+export const ATTENTION_ROWS_CPU = { forward: 8, stats: 8, grad: 4 } as const;
+
+/** Rows per invocation: no more than a workgroup needs to cover the sequence (a power of two, so few variants). */
+function rowsPerLane(limits: KernelLimits, kind: keyof typeof ATTENTION_ROWS_CPU, s: number): number {
+  if (limits.hardware) return 1;
+  const need = 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(s / rowsPerGroup(limits)))));
+  return Math.min(ATTENTION_ROWS_CPU[kind], need);
+}
+
+/**
+ * The shared head of the three kernels: the workgroup's (sample, head) and its rows, with sizes
+ * from the uniform. Defines n, h (uniform), and per owned row r < rpl: i<r> (the row, clamped
+ * into [0, S)) and live<r> (whether it is a real row); rows are a workgroup apart, so lanes
+ * stay consecutive. `kv` is the offset of row 0's head h in qkv. `passes` sets of workgroups
+ * each cover all rows once (`role` says which); `body` follows.
+ */
+function attentionMain(g: Geometry, dims: Dims, wg: number, rpl: number, passes: number, body: string): { code: string; total: number } {
+  const blocks = Math.ceil(g.s / (wg * rpl));
+  const groups = g.n * g.heads * blocks;
+  const code = `@compute @workgroup_size(${wg})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let t = wid.x + wid.y * nwg.x;
+  if (t >= ${dims.u("total", groups * passes)}) { return; }
+  let role = t / ${dims.u("groups", groups)};
+  let tp = t - role * dims.groups;
+  let nh = ${dims.div("tp", "blocks", blocks, groups)};
+  let block = ${dims.mod("tp", "blocks", blocks, groups, "nh")};
+  let n = ${dims.div("nh", "heads", g.heads, g.n * g.heads)};
+  let h = ${dims.mod("nh", "heads", g.heads, g.n * g.heads, "n")};
+  let s = ${dims.u("s", g.s)};
+  let first = block * ${wg * rpl}u + lid;
+${range(rpl).map((r) => `  let live${r} = first + ${r * wg}u < s;
+  let i${r} = min(first + ${r * wg}u, s - 1u);`).join("\n")}
+  let c3 = ${dims.u("c3", 3 * g.heads * g.d)};
+  let c = ${dims.u("c", g.heads * g.d)};
+  let kv = n * s * c3 + h * ${3 * g.d}u;
+${body}
+}`;
+  return { code, total: groups * passes };
+}
+
+function kernel(inputs: readonly ValueType[], out: ValueType, dims: Dims, main: { code: string; total: number }, wg: number, limits: KernelLimits): KernelSource {
+  return {
+    code: `${bindings(inputs, out)}
+${dims.declare(inputs.length + 1)}
+${main.code}`,
+    workgroups: grid(main.total * wg, limits, wg),
+    uniforms: dims.words(),
+  };
+}
+
+/** Statements `f(r)` for each owned row r, one line each. */
+const perRow = (rpl: number, f: (r: number) => string, indent = "  ") => range(rpl).map((r) => `${indent}${f(r)}`).join("\n");
+/** `let <name><e> = <src(e)>;` for each feature: a streamed row's values, loaded once for all owned rows. */
+const load = (d: number, name: string, src: (e: number) => string) => each(d, (e) => `let ${name}${e} = ${src(e)};`);
+
+/**
+ * Forward, two passes over the keys (the max of the scores, then the exponentials with the
+ * values): a pass recomputes d fmas of scores per key, where an online softmax would rescale
+ * the d accumulators and take a second exp at every key.
+ */
+function forwardKernel(qkv: ValueType, out: ValueType, g: Geometry, limits: KernelLimits): KernelSource {
+  const { d } = g;
+  const [wg, rpl] = [rowsPerGroup(limits), rowsPerLane(limits, "forward", g.s)];
+  const dims = new Dims();
+  const score = (r: number) => dot(d, (e) => `q${r}_${e}`, (e) => `k${e}`);
+  const main = attentionMain(g, dims, wg, rpl, 1, `${perRow(rpl, (r) => `let qr${r} = kv + i${r} * c3; ${each(d, (e) => `let q${r}_${e} = in0[qr${r} + ${e}u] * ${f32Literal(g.scale)};`)}`)}
+${perRow(rpl, (r) => `var m${r} = -3.4e38; var t${r} = 0.0; ${each(d, (e) => `var o${r}_${e} = 0.0;`)}`)}
+  for (var j = 0u; j < s; j++) {
+    let kr = kv + j * c3;
+    ${load(d, "k", (e) => `in0[kr + ${d + e}u]`)}
+${perRow(rpl, (r) => `m${r} = max(m${r}, ${score(r)});`, "    ")}
+  }
+  for (var j = 0u; j < s; j++) {
+    let kr = kv + j * c3;
+    ${load(d, "k", (e) => `in0[kr + ${d + e}u]`)}
+    ${load(d, "v", (e) => `in0[kr + ${2 * d + e}u]`)}
+${perRow(rpl, (r) => `{ let p = exp(${score(r)} - m${r}); t${r} += p; ${each(d, (e) => `o${r}_${e} = fma(p, v${e}, o${r}_${e});`)} }`, "    ")}
+  }
+${perRow(rpl, (r) => `if (live${r}) { let inv = 1.0 / t${r}; let orow = (n * s + i${r}) * c + h * ${d}u; ${each(d, (e) => `out[orow + ${e}u] = o${r}_${e} * inv;`)} }`)}`);
+  return kernel([qkv], out, dims, main, wg, limits);
+}
+
+/** Per query row: the logsumexp of its scaled scores and g . out. */
+function statsKernel(inputs: readonly ValueType[], out: ValueType, g: Geometry, limits: KernelLimits): KernelSource {
+  const { d } = g;
+  const [wg, rpl] = [rowsPerGroup(limits), rowsPerLane(limits, "stats", g.s)];
+  const dims = new Dims();
+  const score = (r: number) => dot(d, (e) => `q${r}_${e}`, (e) => `k${e}`);
+  const main = attentionMain(g, dims, wg, rpl, 1, `${perRow(rpl, (r) => `let qr${r} = kv + i${r} * c3; ${each(d, (e) => `let q${r}_${e} = in0[qr${r} + ${e}u] * ${f32Literal(g.scale)};`)}`)}
+${perRow(rpl, (r) => `var m${r} = -3.4e38; var t${r} = 0.0;`)}
+  for (var j = 0u; j < s; j++) {
+    let kr = kv + j * c3;
+    ${load(d, "k", (e) => `in0[kr + ${d + e}u]`)}
+${perRow(rpl, (r) => `m${r} = max(m${r}, ${score(r)});`, "    ")}
+  }
+  for (var j = 0u; j < s; j++) {
+    let kr = kv + j * c3;
+    ${load(d, "k", (e) => `in0[kr + ${d + e}u]`)}
+${perRow(rpl, (r) => `t${r} += exp(${score(r)} - m${r});`, "    ")}
+  }
+  let heads = ${dims.u("heads", g.heads)};
+${perRow(rpl, (r) => `if (live${r}) { let orow = (n * s + i${r}) * c + h * ${d}u; let st = ((n * heads + h) * s + i${r}) * 2u; out[st] = m${r} + log(t${r}); out[st + 1u] = ${dot(d, (e) => `in1[orow + ${e}u]`, (e) => `in2[orow + ${e}u]`)}; }`)}`);
+  return kernel(inputs, out, dims, main, wg, limits);
+}
+
+/** dqkv: pass 0 owns query rows (dQ), pass 1 key rows (dK, dV). */
+function gradKernel(inputs: readonly ValueType[], out: ValueType, g: Geometry, limits: KernelLimits): KernelSource {
+  const { d } = g;
+  const [wg, rpl] = [rowsPerGroup(limits), rowsPerLane(limits, "grad", g.s)];
+  const dims = new Dims();
+  const sc = f32Literal(g.scale);
+  const main = attentionMain(g, dims, wg, rpl, 2, `  let st0 = (n * ${dims.u("heads", g.heads)} + h) * s * 2u;
+  let gb = n * s * c + h * ${d}u;
+  if (role == 0u) {
+    // query rows i: dq_i = scale sum_j P_ij (g_i . v_j - D_i) k_j
+${perRow(rpl, (r) => `let own${r} = kv + i${r} * c3; ${each(d, (e) => `let q${r}_${e} = in0[own${r} + ${e}u] * ${sc};`)}`, "    ")}
+${perRow(rpl, (r) => `${each(d, (e) => `let g${r}_${e} = in1[gb + i${r} * c + ${e}u];`)} let lse${r} = in2[st0 + i${r} * 2u]; let D${r} = in2[st0 + i${r} * 2u + 1u];`, "    ")}
+${perRow(rpl, (r) => each(d, (e) => `var a${r}_${e} = 0.0;`), "    ")}
+    for (var j = 0u; j < s; j++) {
+      let kr = kv + j * c3;
+      ${load(d, "k", (e) => `in0[kr + ${d + e}u]`)}
+      ${load(d, "v", (e) => `in0[kr + ${2 * d + e}u]`)}
+${perRow(rpl, (r) => `{ let p = exp(${dot(d, (e) => `q${r}_${e}`, (e) => `k${e}`)} - lse${r}); let ds = p * (${dot(d, (e) => `g${r}_${e}`, (e) => `v${e}`)} - D${r}); ${each(d, (e) => `a${r}_${e} = fma(ds, k${e}, a${r}_${e});`)} }`, "      ")}
+    }
+${perRow(rpl, (r) => `if (live${r}) { ${each(d, (e) => `out[own${r} + ${e}u] = a${r}_${e} * ${sc};`)} }`, "    ")}
+  } else {
+    // key rows i: dk_i = scale sum_j P_ji (g_j . v_i - D_j) q_j, dv_i = sum_j P_ji g_j
+${perRow(rpl, (r) => `let own${r} = kv + i${r} * c3; ${each(d, (e) => `let k${r}_${e} = in0[own${r} + ${d + e}u] * ${sc}; let v${r}_${e} = in0[own${r} + ${2 * d + e}u];`)}`, "    ")}
+${perRow(rpl, (r) => each(d, (e) => `var a${r}_${e} = 0.0; var b${r}_${e} = 0.0;`), "    ")}
+    for (var j = 0u; j < s; j++) {
+      let qr = kv + j * c3;
+      let gr = gb + j * c;
+      ${load(d, "q", (e) => `in0[qr + ${e}u]`)}
+      ${load(d, "g", (e) => `in1[gr + ${e}u]`)}
+      let lse = in2[st0 + j * 2u];
+      let D = in2[st0 + j * 2u + 1u];
+${perRow(rpl, (r) => `{ let p = exp(${dot(d, (e) => `k${r}_${e}`, (e) => `q${e}`)} - lse); ${each(d, (e) => `b${r}_${e} = fma(p, g${e}, b${r}_${e});`)} let ds = p * (${dot(d, (e) => `v${r}_${e}`, (e) => `g${e}`)} - D); ${each(d, (e) => `a${r}_${e} = fma(ds, q${e}, a${r}_${e});`)} }`, "      ")}
+    }
+${perRow(rpl, (r) => `if (live${r}) { ${each(d, (e) => `out[own${r} + ${d + e}u] = a${r}_${e} * ${sc}; out[own${r} + ${2 * d + e}u] = b${r}_${e};`)} }`, "    ")}
+  }`);
+  return kernel(inputs, out, dims, main, wg, limits);
+}
+
+// ---- the ops ----------------------------------------------------------------------------------
+
+export const attention: OpDef<"attention"> = {
+  kind: "attention",
+  arity: 1,
+  shape: ([qkv], { heads }) => {
+    requireDType("attention", [qkv], "f32");
+    return outType(geometry("attention", qkv, heads));
+  },
+  vjp: ({ b, g, inputs: [qkv], out, params }) => {
+    const stats = b.op("attention_stats", [qkv, out, g], params);
+    return [b.op("attention_grad", [qkv, g, stats], params)];
+  },
+  reference: ([qkv], { heads }, out, ctx) => {
+    const g = geometry("attention", qkv, heads);
+    const x = floats(qkv);
+    const dst = allocFloat(ctx, g.n * g.s * g.heads * g.d);
+    const row = new Float64Array(g.s);
+    const c3 = 3 * g.heads * g.d;
+    for (let n = 0; n < g.n; n++) {
+      for (let h = 0; h < g.heads; h++) {
+        for (let i = 0; i < g.s; i++) {
+          scoresRow(x, g, n, h, i, row);
+          softmaxRow(row);
+          for (let e = 0; e < g.d; e++) {
+            let acc = 0;
+            for (let j = 0; j < g.s; j++) acc += row[j] * x[(n * g.s + j) * c3 + h * 3 * g.d + 2 * g.d + e];
+            dst[(n * g.s + i) * g.heads * g.d + h * g.d + e] = acc;
+          }
+        }
+      }
+    }
+    return dst;
+  },
+  wgsl: ({ inputs: [qkv], out, params, limits }) => forwardKernel(qkv, out, geometry("attention", qkv, params.heads), limits),
+};
+
+export const attentionStats: OpDef<"attention_stats"> = {
+  kind: "attention_stats",
+  arity: 3,
+  shape: ([qkv, out, g], { heads }) => {
+    requireDType("attention_stats", [qkv, out, g], "f32");
+    const geo = geometry("attention_stats", qkv, heads);
+    requireOut("attention_stats", "out", out, geo);
+    requireOut("attention_stats", "g", g, geo);
+    return { shape: [geo.n, geo.heads, geo.s, 2], dtype: "f32" };
+  },
+  vjp: noVjp("only the attention backward reads it, and the step differentiates once"),
+  reference: ([qkv, out, g], { heads }, _o, ctx) => {
+    const geo = geometry("attention_stats", qkv, heads);
+    const [x, y, dy] = [floats(qkv), floats(out), floats(g)];
+    const dst = allocFloat(ctx, geo.n * geo.heads * geo.s * 2);
+    const row = new Float64Array(geo.s);
+    for (let n = 0; n < geo.n; n++) {
+      for (let h = 0; h < geo.heads; h++) {
+        for (let i = 0; i < geo.s; i++) {
+          scoresRow(x, geo, n, h, i, row);
+          const o = (n * geo.s + i) * geo.heads * geo.d + h * geo.d;
+          let rowD = 0;
+          for (let e = 0; e < geo.d; e++) rowD += dy[o + e] * y[o + e];
+          const st = ((n * geo.heads + h) * geo.s + i) * 2;
+          dst[st] = softmaxRow(row);
+          dst[st + 1] = rowD;
+        }
+      }
+    }
+    return dst;
+  },
+  wgsl: ({ inputs, out, params, limits }) => statsKernel(inputs, out, geometry("attention_stats", inputs[0], params.heads), limits),
+};
+
+export const attentionGrad: OpDef<"attention_grad"> = {
+  kind: "attention_grad",
+  arity: 3,
+  shape: ([qkv, g, stats], { heads }) => {
+    requireDType("attention_grad", [qkv, g, stats], "f32");
+    const geo = geometry("attention_grad", qkv, heads);
+    requireOut("attention_grad", "g", g, geo);
+    const want = [geo.n, geo.heads, geo.s, 2];
+    check("attention_grad", stats.shape.length === 4 && stats.shape.every((x, i) => x === want[i]), () => `stats must be [${want.join(", ")}], got ${formatType(stats)}`);
+    return qkv;
+  },
+  vjp: noVjp("the step differentiates once"),
+  reference: ([qkv, g, stats], { heads }, _o, ctx) => {
+    const geo = geometry("attention_grad", qkv, heads);
+    const [x, dy, st] = [floats(qkv), floats(g), floats(stats)];
+    const { d, s } = geo;
+    const c3 = 3 * geo.heads * d;
+    const c = geo.heads * d;
+    const dst = allocFloat(ctx, x.length);
+    const p = new Float64Array(s);
+    for (let n = 0; n < geo.n; n++) {
+      for (let h = 0; h < geo.heads; h++) {
+        const at = (t: number, part: number, e: number) => (n * s + t) * c3 + h * 3 * d + part * d + e;
+        const gAt = (t: number, e: number) => (n * s + t) * c + h * d + e;
+        for (let i = 0; i < s; i++) {
+          // P_i from the stored logsumexp, as the kernel does; dS_ij = P_ij (g_i . v_j - D_i)
+          scoresRow(x, geo, n, h, i, p);
+          const lse = st[((n * geo.heads + h) * s + i) * 2];
+          const rowD = st[((n * geo.heads + h) * s + i) * 2 + 1];
+          for (let j = 0; j < s; j++) {
+            const pij = Math.exp(p[j] - lse);
+            let dp = 0;
+            for (let e = 0; e < d; e++) dp += dy[gAt(i, e)] * x[at(j, 2, e)];
+            const ds = pij * (dp - rowD) * geo.scale;
+            for (let e = 0; e < d; e++) {
+              dst[at(i, 0, e)] += ds * x[at(j, 1, e)];
+              dst[at(j, 1, e)] += ds * x[at(i, 0, e)];
+              dst[at(j, 2, e)] += pij * dy[gAt(i, e)];
+            }
+          }
+        }
+      }
+    }
+    return dst;
+  },
+  wgsl: ({ inputs, out, params, limits }) => gradKernel(inputs, out, geometry("attention_grad", inputs[0], params.heads), limits),
+};

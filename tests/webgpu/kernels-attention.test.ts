@@ -1,0 +1,43 @@
+// The fused attention kernels (compiler/ops/attention.ts) against the reference interpreter, in
+// both layouts (8 rows per workgroup on a software adapter, 64 on a GPU): head sizes 1..16, one
+// to four heads (three: not a power of two), sequences shorter than a workgroup, no multiple of
+// it, and the 16x16 tokens of the lesson's attention.
+import { describe, it } from "vitest";
+import type { InputSpec } from "./gpu-harness.js";
+import { expectKernelMatchesReference, getGpu } from "./gpu-harness.js";
+import { asHardware, withWorkgroupLimit } from "./small-limits.js";
+
+const gpu = await getGpu();
+
+/** [N, S, heads, d] */
+const cases: [number, number, number, number][] = [
+  [2, 16, 1, 8], [2, 17, 2, 4], [1, 256, 4, 8], [3, 5, 2, 8], [1, 64, 1, 16], [2, 1, 1, 2], [2, 9, 3, 4], [1, 70, 2, 1],
+];
+
+const inputsFor = (op: "attention" | "attention_stats" | "attention_grad", [n, s, heads, d]: [number, number, number, number]): InputSpec[] => {
+  const qkv: InputSpec = { shape: [n, s, 3 * heads * d], range: [-2, 2] };
+  const rows: InputSpec = { shape: [n, s, heads * d] };
+  if (op === "attention") return [qkv];
+  if (op === "attention_stats") return [qkv, rows, rows];
+  return [qkv, rows, { shape: [n, heads, s, 2], range: [0, 2] }];
+};
+
+describe.skipIf(typeof gpu === "string")(`attention kernels ${typeof gpu === "string" ? `(skipped: ${gpu})` : ""}`, () => {
+  for (const layout of ["device", "hardware"] as const) {
+    for (const op of ["attention", "attention_stats", "attention_grad"] as const) {
+      it.each(cases.map((c) => [c]))(`${op} [N, S, heads, d] = %j (${layout} layout)`, async (c) => {
+        if (typeof gpu === "string") return;
+        const ctx = layout === "hardware" ? asHardware(gpu) : gpu;
+        await expectKernelMatchesReference(ctx, op, inputsFor(op, c), { heads: c[2] }, { rtol: 1e-5, atol: 1e-5 });
+      });
+    }
+  }
+
+  it("folds the dispatch into 2-D past the workgroup limit", async () => {
+    if (typeof gpu === "string") return;
+    for (const op of ["attention", "attention_stats", "attention_grad"] as const) {
+      await expectKernelMatchesReference(withWorkgroupLimit(gpu, 3), op, inputsFor(op, [3, 20, 2, 4]), { heads: 2 }, { rtol: 1e-5, atol: 1e-5 });
+      await expectKernelMatchesReference(withWorkgroupLimit(asHardware(gpu), 2), op, inputsFor(op, [3, 70, 2, 4]), { heads: 2 }, { rtol: 1e-5, atol: 1e-5 });
+    }
+  });
+});
