@@ -204,7 +204,7 @@ async function main(): Promise<void> {
   const allTiles = (arg("tiles") ?? (software ? "default" : "all")) === "all";
   const runs = Number(arg("reps") ?? 5);
   console.log(`size ${full ? "full" : "small"}, median of ${runs} runs after warm-up${software ? `; host load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs` : ""}\n`);
-  const limits: KernelLimits = { maxWorkgroupsPerDimension: ctx.limits.maxComputeWorkgroupsPerDimension, hardware: !software };
+  const limits: KernelLimits = { maxWorkgroupsPerDimension: ctx.limits.maxComputeWorkgroupsPerDimension, hardware: !software, subgroupMinSize: ctx.adapterInfo.subgroupMinSize };
   const pipelines = new PipelineCache(ctx.device);
   const start = performance.now();
   const only = arg("only");

@@ -25,6 +25,8 @@ export interface Target {
   readonly limits?: Partial<DeviceLimits>;
   /** A hardware adapter (true), or a software one such as lavapipe (false, default): decides kernel tiles. */
   readonly hardware?: boolean;
+  /** The adapter's smallest subgroup where it has the subgroups feature; absent or 0: none. */
+  readonly subgroupMinSize?: number;
 }
 
 /** Optimization level: 0 turns every optimization off (to measure each against), 1 (default) all on. */
@@ -80,7 +82,7 @@ export function compile(model: ModelGraph, o: CompileOptions): Compiled {
 /** The back half alone (schedule, memory plan), for graphs built by hand. */
 export function compileGraph(graph: Graph, o: GraphOptions = {}): CompiledGraph {
   const limits: DeviceLimits = { ...DEFAULT_LIMITS, ...o.limits };
-  const kernelLimits = { maxWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension, hardware: o.hardware ?? false };
+  const kernelLimits = { maxWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension, hardware: o.hardware ?? false, subgroupMinSize: o.subgroupMinSize ?? 0 };
   const on = (o.opt ?? 1) >= 1;
   const kernels = scheduleGraph(graph, kernelLimits, { fuse: o.fuse ?? on, maxBindings: limits.maxStorageBuffersPerShaderStage });
   const plan = planMemory(graph, kernels, limits);

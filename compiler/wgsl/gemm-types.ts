@@ -23,6 +23,13 @@ export interface GemmTiles {
    * through the gathers and holds all BM rows (tm = bm; bk unused). For CPU adapters.
    */
   readonly direct?: boolean;
+  /**
+   * Direct tiles only: A's rows reach the lanes by `subgroupBroadcast` (WGSL `subgroups`): lane
+   * l loads row 8g + l of each group g of 8 rows and every lane takes row i from lane i % 8, so
+   * a K step loads BM/8 elements of A per lane instead of BM. Needs 8 invocations per workgroup
+   * (bn/tn = 8) in one subgroup of at least 8 lanes, and tm a multiple of 8.
+   */
+  readonly broadcast?: boolean;
 }
 
 export interface GemmOperand {

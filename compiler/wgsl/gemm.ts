@@ -73,22 +73,30 @@ export const TILES_64_UNROLLED: GemmTiles = { ...TILES_64, unroll: true };
 
 /** What a tile chooser sees of a GEMM. */
 export type GemmShape = Pick<GemmSpec, "op" | "batch" | "m" | "n" | "k">;
-/** `limits` is absent where a caller has none (then choose as for a software adapter). */
+/** `limits` is absent where a caller has none (then choose as for a software adapter without subgroups). */
 export type TileChooser = (g: GemmShape, limits?: KernelLimits) => GemmTiles;
 
-/** Direct (unstaged) tiles for CPU adapters: `bm` rows x `bn` columns, `tn` columns per invocation. */
-const directTiles = (bm: number, bn: number, tn: number): GemmTiles => ({ bm, bn, bk: 1, tm: bm, tn, direct: true });
 /**
- * The software adapters' tiles (lavapipe, 2026-12-03, bench/kernels-real.ts over the GEMMs of
- * the lesson's S and M steps at batch 32): direct GEMMs with one SIMD vector (8 invocations)
- * per workgroup and 8x4 accumulators each ran 2.5-15x faster than the staged 64x64 / 32x32
- * tiles on every conv and linear shape, and beat 8x16/8x2, 16x16/16x2, 4x32/4x4 and the 64-
- * to 256-wide variants; with N <= 16 (attention's head dimension 8) the columns a lane would
- * hold past N are waste, so 16x8/16x1 (6x) and 8x16/8x2. They also compile 2-4x faster.
+ * Direct (unstaged) tiles for CPU adapters: `bm` rows x `bn` columns, `tn` columns per
+ * invocation; `broadcast` where the rows come in groups of 8 (see GemmTiles.broadcast).
  */
-export const TILES_CPU = directTiles(8, 32, 4);
+const directTiles = (bm: number, bn: number, tn: number): GemmTiles => ({ bm, bn, bk: 1, tm: bm, tn, direct: true, ...(bm % 8 === 0 && bn / tn === 8 ? { broadcast: true } : {}) });
+/**
+ * The software adapters' tiles: direct GEMMs, one SIMD vector (8 invocations) per workgroup,
+ * A's rows by subgroupBroadcast. lavapipe (Mesa 25.0.7), bench/kernels-real.ts over the GEMMs of
+ * the lesson's S step at batch 32, ms per step (count x kernel) of the conv and matmul shapes
+ * with N > 16 and M >= 16: 2872 with the unbroadcast 8x32/8x4 before, broadcast 16x32/16x4
+ * 1399, 32x16/32x2 1637, 16x16/16x2 1665, 8x32/8x4 1852, 16x8/16x1 2390. 16x16/16x2 it is
+ * (2 + 2 gathers a K step for 32 FMAs): the 64 accumulators of 16x32/16x4 and 32x16/32x2 spill
+ * and compile ~2.5x longer (0.7 s a pipeline), and the step's first run without a shader cache
+ * took 44 s against 27-31 s with 32 accumulators (as before), for 1.4 s instead of ~1.8 s of
+ * convs per step. With N <= 16 the same (2.5 ms against 6.6 before); with N <= 8 the columns a
+ * lane would hold past N are waste: 16x8/16x1. M < 5 keeps unbroadcast rows (pow2 >= M): a
+ * group of 8 would load rows past M for nothing (10 ms unbroadcast, 18-51 broadcast).
+ */
+export const TILES_CPU = directTiles(16, 16, 2);
 export const TILES_CPU_N8 = directTiles(16, 8, 1);
-export const TILES_CPU_N16 = directTiles(8, 16, 2);
+export const TILES_CPU_N16 = TILES_CPU;
 
 const pow2AtLeast = (x: number) => 2 ** Math.ceil(Math.log2(Math.max(1, x)));
 
@@ -96,13 +104,17 @@ const pow2AtLeast = (x: number) => 2 ** Math.ceil(Math.log2(Math.max(1, x)));
  * The fallback when nothing was tuned. Hardware adapters: 64x64 tiles unless that leaves
  * fewer than 128 workgroups (a GPU has ~100 cores), then 32x32; the 64x64 tiles get the
  * unrolled inner loop (H200: conv2d x [64,64,32,32] w [64,64,3,3] 0.21 ms against 0.33 ms).
- * Software adapters: the direct tiles above by N, with no more rows than M needs (M = 1..4:
+ * Software adapters: the direct tiles above by N, with no more rows than M needs (M = 1..8:
  * the weight gradient of a 1-channel conv, tiny linears).
  */
 export const defaultTiles: TileChooser = ({ batch, m, n }, limits) => {
   if (!limits?.hardware) {
-    const t = n <= 8 ? TILES_CPU_N8 : n <= 16 ? TILES_CPU_N16 : TILES_CPU;
-    return m >= t.bm ? t : directTiles(pow2AtLeast(m), t.bn, t.tn);
+    const base = n <= 8 ? TILES_CPU_N8 : n <= 16 ? TILES_CPU_N16 : TILES_CPU;
+    const t = m >= base.bm ? base : directTiles(pow2AtLeast(m), base.bn, base.tn);
+    // broadcast rows need subgroups of at least the workgroup's 8 lanes (lavapipe on AVX2 has 8; on SSE, 4)
+    if (!t.broadcast || (limits?.subgroupMinSize ?? 0) >= t.bn / t.tn) return t;
+    const { broadcast: _, ...rows } = t;
+    return rows;
   }
   const count = (t: GemmTiles) => batch * Math.ceil(m / t.bm) * Math.ceil(n / t.bn);
   if (count(TILES_64) < 128) return TILES_32;

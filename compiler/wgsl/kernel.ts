@@ -23,6 +23,11 @@ export interface KernelLimits {
    * (lavapipe compiles each shader at its first dispatch) fast to compile.
    */
   readonly hardware?: boolean;
+  /**
+   * The adapter's smallest subgroup where it has the `subgroups` feature (the device requests
+   * it); absent or 0: kernels use no subgroup operations.
+   */
+  readonly subgroupMinSize?: number;
 }
 
 /**

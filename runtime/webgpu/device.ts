@@ -28,6 +28,8 @@ export interface AdapterSummary {
   description: string;
   backend: string;
   isSoftware: boolean;
+  /** Smallest subgroup size, 0 where the device lacks the subgroups feature. */
+  subgroupMinSize: number;
 }
 
 /** Features used when present: f16 arithmetic, subgroup ops, GPU timestamps for profiling. */
@@ -96,6 +98,7 @@ async function createDevice(): Promise<GpuContext> {
     description: info.description || "",
     backend: "vulkan",
     isSoftware: /llvmpipe|lavapipe|swiftshader|software/i.test(`${info.description} ${info.device} ${info.architecture} ${info.vendor}`),
+    subgroupMinSize: features.includes("subgroups") ? ((info as GPUAdapterInfo & { subgroupMinSize?: number }).subgroupMinSize ?? 0) : 0,
   };
   return { device, adapterInfo: summary, limits: device.limits, features: new Set(features), failures, keepAlive: [gpu, adapter] };
 }
@@ -114,7 +117,7 @@ export function describeAdapter(ctx: GpuContext): string {
 }
 
 /** What compile() needs of this device: its limits (read one by one: Dawn's are getters) and whether it is hardware. */
-export function deviceTarget(ctx: GpuContext): { limits: DeviceLimits; hardware: boolean } {
+export function deviceTarget(ctx: GpuContext): { limits: DeviceLimits; hardware: boolean; subgroupMinSize: number } {
   const l = ctx.limits;
   const limits: DeviceLimits = {
     maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
@@ -123,5 +126,5 @@ export function deviceTarget(ctx: GpuContext): { limits: DeviceLimits; hardware:
     maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
     minStorageBufferOffsetAlignment: l.minStorageBufferOffsetAlignment,
   };
-  return { limits, hardware: !ctx.adapterInfo.isSoftware };
+  return { limits, hardware: !ctx.adapterInfo.isSoftware, subgroupMinSize: ctx.adapterInfo.subgroupMinSize };
 }

@@ -1,8 +1,10 @@
 // The direct GEMM (compiler/wgsl/gemm-direct.ts: no workgroup memory, all BM rows per
 // invocation; the software adapters' default) against the reference interpreter on random
 // inputs: M, N, K not multiples of the tiles, batch > 1 with broadcasting, the three
-// convolutions with strides 1 and 2, split-K weight gradients with chunks that end mid-tile;
-// plus checks of the generated WGSL and of the software chooser (no adapter needed).
+// convolutions with strides 1 and 2, split-K weight gradients with chunks that end mid-tile,
+// with A's rows loaded per lane and by subgroupBroadcast (groups of 8 rows that run past M,
+// 1x1 and strided convs, padding at every border, odd sizes); plus checks of the generated
+// WGSL and of the software chooser (no adapter needed).
 import { afterEach, describe, expect, it } from "vitest";
 import { convOutSize } from "../../compiler/ops/conv2d.js";
 import { conv2dWeightGradPartialKernel } from "../../compiler/ops/conv2d.js";
@@ -15,14 +17,19 @@ const gpu = await getGpu();
 const tol = { rtol: 1e-4 };
 const f32 = (shape: number[]) => ({ shape, dtype: "f32" as const });
 const limits = { maxWorkgroupsPerDimension: 65535 };
-const direct = (bm: number, bn: number, tn: number): GemmTiles => ({ bm, bn, bk: 1, tm: bm, tn, direct: true });
+const direct = (bm: number, bn: number, tn: number, broadcast = false): GemmTiles => ({ bm, bn, bk: 1, tm: bm, tn, direct: true, ...(broadcast ? { broadcast } : {}) });
+const subgroups = typeof gpu !== "string" && gpu.features.has("subgroups");
 
-// the software chooser's three (see defaultTiles), and a wide one with 4 columns per lane
+// the software chooser's three (see defaultTiles, all broadcast), unbroadcast rows, a wide
+// one with 4 columns per lane and two groups of broadcast rows per lane
 const configs: Array<[string, GemmTiles]> = [
-  ["direct 8x32 8x4 (TILES_CPU)", TILES_CPU],
-  ["direct 8x16 8x2 (TILES_CPU_N16)", TILES_CPU_N16],
-  ["direct 16x8 16x1 (TILES_CPU_N8)", TILES_CPU_N8],
+  ["direct 16x32 16x4 broadcast (TILES_CPU)", TILES_CPU],
+  ["direct 16x16 16x2 broadcast (TILES_CPU_N16)", TILES_CPU_N16],
+  ["direct 16x8 16x1 broadcast (TILES_CPU_N8)", TILES_CPU_N8],
+  ["direct 8x32 8x4", direct(8, 32, 4)],
+  ["direct 8x16 8x2", direct(8, 16, 2)],
   ["direct 4x256 4x4", direct(4, 256, 4)],
+  ["direct 8x32 8x4 broadcast", direct(8, 32, 4, true)],
 ];
 
 // (N, Ci, H, W, Co, k, stride, pad)
@@ -30,6 +37,9 @@ const convs: Array<[number, number, number, number, number, number, number, numb
   [2, 3, 9, 7, 5, 3, 1, 1],
   [2, 4, 8, 8, 6, 3, 2, 1],
   [3, 2, 5, 5, 4, 1, 1, 0],
+  // 19 output channels: a second group of broadcast rows that runs past M; stride 2 on odd sizes
+  [2, 5, 7, 9, 19, 3, 2, 1],
+  [1, 9, 6, 5, 17, 1, 1, 0],
 ];
 
 describe("direct GEMM generation", () => {
@@ -41,6 +51,20 @@ describe("direct GEMM generation", () => {
   it("rejects direct tiles whose invocations do not hold all rows", () => {
     expect(() => checkTiles({ bm: 16, bn: 16, bk: 1, tm: 8, tn: 2, direct: true })).toThrow(/tm = bm/);
     expect(() => checkTiles({ bm: 16, bn: 64, bk: 1, tm: 16, tn: 16, direct: true })).toThrow(/accumulators/);
+    expect(() => checkTiles({ bm: 4, bn: 32, bk: 1, tm: 4, tn: 4, direct: true, broadcast: true })).toThrow(/broadcast/);
+    expect(() => checkTiles({ bm: 8, bn: 32, bk: 1, tm: 8, tn: 2, direct: true, broadcast: true })).toThrow(/broadcast/);
+  });
+
+  it("broadcasts A's rows from one load per group of 8 lanes", () => {
+    const req = { inputs: [f32([3, 20, 37]), f32([37, 45])], out: f32([3, 20, 45]), params: {}, limits };
+    const { code } = matmulKernel(req, TILES_CPU);
+    expect(code.startsWith("enable subgroups;\n")).toBe(true);
+    expect(code).toContain("let sA1 = colA(b, min(m0 + 8u + tx, dims.m - 1u));");
+    expect(code).not.toContain("let sA2 ");
+    expect(code).toContain("let aL1 = atA(sA1, kw);");
+    expect(code).toContain("let a9 = subgroupBroadcast(aL1, 1u);");
+    expect(code.match(/atA\(/g)).toHaveLength(2 + 1); // the declaration and two loads a step
+    expect(matmulKernel(req, direct(8, 16, 2)).code).not.toContain("subgroup");
   });
 
   it("reads A uniformly, with a hidden K bound and no barrier", () => {
@@ -85,6 +109,12 @@ describe("direct GEMM generation", () => {
     for (const g of [conv, { op: "matmul", batch: 128, m: 256, n: 8, k: 256 }, { op: "matmul", batch: 1, m: 32, n: 96, k: 8192 }, { op: "conv2d_weight_grad_partial", batch: 32, m: 16, n: 144, k: 32768 }]) {
       expect(() => checkTiles(defaultTiles(g))).not.toThrow();
     }
+    // broadcast rows from 5 rows up (groups of 8), none below
+    const sub8 = { ...limits, subgroupMinSize: 8 };
+    expect(defaultTiles({ ...conv, m: 64 }, sub8)).toBe(TILES_CPU);
+    expect(defaultTiles({ ...conv, m: 6 }, sub8)).toMatchObject({ bm: 8, tm: 8, broadcast: true });
+    expect(defaultTiles({ ...conv, m: 3 }, sub8).broadcast).toBeUndefined();
+    expect(defaultTiles({ ...conv, m: 64 }).broadcast).toBeUndefined(); // no subgroups, no broadcast
   });
 });
 
@@ -92,14 +122,14 @@ describe.skipIf(typeof gpu === "string")("direct GEMM kernels against the refere
   afterEach(() => setTileChooser());
 
   it.each(configs)("%s: matmul, edges and broadcast batch", async (_, tiles) => {
-    if (typeof gpu === "string") return;
+    if (typeof gpu === "string" || (tiles.broadcast && !subgroups)) return;
     setTileChooser(() => tiles);
     await expectKernelMatchesReference(gpu, "matmul", [{ shape: [2, 70, 37] }, { shape: [37, 133] }], {}, tol);
     await expectKernelMatchesReference(gpu, "matmul", [{ shape: [3, 5, 1] }, { shape: [3, 1, 7] }], {}, tol);
   });
 
-  it.each(configs.slice(0, 2))("%s: conv2d and its gradients", async (_, tiles) => {
-    if (typeof gpu === "string") return;
+  it.each(configs.filter((_, i) => i !== 2 && i !== 5))("%s: conv2d and its gradients", async (_, tiles) => {
+    if (typeof gpu === "string" || (tiles.broadcast && !subgroups)) return;
     setTileChooser(() => tiles);
     for (const [n, ci, h, w, co, k, stride, padding] of convs) {
       const [oh, ow] = [convOutSize(h, k, { stride, padding }), convOutSize(w, k, { stride, padding })];
@@ -109,11 +139,11 @@ describe.skipIf(typeof gpu === "string")("direct GEMM kernels against the refere
     }
   });
 
-  it.each(configs.slice(0, 2))("%s: split-K conv2d_weight_grad_partial", async (_, tiles) => {
-    if (typeof gpu === "string") return;
+  it.each([configs[0], configs[1], configs[3], configs[6]])("%s: split-K conv2d_weight_grad_partial", async (_, tiles) => {
+    if (typeof gpu === "string" || (tiles.broadcast && !subgroups)) return;
     setTileChooser(() => tiles);
     // 3 chunks of 2 samples x 9 pixels (chunks end mid-tile), and 2 chunks of 2 x 63
-    for (const [[n, ci, h, w, co, k, stride, padding], splits] of [[[6, 2, 5, 5, 4, 3, 2, 0], 3], [[4, 3, 9, 7, 5, 3, 1, 1], 2]] as const) {
+    for (const [[n, ci, h, w, co, k, stride, padding], splits] of [[[6, 2, 5, 5, 4, 3, 2, 0], 3], [[4, 3, 9, 7, 5, 3, 1, 1], 2], [[4, 3, 7, 6, 11, 3, 1, 1], 4]] as const) {
       const [oh, ow] = [convOutSize(h, k, { stride, padding }), convOutSize(w, k, { stride, padding })];
       await expectKernelMatchesReference(gpu, "conv2d_weight_grad_partial", [{ shape: [n, ci, h, w] }, { shape: [n, co, oh, ow] }], { stride, padding, kernelSize: [k, k], splits }, tol);
     }

@@ -86,14 +86,18 @@ describe("GEMM kernel generation", () => {
     expect(defaultTiles({ op: "conv2d_weight_grad_partial", batch: 16, m: 64, n: 576, k: 65536 }, hw)).toBe(TILES_64_UNROLLED);
   });
 
-  it("picks direct tiles by N on software adapters (and without limits)", () => {
+  it("picks direct tiles by N on software adapters, broadcast rows only with subgroups of 8", () => {
     const conv = { op: "conv2d", batch: 1, m: 64, n: 64 * 32 * 32, k: 576 };
-    expect(defaultTiles(conv, { ...limits, hardware: false })).toBe(TILES_CPU);
-    expect(defaultTiles(conv, limits)).toBe(TILES_CPU);
-    expect(defaultTiles(conv)).toBe(TILES_CPU);
-    expect(defaultTiles({ ...conv, batch: 128, m: 256, n: 8 })).toBe(TILES_CPU_N8);
-    expect(defaultTiles({ ...conv, n: 12 })).toBe(TILES_CPU_N16);
-    expect(defaultTiles({ ...conv, m: 3 })).toEqual({ ...TILES_CPU, bm: 4, tm: 4 });
+    const sub8 = { ...limits, hardware: false, subgroupMinSize: 8 };
+    expect(defaultTiles(conv, sub8)).toBe(TILES_CPU);
+    expect(defaultTiles({ ...conv, batch: 128, m: 256, n: 8 }, sub8)).toBe(TILES_CPU_N8);
+    expect(defaultTiles({ ...conv, n: 12 }, sub8)).toBe(TILES_CPU_N16);
+    expect(defaultTiles({ ...conv, m: 3 }, sub8)).toEqual({ bm: 4, bn: 16, bk: 1, tm: 4, tn: 2, direct: true });
+    // no subgroups (or subgroups of 4: lavapipe on SSE), and no limits at all: the same tiles, rows loaded per lane
+    for (const l of [limits, { ...sub8, subgroupMinSize: 4 }, undefined]) {
+      expect(defaultTiles(conv, l)).toEqual({ bm: 16, bn: 16, bk: 1, tm: 16, tn: 2, direct: true });
+      expect(() => checkTiles(defaultTiles(conv, l))).not.toThrow();
+    }
   });
 
   it("generates a split-K GEMM for conv2d_weight_grad_partial", () => {
