@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The README's main job: build, then train the lesson's default model on the GPU if there is one,
 # or the CPU preset (a small spec on a data subset) if there is none: on WebGPU through a
-# software adapter (lavapipe) where there is one, the product's real path and 1.5x faster than
-# the reference interpreter on 2 cores; on the interpreter where no adapter exists at all.
+# software adapter (lavapipe) where there is one, the product's real path and several times faster
+# than the reference interpreter on 2 cores (bench/RESULTS.md); on the interpreter where no adapter exists at all.
 # Then write a sample grid.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +18,7 @@ if [ "$adapter" = "hardware" ]; then
   $UNETC sample runs/main --out runs/main/samples.png
 else
   if [ "$adapter" = "software" ]; then device=webgpu; else device=reference; fi
-  echo "main: no GPU adapter found: training the CPU preset (models/lesson/cpu_unet.unet on a subset, about 5 minutes on 2 cores) on the $device device"
+  echo "main: no GPU adapter found: training the CPU preset (models/lesson/cpu_unet.unet on a subset, about 3 minutes on 2 cores) on the $device device"
   $UNETC train --preset cpu --device $device --out runs/cpu
   $UNETC sample runs/cpu --steps 25 --device $device
   echo "main: sample grid in runs/cpu/samples.png"
