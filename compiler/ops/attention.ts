@@ -92,7 +92,7 @@ const rowsPerGroup = (limits: KernelLimits) => (limits.hardware ? 64 : 8);
 const range = (n: number) => [...Array(n).keys()];
 /** `f(e)` for each feature e < d, joined into statements. */
 const each = (d: number, f: (e: number) => string, sep = " ") => range(d).map(f).join(sep);
-/** sum_e a_e * b(e) as a chain of fmas. */
+/** sum_e a(e) * b(e) as a balanced tree of products (a chain of fmas ran no faster on lavapipe; the tree's dependency depth is log2 d). */
 const dot = (d: number, a: (e: number) => string, b: (e: number) => string): string => {
   let terms = range(d).map((e) => `${a(e)} * ${b(e)}`);
   while (terms.length > 1) terms = range(Math.ceil(terms.length / 2)).map((k) => (2 * k + 1 < terms.length ? `(${terms[2 * k]} + ${terms[2 * k + 1]})` : terms[2 * k]));
@@ -168,6 +168,20 @@ const perRow = (rpl: number, f: (r: number) => string, indent = "  ") => range(r
 const load = (d: number, name: string, src: (e: number) => string) => each(d, (e) => `let ${name}${e} = ${src(e)};`);
 
 /**
+ * The first pass of the forward and of the stats: each owned query row's scaled q (q<r>_<e>)
+ * and the max of its scores over every key (m<r>).
+ */
+function rowMaxima(g: Geometry, rpl: number): string {
+  const { d } = g;
+  return `${perRow(rpl, (r) => `let qr${r} = kv + i${r} * c3; ${each(d, (e) => `let q${r}_${e} = in0[qr${r} + ${e}u] * ${f32Literal(g.scale)};`)} var m${r} = -3.4e38;`)}
+  for (var j = 0u; j < s; j++) {
+    let kr = kv + j * c3;
+    ${load(d, "k", (e) => `in0[kr + ${d + e}u]`)}
+${perRow(rpl, (r) => `m${r} = max(m${r}, ${dot(d, (e) => `q${r}_${e}`, (e) => `k${e}`)});`, "    ")}
+  }`;
+}
+
+/**
  * Forward, two passes over the keys (the max of the scores, then the exponentials with the
  * values): a pass recomputes d fmas of scores per key, where an online softmax would rescale
  * the d accumulators and take a second exp at every key.
@@ -177,13 +191,8 @@ function forwardKernel(qkv: ValueType, out: ValueType, g: Geometry, limits: Kern
   const [wg, rpl] = [rowsPerGroup(limits), rowsPerLane(limits, "forward", g.s)];
   const dims = new Dims();
   const score = (r: number) => dot(d, (e) => `q${r}_${e}`, (e) => `k${e}`);
-  const main = attentionMain(g, dims, wg, rpl, 1, `${perRow(rpl, (r) => `let qr${r} = kv + i${r} * c3; ${each(d, (e) => `let q${r}_${e} = in0[qr${r} + ${e}u] * ${f32Literal(g.scale)};`)}`)}
-${perRow(rpl, (r) => `var m${r} = -3.4e38; var t${r} = 0.0; ${each(d, (e) => `var o${r}_${e} = 0.0;`)}`)}
-  for (var j = 0u; j < s; j++) {
-    let kr = kv + j * c3;
-    ${load(d, "k", (e) => `in0[kr + ${d + e}u]`)}
-${perRow(rpl, (r) => `m${r} = max(m${r}, ${score(r)});`, "    ")}
-  }
+  const main = attentionMain(g, dims, wg, rpl, 1, `${rowMaxima(g, rpl)}
+${perRow(rpl, (r) => `var t${r} = 0.0; ${each(d, (e) => `var o${r}_${e} = 0.0;`)}`)}
   for (var j = 0u; j < s; j++) {
     let kr = kv + j * c3;
     ${load(d, "k", (e) => `in0[kr + ${d + e}u]`)}
@@ -200,13 +209,8 @@ function statsKernel(inputs: readonly ValueType[], out: ValueType, g: Geometry, 
   const [wg, rpl] = [rowsPerGroup(limits), rowsPerLane(limits, "stats", g.s)];
   const dims = new Dims();
   const score = (r: number) => dot(d, (e) => `q${r}_${e}`, (e) => `k${e}`);
-  const main = attentionMain(g, dims, wg, rpl, 1, `${perRow(rpl, (r) => `let qr${r} = kv + i${r} * c3; ${each(d, (e) => `let q${r}_${e} = in0[qr${r} + ${e}u] * ${f32Literal(g.scale)};`)}`)}
-${perRow(rpl, (r) => `var m${r} = -3.4e38; var t${r} = 0.0;`)}
-  for (var j = 0u; j < s; j++) {
-    let kr = kv + j * c3;
-    ${load(d, "k", (e) => `in0[kr + ${d + e}u]`)}
-${perRow(rpl, (r) => `m${r} = max(m${r}, ${score(r)});`, "    ")}
-  }
+  const main = attentionMain(g, dims, wg, rpl, 1, `${rowMaxima(g, rpl)}
+${perRow(rpl, (r) => `var t${r} = 0.0;`)}
   for (var j = 0u; j < s; j++) {
     let kr = kv + j * c3;
     ${load(d, "k", (e) => `in0[kr + ${d + e}u]`)}
