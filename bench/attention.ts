@@ -2,6 +2,7 @@
 // lesson's attention layers, on this machine's adapter: ms per dispatch and pairs (query, key)
 // per second. npx tsx bench/attention.ts [--shape N,S,heads,d] [--runs 3]
 import { acquireDevice, describeAdapter, deviceTarget } from "../runtime/webgpu/device.js";
+import { kernelLimits } from "../compiler/compile.js";
 import { PipelineCache } from "../runtime/webgpu/pipelines.js";
 import { registry } from "../compiler/ops/index.js";
 import type { ValueType } from "../compiler/ir/types.js";
@@ -17,8 +18,7 @@ const f32 = (shape: number[]): ValueType => ({ shape, dtype: "f32" });
 const ctx = await acquireDevice();
 console.log(describeAdapter(ctx));
 const pipelines = new PipelineCache(ctx.device);
-const target = deviceTarget(ctx);
-const limits: KernelLimits = { maxWorkgroupsPerDimension: ctx.limits.maxComputeWorkgroupsPerDimension, hardware: target.hardware };
+const limits: KernelLimits = kernelLimits(deviceTarget(ctx));
 const [n, s, heads, d] = (arg("shape") ?? "32,256,4,8").split(",").map(Number);
 const runs = Number(arg("runs") ?? 3);
 const qkv = f32([n, s, 3 * heads * d]);

@@ -2,7 +2,8 @@
 // score transpose [32, 4, 256, 8] -> [32, 4, 8, 256] (and a broadcast multiply) with the sizes
 // baked in as constants against read from the Dims uniform (compiler/wgsl/dims.ts), timed in
 // the same run. Not a test.   npx tsx bench/flat-decode.ts
-import { acquireDevice, describeAdapter } from "../runtime/webgpu/device.js";
+import { acquireDevice, describeAdapter, deviceTarget } from "../runtime/webgpu/device.js";
+import { kernelLimits } from "../compiler/compile.js";
 import { PipelineCache } from "../runtime/webgpu/pipelines.js";
 import { Dims } from "../compiler/wgsl/dims.js";
 import { flatKernel, offsetsFromIndex } from "../compiler/wgsl/wgsl.js";
@@ -12,7 +13,7 @@ import { time, type Case } from "./kernels.js";
 
 const ctx = await acquireDevice();
 console.log(describeAdapter(ctx));
-const limits: KernelLimits = { maxWorkgroupsPerDimension: ctx.limits.maxComputeWorkgroupsPerDimension, hardware: !ctx.adapterInfo.isSoftware };
+const limits: KernelLimits = kernelLimits(deviceTarget(ctx));
 const pipelines = new PipelineCache(ctx.device);
 const f32 = (shape: number[]): ValueType => ({ shape, dtype: "f32" });
 

@@ -9,7 +9,8 @@
 // software default before subgroup broadcasts (prevDefault) in its place; the run ends with
 // each op's total over the shapes timed, ms x count per step, for the current default tiles.
 import { performance } from "node:perf_hooks";
-import { acquireDevice, describeAdapter } from "../runtime/webgpu/device.js";
+import { acquireDevice, describeAdapter, deviceTarget } from "../runtime/webgpu/device.js";
+import { kernelLimits } from "../compiler/compile.js";
 import { PipelineCache } from "../runtime/webgpu/pipelines.js";
 import type { KernelLimits } from "../compiler/wgsl/kernel.js";
 import { TILES_32, TILES_64, defaultTiles, type GemmShape, type GemmTiles } from "../compiler/wgsl/gemm.js";
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
   const ctx = await acquireDevice();
   console.log(describeAdapter(ctx));
   const software = ctx.adapterInfo.isSoftware;
-  const limits: KernelLimits = { maxWorkgroupsPerDimension: ctx.limits.maxComputeWorkgroupsPerDimension, hardware: !software, subgroupMinSize: ctx.adapterInfo.subgroupMinSize };
+  const limits: KernelLimits = kernelLimits(deviceTarget(ctx));
   const pipelines = new PipelineCache(ctx.device);
   const batch = Number(arg("batch") ?? 32);
   const top = Number(arg("top") ?? 12);

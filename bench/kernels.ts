@@ -16,7 +16,8 @@
 // process, which other load on the machine does not skew as it does wall time.
 import os from "node:os";
 import { performance } from "node:perf_hooks";
-import { acquireDevice, describeAdapter, type GpuContext } from "../runtime/webgpu/device.js";
+import { acquireDevice, describeAdapter, deviceTarget, type GpuContext } from "../runtime/webgpu/device.js";
+import { kernelLimits } from "../compiler/compile.js";
 import { PipelineCache } from "../runtime/webgpu/pipelines.js";
 import { packUniforms } from "../runtime/webgpu/uniforms.js";
 import type { KernelLimits, KernelRequest, KernelSource } from "../compiler/wgsl/kernel.js";
@@ -204,7 +205,7 @@ async function main(): Promise<void> {
   const allTiles = (arg("tiles") ?? (software ? "default" : "all")) === "all";
   const runs = Number(arg("reps") ?? 5);
   console.log(`size ${full ? "full" : "small"}, median of ${runs} runs after warm-up${software ? `; host load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs` : ""}\n`);
-  const limits: KernelLimits = { maxWorkgroupsPerDimension: ctx.limits.maxComputeWorkgroupsPerDimension, hardware: !software, subgroupMinSize: ctx.adapterInfo.subgroupMinSize };
+  const limits: KernelLimits = kernelLimits(deviceTarget(ctx));
   const pipelines = new PipelineCache(ctx.device);
   const start = performance.now();
   const only = arg("only");

@@ -14,12 +14,12 @@
 import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { checkSpec } from "../compiler/check/check.js";
-import { compile } from "../compiler/compile.js";
+import { compile, kernelLimits } from "../compiler/compile.js";
 import type { OpKind } from "../compiler/ir/kinds.js";
 import type { OpNode, ValueType } from "../compiler/ir/types.js";
 import { registry } from "../compiler/ops/index.js";
 import type { KernelLimits, KernelSource } from "../compiler/wgsl/kernel.js";
-import { acquireDevice, describeAdapter, type GpuContext } from "../runtime/webgpu/device.js";
+import { acquireDevice, describeAdapter, deviceTarget, type GpuContext } from "../runtime/webgpu/device.js";
 import { PipelineCache } from "../runtime/webgpu/pipelines.js";
 
 type Registry = typeof registry;
@@ -146,7 +146,7 @@ async function main(): Promise<void> {
   const ctx = await acquireDevice();
   console.log(describeAdapter(ctx));
   console.log(`config ${config} batch ${batch}; median of ${runs} runs; host load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs; ${new Date().toISOString().slice(0, 10)}\n`);
-  const limits: KernelLimits = { maxWorkgroupsPerDimension: ctx.limits.maxComputeWorkgroupsPerDimension, hardware: !ctx.adapterInfo.isSoftware };
+  const limits: KernelLimits = kernelLimits(deviceTarget(ctx));
   const pipelines = new PipelineCache(ctx.device);
   const cases = [...stepCases(config, batch), ...(process.argv.includes("--extra") ? extraCases() : [])]
     .filter((c) => !only || (only === "reduce" ? c.op !== "softmax" : c.op === only));

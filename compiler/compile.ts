@@ -10,6 +10,7 @@ import { addLoopState, buildTrainStep, emaTargets, lossForTask, type LossKind, t
 import { scheduleGraph } from "./passes/schedule/schedule.js";
 import { memoryReport, planMemory } from "./passes/memory-plan.js";
 import { DEFAULT_LIMITS, type DeviceLimits, type MemoryReport, type Program } from "./wgsl/program.js";
+import type { KernelLimits } from "./wgsl/kernel.js";
 
 // What the application layer (runtime/) needs from the passes, so it imports this module alone.
 export { emaTargets, type LossKind, type OptimizerKind };
@@ -79,12 +80,17 @@ export function compile(model: ModelGraph, o: CompileOptions): Compiled {
   return { ...compileGraph(buildGraph(model, o), o), model };
 }
 
+/** What the WGSL templates see of a target (benchmarks that call templates directly use it too). */
+export function kernelLimits(t: Target): KernelLimits {
+  const limits: DeviceLimits = { ...DEFAULT_LIMITS, ...t.limits };
+  return { maxWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension, hardware: t.hardware ?? false, subgroupMinSize: t.subgroupMinSize ?? 0 };
+}
+
 /** The back half alone (schedule, memory plan), for graphs built by hand. */
 export function compileGraph(graph: Graph, o: GraphOptions = {}): CompiledGraph {
   const limits: DeviceLimits = { ...DEFAULT_LIMITS, ...o.limits };
-  const kernelLimits = { maxWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension, hardware: o.hardware ?? false, subgroupMinSize: o.subgroupMinSize ?? 0 };
   const on = (o.opt ?? 1) >= 1;
-  const kernels = scheduleGraph(graph, kernelLimits, { fuse: o.fuse ?? on, maxBindings: limits.maxStorageBuffersPerShaderStage });
+  const kernels = scheduleGraph(graph, kernelLimits(o), { fuse: o.fuse ?? on, maxBindings: limits.maxStorageBuffersPerShaderStage });
   const plan = planMemory(graph, kernels, limits);
   return { graph, kernels, plan, limits, report: memoryReport(plan) };
 }

@@ -55,9 +55,11 @@ function outType(g: Geometry): ValueType {
   return { shape: [g.n, g.s, g.heads * g.d], dtype: "f32" };
 }
 
-function requireOut(op: string, name: string, t: ValueType, g: Geometry): void {
-  const want = outType(g).shape;
-  check(op, t.shape.length === 3 && t.shape.every((x, i) => x === want[i]), () => `${name} must be [${want.join(", ")}], got ${formatType(t)}`);
+/** stats [N, heads, S, 2]: per query row, the logsumexp and g . out. */
+const statsShape = (g: Geometry): number[] => [g.n, g.heads, g.s, 2];
+
+function requireShape(op: string, name: string, t: ValueType, want: readonly number[]): void {
+  check(op, t.shape.length === want.length && t.shape.every((x, i) => x === want[i]), () => `${name} must be [${want.join(", ")}], got ${formatType(t)}`);
 }
 
 // ---- reference kernels (the test oracle): scores in full, one row at a time -------------------
@@ -302,9 +304,9 @@ export const attentionStats: OpDef<"attention_stats"> = {
   shape: ([qkv, out, g], { heads }) => {
     requireDType("attention_stats", [qkv, out, g], "f32");
     const geo = geometry("attention_stats", qkv, heads);
-    requireOut("attention_stats", "out", out, geo);
-    requireOut("attention_stats", "g", g, geo);
-    return { shape: [geo.n, geo.heads, geo.s, 2], dtype: "f32" };
+    requireShape("attention_stats", "out", out, outType(geo).shape);
+    requireShape("attention_stats", "g", g, outType(geo).shape);
+    return { shape: statsShape(geo), dtype: "f32" };
   },
   vjp: noVjp("only the attention backward reads it, and the step differentiates once"),
   reference: ([qkv, out, g], { heads }, _o, ctx) => {
@@ -336,9 +338,8 @@ export const attentionGrad: OpDef<"attention_grad"> = {
   shape: ([qkv, g, stats], { heads }) => {
     requireDType("attention_grad", [qkv, g, stats], "f32");
     const geo = geometry("attention_grad", qkv, heads);
-    requireOut("attention_grad", "g", g, geo);
-    const want = [geo.n, geo.heads, geo.s, 2];
-    check("attention_grad", stats.shape.length === 4 && stats.shape.every((x, i) => x === want[i]), () => `stats must be [${want.join(", ")}], got ${formatType(stats)}`);
+    requireShape("attention_grad", "g", g, outType(geo).shape);
+    requireShape("attention_grad", "stats", stats, statsShape(geo));
     return qkv;
   },
   vjp: noVjp("the step differentiates once"),
