@@ -124,9 +124,9 @@ function rowsPerLane(limits: KernelLimits, kind: keyof typeof ATTENTION_ROWS_CPU
 
 /**
  * The shared head of the three kernels: the workgroup's (sample, head) and its rows, with sizes
- * from the uniform. Defines n, h (uniform), and per owned row r < rpl: i<r> (the row, clamped
- * into [0, S)) and live<r> (whether it is a real row); rows are a workgroup apart, so lanes
- * stay consecutive. `kv` is the offset of row 0's head h in qkv. `passes` sets of workgroups
+ * from the uniform. Defines n, h (uniform), `first` (this lane's first row; its r-th owned row
+ * is first + r * wg, rows a workgroup apart so lanes stay consecutive) and `rows` (rows per
+ * lane, a uniform: loadRows/storeRows loop over them). `kv` is the offset of row 0's head h in qkv. `passes` sets of workgroups
  * each cover all rows once (`role` says which); `body` follows.
  */
 function attentionMain(g: Geometry, dims: Dims, wg: number, rpl: number, passes: number, body: string): { code: string; total: number } {
@@ -144,11 +144,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let h = ${dims.mod("nh", "heads", g.heads, g.n * g.heads, "n")};
   let s = ${dims.u("s", g.s)};
   let first = block * ${wg * rpl}u + lid;
-${range(rpl).map((r) => `  let live${r} = first + ${r * wg}u < s;
-  let i${r} = min(first + ${r * wg}u, s - 1u);`).join("\n")}
   let c3 = ${dims.u("c3", 3 * g.heads * g.d)};
   let c = ${dims.u("c", g.heads * g.d)};
   let kv = n * s * c3 + h * ${3 * g.d}u;
+  let rows = ${dims.u("rows", rpl)};
 ${body}
 }`;
   return { code, total: groups * passes };
@@ -170,12 +169,51 @@ const perRow = (rpl: number, f: (r: number) => string, indent = "  ") => range(r
 const load = (d: number, name: string, src: (e: number) => string) => each(d, (e) => `let ${name}${e} = ${src(e)};`);
 
 /**
+ * The owned rows' own values and results go through private arrays and a loop over the rows
+ * whose bound is the uniform `rows` (so LLVM does not unroll it): each row's loads and stores
+ * are compiled once, not once per row. On lavapipe every load and store is a scalarised per-lane
+ * gather or scatter, and written out per row they were most of these kernels' cold compile
+ * (grad at 4 rows: 3.4 s); the hot loop keeps its per-row registers, read from the arrays at
+ * constant indices.
+ */
+interface RowValues {
+  /** the private array, and the registers `<name><r>_<e>` read from it */
+  readonly name: string;
+  readonly width: number;
+  /** the value of feature e of the row at index `row` */
+  readonly src: (e: number) => string;
+}
+
+/** Loads each owned row's values (rows clamped into [0, S), as i<r>) and binds them to registers. */
+function loadRows(rpl: number, wg: number, values: readonly RowValues[], indent = "  "): string {
+  const decl = values.map((v) => `var ${v.name}_rows: array<f32, ${rpl * v.width}>;`).join(" ");
+  const fill = values.map((v) => each(v.width, (e) => `${v.name}_rows[r * ${v.width}u + ${e}u] = ${v.src(e)};`)).join(" ");
+  const regs = perRow(rpl, (r) => values.map((v) => each(v.width, (e) => `let ${v.name}${r}_${e} = ${v.name}_rows[${r * v.width + e}];`)).join(" "), indent);
+  return `${indent}${decl}
+${indent}for (var r = 0u; r < rows; r++) { let row = min(first + r * ${wg}u, s - 1u); ${fill} }
+${regs}`;
+}
+
+/** Copies each owned row's registers `<name><r>_<e>` (e < width) into arrays, then `body` for each live row (`row`, `r`; `<name>_rows[r * width + e]`). */
+function storeRows(rpl: number, wg: number, values: readonly { name: string; width: number }[], body: string, indent = "  "): string {
+  const decl = values.map((v) => `var ${v.name}_rows: array<f32, ${rpl * v.width}>;`).join(" ");
+  const fill = perRow(rpl, (r) => values.map((v) => each(v.width, (e) => `${v.name}_rows[${r * v.width + e}] = ${v.name}${r}_${e};`)).join(" "), indent);
+  return `${indent}${decl}
+${fill}
+${indent}for (var r = 0u; r < rows; r++) { let row = first + r * ${wg}u; if (row < s) { ${body} } }`;
+}
+
+/** `<name>_rows[r * width + e]`, in a storeRows body. */
+const fromRows = (name: string, width: number, e: number) => `${name}_rows[r * ${width}u + ${e}u]`;
+
+/**
  * The first pass of the forward and of the stats: each owned query row's scaled q (q<r>_<e>)
  * and the max of its scores over every key (m<r>).
  */
-function rowMaxima(g: Geometry, rpl: number): string {
+function rowMaxima(g: Geometry, rpl: number, wg: number): string {
   const { d } = g;
-  return `${perRow(rpl, (r) => `let qr${r} = kv + i${r} * c3; ${each(d, (e) => `let q${r}_${e} = in0[qr${r} + ${e}u] * ${f32Literal(g.scale)};`)} var m${r} = -3.4e38;`)}
+  return `${loadRows(rpl, wg, [{ name: "q", width: d, src: (e) => `in0[kv + row * c3 + ${e}u] * ${f32Literal(g.scale)}` }])}
+${perRow(rpl, (r) => `var m${r} = -3.4e38;`)}
   for (var j = 0u; j < s; j++) {
     let kr = kv + j * c3;
     ${load(d, "k", (e) => `in0[kr + ${d + e}u]`)}
@@ -193,7 +231,7 @@ function forwardKernel(qkv: ValueType, out: ValueType, g: Geometry, limits: Kern
   const [wg, rpl] = [rowsPerGroup(limits), rowsPerLane(limits, "forward", g.s)];
   const dims = new Dims();
   const score = (r: number) => dot(d, (e) => `q${r}_${e}`, (e) => `k${e}`);
-  const main = attentionMain(g, dims, wg, rpl, 1, `${rowMaxima(g, rpl)}
+  const main = attentionMain(g, dims, wg, rpl, 1, `${rowMaxima(g, rpl, wg)}
 ${perRow(rpl, (r) => `var t${r} = 0.0; ${each(d, (e) => `var o${r}_${e} = 0.0;`)}`)}
   for (var j = 0u; j < s; j++) {
     let kr = kv + j * c3;
@@ -201,7 +239,8 @@ ${perRow(rpl, (r) => `var t${r} = 0.0; ${each(d, (e) => `var o${r}_${e} = 0.0;`)
     ${load(d, "v", (e) => `in0[kr + ${2 * d + e}u]`)}
 ${perRow(rpl, (r) => `{ let p = exp(${score(r)} - m${r}); t${r} += p; ${each(d, (e) => `o${r}_${e} = fma(p, v${e}, o${r}_${e});`)} }`, "    ")}
   }
-${perRow(rpl, (r) => `if (live${r}) { let inv = 1.0 / t${r}; let orow = (n * s + i${r}) * c + h * ${d}u; ${each(d, (e) => `out[orow + ${e}u] = o${r}_${e} * inv;`)} }`)}`);
+${perRow(rpl, (r) => `let t${r}_0 = t${r};`)}
+${storeRows(rpl, wg, [{ name: "o", width: d }, { name: "t", width: 1 }], `let inv = 1.0 / t_rows[r]; let orow = (n * s + row) * c + h * ${d}u; ${each(d, (e) => `out[orow + ${e}u] = ${fromRows("o", d, e)} * inv;`)}`)}`);
   return kernel([qkv], out, dims, main, wg, limits);
 }
 
@@ -211,7 +250,7 @@ function statsKernel(inputs: readonly ValueType[], out: ValueType, g: Geometry, 
   const [wg, rpl] = [rowsPerGroup(limits), rowsPerLane(limits, "stats", g.s)];
   const dims = new Dims();
   const score = (r: number) => dot(d, (e) => `q${r}_${e}`, (e) => `k${e}`);
-  const main = attentionMain(g, dims, wg, rpl, 1, `${rowMaxima(g, rpl)}
+  const main = attentionMain(g, dims, wg, rpl, 1, `${rowMaxima(g, rpl, wg)}
 ${perRow(rpl, (r) => `var t${r} = 0.0;`)}
   for (var j = 0u; j < s; j++) {
     let kr = kv + j * c3;
@@ -219,7 +258,8 @@ ${perRow(rpl, (r) => `var t${r} = 0.0;`)}
 ${perRow(rpl, (r) => `t${r} += exp(${score(r)} - m${r});`, "    ")}
   }
   let heads = ${dims.u("heads", g.heads)};
-${perRow(rpl, (r) => `if (live${r}) { let orow = (n * s + i${r}) * c + h * ${d}u; let st = ((n * heads + h) * s + i${r}) * 2u; out[st] = m${r} + log(t${r}); out[st + 1u] = ${dot(d, (e) => `in1[orow + ${e}u]`, (e) => `in2[orow + ${e}u]`)}; }`)}`);
+${perRow(rpl, (r) => `let m${r}_0 = m${r}; let t${r}_0 = t${r};`)}
+${storeRows(rpl, wg, [{ name: "m", width: 1 }, { name: "t", width: 1 }], `let orow = (n * s + row) * c + h * ${d}u; let st = ((n * heads + h) * s + row) * 2u; out[st] = m_rows[r] + log(t_rows[r]); out[st + 1u] = ${dot(d, (e) => `in1[orow + ${e}u]`, (e) => `in2[orow + ${e}u]`)};`)}`);
   return kernel(inputs, out, dims, main, wg, limits);
 }
 
@@ -233,19 +273,35 @@ function gradKernel(inputs: readonly ValueType[], out: ValueType, g: Geometry, l
   let gb = n * s * c + h * ${d}u;
   if (role == 0u) {
     // query rows i: dq_i = scale sum_j P_ij (g_i . v_j - D_i) k_j
-${perRow(rpl, (r) => `let own${r} = kv + i${r} * c3; ${each(d, (e) => `let q${r}_${e} = in0[own${r} + ${e}u] * ${sc};`)}`, "    ")}
-${perRow(rpl, (r) => `${each(d, (e) => `let g${r}_${e} = in1[gb + i${r} * c + ${e}u];`)} let lse${r} = in2[st0 + i${r} * 2u]; let D${r} = in2[st0 + i${r} * 2u + 1u];`, "    ")}
-${perRow(rpl, (r) => each(d, (e) => `var a${r}_${e} = 0.0;`), "    ")}
+${loadRows(
+  rpl,
+  wg,
+  [
+    { name: "q", width: d, src: (e) => `in0[kv + row * c3 + ${e}u] * ${sc}` },
+    { name: "g", width: d, src: (e) => `in1[gb + row * c + ${e}u]` },
+    { name: "st", width: 2, src: (e) => `in2[st0 + row * 2u + ${e}u]` },
+  ],
+  "    ",
+)}
+${perRow(rpl, (r) => `let lse${r} = st${r}_0; let D${r} = st${r}_1; ${each(d, (e) => `var a${r}_${e} = 0.0;`)}`, "    ")}
     for (var j = 0u; j < s; j++) {
       let kr = kv + j * c3;
       ${load(d, "k", (e) => `in0[kr + ${d + e}u]`)}
       ${load(d, "v", (e) => `in0[kr + ${2 * d + e}u]`)}
 ${perRow(rpl, (r) => `{ let p = exp(${dot(d, (e) => `q${r}_${e}`, (e) => `k${e}`)} - lse${r}); let ds = p * (${dot(d, (e) => `g${r}_${e}`, (e) => `v${e}`)} - D${r}); ${each(d, (e) => `a${r}_${e} = fma(ds, k${e}, a${r}_${e});`)} }`, "      ")}
     }
-${perRow(rpl, (r) => `if (live${r}) { ${each(d, (e) => `out[own${r} + ${e}u] = a${r}_${e} * ${sc};`)} }`, "    ")}
+${storeRows(rpl, wg, [{ name: "a", width: d }], `let own = kv + row * c3; ${each(d, (e) => `out[own + ${e}u] = ${fromRows("a", d, e)} * ${sc};`)}`, "    ")}
   } else {
     // key rows i: dk_i = scale sum_j P_ji (g_j . v_i - D_j) q_j, dv_i = sum_j P_ji g_j
-${perRow(rpl, (r) => `let own${r} = kv + i${r} * c3; ${each(d, (e) => `let k${r}_${e} = in0[own${r} + ${d + e}u] * ${sc}; let v${r}_${e} = in0[own${r} + ${2 * d + e}u];`)}`, "    ")}
+${loadRows(
+  rpl,
+  wg,
+  [
+    { name: "k", width: d, src: (e) => `in0[kv + row * c3 + ${d + e}u] * ${sc}` },
+    { name: "v", width: d, src: (e) => `in0[kv + row * c3 + ${2 * d + e}u]` },
+  ],
+  "    ",
+)}
 ${perRow(rpl, (r) => each(d, (e) => `var a${r}_${e} = 0.0; var b${r}_${e} = 0.0;`), "    ")}
     for (var j = 0u; j < s; j++) {
       let qr = kv + j * c3;
@@ -256,7 +312,7 @@ ${perRow(rpl, (r) => each(d, (e) => `var a${r}_${e} = 0.0; var b${r}_${e} = 0.0;
       let D = in2[st0 + j * 2u + 1u];
 ${perRow(rpl, (r) => `{ let p = exp(${dot(d, (e) => `k${r}_${e}`, (e) => `q${e}`)} - lse); ${each(d, (e) => `b${r}_${e} = fma(p, g${e}, b${r}_${e});`)} let ds = p * (${dot(d, (e) => `v${r}_${e}`, (e) => `g${e}`)} - D); ${each(d, (e) => `a${r}_${e} = fma(ds, q${e}, a${r}_${e});`)} }`, "      ")}
     }
-${perRow(rpl, (r) => `if (live${r}) { ${each(d, (e) => `out[own${r} + ${d + e}u] = a${r}_${e} * ${sc}; out[own${r} + ${2 * d + e}u] = b${r}_${e};`)} }`, "    ")}
+${storeRows(rpl, wg, [{ name: "a", width: d }, { name: "b", width: d }], `let own = kv + row * c3; ${each(d, (e) => `out[own + ${d + e}u] = ${fromRows("a", d, e)} * ${sc}; out[own + ${2 * d + e}u] = ${fromRows("b", d, e)};`)}`, "    ")}
   }`);
   return kernel(inputs, out, dims, main, wg, limits);
 }
