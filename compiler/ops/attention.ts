@@ -107,13 +107,15 @@ const dot = (d: number, a: (e: number) => string, b: (e: number) => string): str
  * forcing the streamed rows' addresses to differ per lane cost nothing), so what pays is using
  * each streamed value for several rows' fmas. bench/attention.ts at [32, 256, 4 heads x 8]
  * (lavapipe, 2 cores), forward / stats / grad ms: 1 row 147 / 97 / 191, 4 rows 51 / 32 / 85,
- * 8 rows 33 / 21 / 57, 16 rows 25 / 16 / 43. The rows are straight-line code, and LLVM's
- * compile time grows faster than the rows: the three pipelines' cold compile took ~0.5 s at
- * 1 row, ~4 s at 4, ~15 s at 8 for all three and ~60 s at 16 (private arrays indexed in a
- * loop instead compiled as slowly and ran 3-8x slower). So 8 for the two small kernels, 4 for
- * the gradient's. A GPU keeps one row per thread.
+ * 8 rows 29 / 18 / 52, 16 rows 22 / 13 / (8: 52). Lavapipe compiles a shader at its first
+ * dispatch, and the hot loop's rows are straight-line code: cold, in the first step of config S
+ * (`MESA_SHADER_CACHE_DISABLE=true unetc profile ... --warmup 0 --steps 1`), forward and stats
+ * took 0.44 / 0.35 s at 8 rows and 0.85 / 0.69 s at 16, the gradient 1.25 s at 4 and 1.37 s at
+ * 8 (with the per-row loads and stores in loops, loadRows/storeRows; before those, 8 rows cost
+ * ~15 s for the three). So 8 each: 16 would gain ~13 ms a forward + stats for ~0.75 s of first
+ * step. A GPU keeps one row per thread.
  */
-export const ATTENTION_ROWS_CPU = { forward: 8, stats: 8, grad: 4 } as const;
+export const ATTENTION_ROWS_CPU = { forward: 8, stats: 8, grad: 8 } as const;
 
 /** Rows per invocation: no more than a workgroup needs to cover the sequence (a power of two, so few variants). */
 function rowsPerLane(limits: KernelLimits, kind: keyof typeof ATTENTION_ROWS_CPU, s: number): number {
