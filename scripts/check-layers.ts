@@ -46,6 +46,10 @@ export const PACKAGES: Readonly<Record<string, readonly string[]>> = {
   "cli-progress": ["cli"],
   pngjs: ["runtime/image", "runtime/data"],
   "fashion-mnist": ["runtime/data"],
+  vega: ["runtime/image"],
+  "vega-lite": ["runtime/image"],
+  "@resvg/resvg-js": ["runtime/image"],
+  "dejavu-fonts-ttf": ["runtime/image"],
 };
 
 const SOURCE_ROOTS = ["grammars", "compiler", "runtime", "cli", "bench", "scripts"];

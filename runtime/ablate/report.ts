@@ -1,5 +1,5 @@
 // The ablation report: per-variant statistics over seeds (mean and sample standard deviation), a
-// GitHub markdown table and a JSON document. Pure functions of the outcomes, so the same runs always
+// GitHub markdown table (the same table report-html.ts puts in ablation.html) and a JSON document. Pure functions of the outcomes, so the same runs always
 // give the same bytes.
 //
 // A statistic counts only finished runs ("done") whose metric is a finite number: a missing or NaN
@@ -136,6 +136,38 @@ function bestMeans(summaries: readonly VariantSummary[], key: MetricKey): number
   return means.length >= 2 ? Math.min(...means) : undefined;
 }
 
+/** The table both pages show: one row per variant, cells already formatted. */
+export interface ReportTable {
+  readonly headers: readonly string[];
+  readonly rows: readonly { readonly label: string; readonly cells: readonly { readonly text: string; readonly best: boolean }[]; readonly runs: string }[];
+}
+
+export function reportTable(summaries: readonly VariantSummary[]): ReportTable {
+  const best = new Map(COLUMNS.filter((c) => c.best).map((c) => [c.key, bestMeans(summaries, c.key)]));
+  const rows = summaries.map((s) => ({
+    label: s.variant.label,
+    cells: COLUMNS.map((c) => {
+      const b = best.get(c.key);
+      return { text: cell(s.stats[c.key], c, s.done), best: b !== undefined && s.stats[c.key]?.mean === b };
+    }),
+    runs: runsCell(s),
+  }));
+  return { headers: ["variant", ...COLUMNS.map((c) => c.header), "runs"], rows };
+}
+
+export const TABLE_LEGEND = "Mean ± sample standard deviation over seeds; (n=k): only k finished runs have the value; bold: the lowest eval loss and FID.";
+
+/** One line per run that did not finish (one per variant when every seed was invalid alike). */
+export function unfinishedRuns(summaries: readonly VariantSummary[]): { label: string; text: string }[] {
+  return summaries.flatMap((s) => {
+    const bad = s.runs.flatMap((r) => (r.status === "done" ? [] : [r]));
+    if (bad.length === 0) return [];
+    // An invalid variant fails the same way for every seed: one line, not one per seed.
+    if (bad.length === s.runs.length && bad.every((r) => r.status === "invalid")) return [{ label: s.variant.label, text: `invalid: ${firstLine(bad[0].error)}` }];
+    return bad.map((r) => ({ label: s.variant.label, text: `seed ${r.seed} ${r.status}: ${firstLine(r.error)}` }));
+  });
+}
+
 export interface MarkdownOptions {
   title: string;
   command: string;
@@ -144,25 +176,15 @@ export interface MarkdownOptions {
 
 export function renderMarkdown(summaries: readonly VariantSummary[], o: MarkdownOptions): string {
   const out: string[] = [`# ${o.title}`, "", "```sh", o.command, "```", ""];
-  const best = new Map(COLUMNS.filter((c) => c.best).map((c) => [c.key, bestMeans(summaries, c.key)]));
-  out.push(`| variant | ${COLUMNS.map((c) => c.header).join(" | ")} | runs |`);
+  const table = reportTable(summaries);
+  out.push(`| ${table.headers.join(" | ")} |`);
   out.push(`|:--|${COLUMNS.map(() => "--:").join("|")}|--:|`);
-  for (const s of summaries) {
-    const cells = COLUMNS.map((c) => {
-      const text = cell(s.stats[c.key], c, s.done);
-      const b = best.get(c.key);
-      return b !== undefined && s.stats[c.key]?.mean === b ? `**${text}**` : text;
-    });
-    out.push(`| ${escapeCell(s.variant.label)} | ${cells.join(" | ")} | ${runsCell(s)} |`);
+  for (const row of table.rows) {
+    const cells = row.cells.map((c) => (c.best ? `**${c.text}**` : c.text));
+    out.push(`| ${escapeCell(row.label)} | ${cells.join(" | ")} | ${row.runs} |`);
   }
-  out.push("", "Mean ± sample standard deviation over seeds; (n=k): only k finished runs have the value; bold: the lowest eval loss and FID.");
-  const problems = summaries.flatMap((s) => {
-    const bad = s.runs.flatMap((r) => (r.status === "done" ? [] : [r]));
-    if (bad.length === 0) return [];
-    // An invalid variant fails the same way for every seed: one line, not one per seed.
-    if (bad.length === s.runs.length && bad.every((r) => r.status === "invalid")) return [`- ${code(s.variant.label)} invalid: ${firstLine(bad[0].error)}`];
-    return bad.map((r) => `- ${code(s.variant.label)} seed ${r.seed} ${r.status}: ${firstLine(r.error)}`);
-  });
+  out.push("", TABLE_LEGEND);
+  const problems = unfinishedRuns(summaries).map((p) => `- ${code(p.label)} ${p.text}`);
   if (problems.length) out.push("", "Runs that did not finish:", "", ...problems);
   if (o.notes?.length) out.push("", "Notes:", "", ...o.notes.map((n) => `- ${n}`));
   return out.join("\n") + "\n";

@@ -1,18 +1,19 @@
 // `unetc sample`: images from a trained model. The weights come from a training checkpoint (its
 // EMA weights when it has them); the sampler runs over a Denoiser at a fixed compiled batch; the
-// result is a PNG grid: one row per class for a class-conditional model when no class is asked
-// for, otherwise a square-ish grid.
+// result is a labeled PNG grid: one row per class (n images each) for a class-conditional model
+// when no class is asked for, otherwise a square-ish grid of n; optionally a denoising trajectory.
 import type { ModelGraph } from "../../compiler/check/model-graph.js";
 import type { Tensor } from "../../compiler/ir/tensor.js";
 import { sample, samplerSchedule, type SamplerKind } from "../diffusion/samplers.js";
 import type { ScheduleKind } from "../diffusion/schedules.js";
-import { writeGridPng } from "../image/grid.js";
+import { writeLabeledGridPng, type LabeledGridLayout } from "../image/labeled-grid.js";
 import type { DeviceKind } from "../session/runner.js";
 import { CheckpointError, verifyTensors, type Checkpoint } from "../train/checkpoint.js";
 import { asF32 } from "../train/runners.js";
 import { emaTargets } from "../../compiler/compile.js";
 import { emaName, isAdamState, isEmaState } from "../../compiler/ir/step-contract.js";
 import { createDenoiser } from "./denoiser.js";
+import { recordTrajectory, type Trajectory, type TrajectoryRequest } from "./trajectory.js";
 
 /** The model's weights from a checkpoint: the EMA average where it has one (unless `ema` is false). */
 export function checkpointWeights(model: ModelGraph, ckpt: Checkpoint, ema = true): { weights: Map<string, Tensor>; ema: boolean } {
@@ -59,9 +60,8 @@ export interface SampleRunOptions {
   readonly sampler: SamplerKind;
   readonly steps: number;
   readonly eta?: number;
-  /** Images in all (unconditional, or one class); for a conditional model without `classIndex`, images per class. */
+  /** Images in all (unconditional, or one class); for a conditional model without `classIndex` (and without `spreadClasses`), images per class. */
   readonly n: number;
-  readonly perClass?: number;
   readonly classIndex?: number;
   /** A conditional model: `n` images with the classes taken in turn (0, 1, ..., K-1, 0, ...), as FID wants. */
   readonly spreadClasses?: boolean;
@@ -71,6 +71,8 @@ export interface SampleRunOptions {
   readonly batch?: number;
   readonly schedule: ScheduleKind;
   readonly onStep?: (i: number, total: number) => void;
+  /** Also record x_t of these images at a few steps (see trajectory.ts). */
+  readonly trajectory?: TrajectoryRequest;
 }
 
 export interface SampleRunResult {
@@ -81,8 +83,11 @@ export interface SampleRunResult {
   readonly shape: readonly number[];
   /** Labels per image (conditional models). */
   readonly labels?: Int32Array;
+  /** Images per class when the grid is one row per class. */
+  readonly perClass?: number;
   readonly evaluations: number;
   readonly batch: number;
+  readonly trajectory?: Trajectory;
 }
 
 export async function sampleImages(model: ModelGraph, weights: ReadonlyMap<string, Tensor>, o: SampleRunOptions): Promise<SampleRunResult> {
@@ -105,7 +110,7 @@ export async function sampleImages(model: ModelGraph, weights: ReadonlyMap<strin
     labels = Int32Array.from({ length: count }, (_, i) => i % classes);
   } else if (label && o.classIndex === undefined) {
     const classes = label.classes ?? 1;
-    const per = o.perClass ?? 8;
+    const per = o.n;
     count = classes * per;
     cols = per;
     labels = Int32Array.from({ length: count }, (_, i) => Math.floor(i / per));
@@ -120,15 +125,78 @@ export async function sampleImages(model: ModelGraph, weights: ReadonlyMap<strin
   const den = await createDenoiser(model, weights, { device: o.device, batch });
   try {
     const shape = [count, ...img.shape];
-    const r = await sample(den.denoise, { sampler: o.sampler, shape, steps: o.steps, seed: o.seed, eta: o.eta, classes: labels, onStep: o.onStep });
-    return { images: r.x0, count, cols, shape, labels, evaluations: den.runs(), batch };
+    const perImage = img.shape.reduce((a, b) => a * b, 1);
+    const rec = o.trajectory ? recordTrajectory(den.denoise, { sampler: o.sampler, steps: o.steps, perImage, request: o.trajectory }) : undefined;
+    const onStep = (i: number, total: number) => {
+      rec?.onStep(i);
+      o.onStep?.(i, total);
+    };
+    const r = await sample(rec?.denoise ?? den.denoise, { sampler: o.sampler, shape, steps: o.steps, seed: o.seed, eta: o.eta, classes: labels, onStep });
+    const perClass = label && !o.spreadClasses && o.classIndex === undefined ? o.n : undefined;
+    return { images: r.x0, count, cols, shape, labels, perClass, evaluations: den.runs(), batch, ...(rec ? { trajectory: rec.finish(r.x0) } : {}) };
   } finally {
     den.destroy();
   }
 }
 
-export async function writeSampleGrid(path: string, r: SampleRunResult): Promise<void> {
+export interface SampleFigureOptions {
+  /** Class names by index: each row whose images share one class is labeled with its name. */
+  readonly classNames?: readonly string[];
+  /** Lines above the grid (what sampleCaption makes). */
+  readonly caption?: readonly string[];
+}
+
+function imageShape(r: { readonly shape: readonly number[] }): { channels: 1 | 3; height: number; width: number } {
   const [, C, H, W] = r.shape;
   if (C !== 1 && C !== 3) throw new CheckpointError(`cannot write ${C}-channel images as PNG (1 or 3 channels)`);
-  await writeGridPng(path, r.images, { count: r.count, channels: C as 1 | 3, height: H, width: W, cols: r.cols, range: [-1, 1] });
+  return { channels: C, height: H, width: W };
+}
+
+/** The class name of each row whose images all have one class; none when any row is mixed. */
+export function rowClassNames(labels: Int32Array | undefined, count: number, cols: number, classNames: readonly string[] | undefined): string[] | undefined {
+  if (!labels || !classNames?.length) return undefined;
+  const names: string[] = [];
+  for (let start = 0; start < count; start += cols) {
+    const row = labels.subarray(start, Math.min(start + cols, count));
+    if (row.some((c) => c !== row[0])) return undefined;
+    names.push(classNames[row[0]] ?? `class ${row[0]}`);
+  }
+  return names;
+}
+
+/** The sample grid as a PNG: images enlarged to at least 64 px, class names by the rows, the caption above. */
+export async function writeSampleGrid(path: string, r: SampleRunResult, o: SampleFigureOptions = {}): Promise<LabeledGridLayout> {
+  const rowLabels = rowClassNames(r.labels, r.count, r.cols, o.classNames);
+  return writeLabeledGridPng(path, r.images, { count: r.count, ...imageShape(r), cols: r.cols, range: [-1, 1], rowLabels, caption: o.caption });
+}
+
+const levelText = (t: Trajectory, level: number): string => (t.karras ? `σ=${Number(level.toPrecision(level >= 10 ? 3 : 2))}` : `t=${level.toFixed(2)}`);
+
+/** The trajectory strip: one row per followed image, columns x_t at the recorded steps, then the result. */
+export async function writeTrajectoryStrip(path: string, r: SampleRunResult, o: SampleFigureOptions & { readonly images: readonly number[] }): Promise<LabeledGridLayout> {
+  const t = r.trajectory;
+  if (!t) throw new Error("internal: no trajectory was recorded");
+  const labels = r.labels ? Int32Array.from(o.images, (i) => r.labels![i]) : undefined;
+  const rowLabels = rowClassNames(labels, t.rows, 1, o.classNames);
+  const colLabels = [...t.levels.map((level) => levelText(t, level)), "result"];
+  const columns = `columns: x_t at steps ${t.steps.join(", ")} of ${t.totalSteps}, then the result`;
+  return writeLabeledGridPng(path, t.frames, { count: t.rows * t.cols, ...imageShape(r), cols: t.cols, range: [-1, 1], rowLabels, colLabels, caption: [...(o.caption ?? []), columns] });
+}
+
+export interface CaptionInfo {
+  readonly model: string;
+  readonly step: number;
+  readonly ema: boolean;
+  readonly sampler: SamplerKind;
+  readonly eta?: number;
+  readonly steps: number;
+  readonly seed: number;
+  /** What was drawn, e.g. "8 images per class" or "64 images". */
+  readonly what: string;
+}
+
+/** The caption of a sample figure: where the images came from and how, in two lines. */
+export function sampleCaption(c: CaptionInfo): string[] {
+  const eta = c.sampler === "ddim" && c.eta !== undefined ? ` (eta ${c.eta})` : "";
+  return [`${c.model} at step ${c.step}, ${c.ema ? "EMA" : "raw"} weights`, `${c.sampler}${eta}, ${c.steps} steps, seed ${c.seed}; ${c.what}`];
 }

@@ -1,4 +1,5 @@
-// The run folder's metrics log (metrics.jsonl, one JSON object per line) and its loss plot.
+// The run folder's metrics log (metrics.jsonl, one JSON object per line) and its loss plot
+// (loss.png and loss.svg: train loss raw and smoothed, eval loss, learning rate below).
 //   {"kind":"train","epoch":1,"step":10,"loss":0.41,"steps":10,"lr":..,"beta1":..,"steps_per_s":..,"time_s":..}
 //       the mean loss over the `steps` updates that ended at `step` (read back every N steps)
 //   {"kind":"epoch","epoch":1,"step":62,"train_loss":0.2,"eval_loss":0.18,"epoch_s":..,"time_s":..}
@@ -6,7 +7,7 @@
 // Epochs count from 1; steps count optimizer updates from 1. `time_s` is the run's training time.
 // On --resume, lines past the checkpoint's step are dropped (a killed run may have logged them).
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
-import { writeLossPlotPng, type LossPoint } from "../image/loss-plot.js";
+import { writeLossChart, type LossPoint, type TrainPoint } from "../image/loss-chart.js";
 
 export interface TrainRecord {
   readonly kind: "train";
@@ -73,12 +74,12 @@ export class MetricsLog {
   }
 
   async plot(path: string): Promise<void> {
-    const train: LossPoint[] = [];
+    const train: TrainPoint[] = [];
     const evals: LossPoint[] = [];
     for (const r of this.records) {
-      if (r.kind === "train") train.push({ step: r.step, loss: r.loss });
+      if (r.kind === "train") train.push({ step: r.step, loss: r.loss, lr: r.lr });
       else if (r.eval_loss !== null) evals.push({ step: r.step, loss: r.eval_loss });
     }
-    await writeLossPlotPng(path, { train, eval: evals, logY: true, smoothing: train.length > 50 ? 0.8 : 0 });
+    await writeLossChart(path, { train, eval: evals });
   }
 }

@@ -47,6 +47,15 @@ describe("image grid PNG", () => {
     expect(pixel(png, 1, 0)).toEqual([255, 255, 255, 255]);
   });
 
+  it("enlarges each image `scale` times (nearest); the gap stays as given", () => {
+    const png = PNG.sync.read(encodeGridPng(images, { count: 3, channels: 1, height: 2, width: 2, cols: 2, scale: 3, gap: 1 }));
+    expect([png.width, png.height]).toEqual([2 * 6 + 1, 2 * 6 + 1]);
+    expect(pixel(png, 2, 2)[0]).toBe(0); // image 0 pixel 0 covers 3x3
+    expect(pixel(png, 3, 0)[0]).toBe(toByte(-1 + 1 / 6, -1, 1)); // pixel 1 starts at x = 3
+    expect(pixel(png, 6, 0)[0]).toBe(255); // the gap
+    expect(pixel(png, 7, 0)[0]).toBe(toByte(-1 + 4 / 6, -1, 1)); // image 1
+  });
+
   it("rejects a size mismatch", () => {
     expect(() => encodeGridPng(new Float32Array(5), { count: 2, channels: 1, height: 2, width: 2 })).toThrow(/5 values/);
   });

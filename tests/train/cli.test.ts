@@ -42,12 +42,26 @@ describe("unetc train and unetc sample (reference device)", () => {
     expect(s.stdout).toContain("6 images of class 0 (horizontal)"); // classes are the sorted folder names
     expect(s.stdout).toContain("EMA weights");
     const png = PNG.sync.read(readFileSync(join(tmp, "grid.png")));
-    expect([png.width, png.height]).toEqual([3 * 8 + 2 * 2, 2 * 8 + 2]); // 3 columns x 2 rows, 2px gaps
+    // 3 columns x 2 rows of 8x8 images enlarged to 64 px with 4 px gaps, a caption above.
+    expect(png.width).toBeGreaterThanOrEqual(3 * 64 + 2 * 4);
+    expect(png.height).toBeGreaterThanOrEqual(2 * 64 + 4 + 36);
 
     const rows = unetc("sample", full, "--steps", "2", "--device", "reference");
     expect(rows.code).toBe(0);
+    expect(rows.stdout).toContain("8 images per class (16 in all)");
     expect(rows.stdout).toContain("2 rows (one per class: horizontal, vertical) of 8");
     expect(existsSync(join(full, "samples.png"))).toBe(true);
+
+    // --n is per class for a conditional model; --json: one object on stdout, the prose on stderr.
+    const json = unetc("sample", full, "--n", "2", "--steps", "3", "--trajectory", "--json", "--device", "reference", "--out", join(tmp, "two.png"));
+    expect(json.code).toBe(0);
+    const o = JSON.parse(json.stdout) as { images: number; perClass: number; rows: number; cols: number; rowLabels: string[]; files: { grid: string; trajectory: string } };
+    expect([o.images, o.perClass, o.rows, o.cols]).toEqual([4, 2, 2, 2]);
+    expect(o.rowLabels).toEqual(["horizontal", "vertical"]);
+    expect(o.files).toEqual({ grid: join(tmp, "two.png"), trajectory: join(tmp, "two-trajectory.png") });
+    expect(json.stderr).toContain("2 images per class (4 in all)");
+    expect(json.stderr).toContain("wrote " + join(tmp, "two-trajectory.png"));
+    expect(PNG.sync.read(readFileSync(o.files.trajectory)).width).toBeGreaterThan(4 * 64); // 3 steps + the result
 
     const bad = unetc("sample", full, "--class", "diagonal", "--device", "reference");
     expect(bad.code).toBe(1);
