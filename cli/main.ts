@@ -10,8 +10,9 @@ import { addProfileCommand } from "./commands/profile.js";
 import { addSampleCommand } from "./commands/sample.js";
 import { addSpecCommands } from "./commands/spec.js";
 import { addTrainCommand } from "./commands/train.js";
+import { jsonCommand, jsonFailure, jsonPrinted, printJson } from "./json-output.js";
 import type { SetExit } from "./options.js";
-import { exitCodeFor } from "./report.js";
+import { reportFailure } from "./report.js";
 
 export function buildProgram(setExit: SetExit): Command {
   const program = new Command("unetc")
@@ -31,13 +32,17 @@ export function buildProgram(setExit: SetExit): Command {
 
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
+  let message = "see the messages on stderr";
   const program = buildProgram((c) => (code = c));
   try {
     await program.parseAsync(argv, { from: "user" });
-    return code;
   } catch (err) {
-    return exitCodeFor(err);
+    ({ code, message } = reportFailure(err));
   }
+  // --json: a failure that printed no object of its own still leaves one on stdout.
+  const json = jsonCommand(argv);
+  if (json && code !== 0 && !jsonPrinted()) printJson(jsonFailure(json, code, message));
+  return code;
 }
 
 // `unetc check ... | head` closes stdout early; that is not an error worth a stack trace.

@@ -2,6 +2,7 @@
 // colour, the spec options (--set/--model/--color), device and optimizer choices, the recipe.
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { OPT_LEVELS, type OptLevel } from "../compiler/compile.js";
+import { parseNumber, type NumberRule } from "../runtime/train/number-rules.js";
 
 /** Sets the process's exit code from a command's action. */
 export type SetExit = (code: number) => void;
@@ -16,6 +17,18 @@ export function numberArg(kind: NumberKind) {
     if (!ok) throw new InvalidArgumentError(`expected a ${kind.replace("-int", " integer")} number, found "${text}"`);
     return v;
   };
+}
+
+/**
+ * A number option under a range rule (runtime/train/number-rules.ts): a bad value ends the
+ * command with the flag named, `error: --beta2 must be in [0, 1), got 1` (exit 2), not commander's
+ * longer "option '--beta2 <x>' argument '1' is invalid" (the error passes through commander).
+ */
+export function numberOption(flags: string, description: string, rule: NumberRule, fallback?: number): Option {
+  const o = new Option(flags, description);
+  const flag = o.long ?? flags;
+  o.argParser((text: string): number => parseNumber(flag, text, rule));
+  return fallback === undefined ? o : o.default(fallback);
 }
 
 /** For repeatable flags: each value appended to the list. */

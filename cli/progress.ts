@@ -1,11 +1,12 @@
-// Progress on a terminal (cli-progress bars on stderr); plain lines on stdout otherwise.
+// Progress on a terminal (cli-progress bars on stderr); plain lines on stdout otherwise, or on
+// stderr too under --json (see cli/json-output.ts), where stdout is the JSON object alone.
 import { SingleBar } from "cli-progress";
 import { formatSeconds } from "../runtime/train/duration.js";
 import type { ProgressEvent, TrainReporter } from "../runtime/train/loop.js";
 import { print } from "./report.js";
 
-/** The train command's reporter: a bar per epoch on a terminal, a line per log step otherwise. */
-export function trainReporter(): TrainReporter & { close(): void } {
+/** The train command's reporter: a bar per epoch on a terminal, a line per log step otherwise; lines go to `say`. */
+export function trainReporter(say: (line: string) => void = print): TrainReporter & { close(): void } {
   const tty = process.stderr.isTTY === true;
   let bar: SingleBar | undefined;
   let epochs = 0;
@@ -20,7 +21,7 @@ export function trainReporter(): TrainReporter & { close(): void } {
     bar = undefined;
   };
   return {
-    info: (line) => print(line),
+    info: (line) => say(line),
     epochStart: (epoch, n, steps, start) => {
       epochs = n;
       if (!tty) return;
@@ -32,14 +33,14 @@ export function trainReporter(): TrainReporter & { close(): void } {
     },
     progress: (e) => {
       if (bar) bar.update(e.batch, payload(e));
-      else print(`epoch ${e.epoch}/${e.epochs} step ${e.batch}/${e.stepsInEpoch}: loss ${e.loss.toFixed(4)}, lr ${e.lr.toExponential(2)}, ${e.stepsPerSecond.toFixed(2)} steps/s, ETA ${formatSeconds(e.etaSeconds)}`);
+      else say(`epoch ${e.epoch}/${e.epochs} step ${e.batch}/${e.stepsInEpoch}: loss ${e.loss.toFixed(4)}, lr ${e.lr.toExponential(2)}, ${e.stepsPerSecond.toFixed(2)} steps/s, ETA ${formatSeconds(e.etaSeconds)}`);
     },
     evaluating: stop,
     epochEnd: (e) => {
       stop();
       const acc = e.evalAccuracy === null || e.evalAccuracy === undefined ? "" : `, accuracy ${(100 * e.evalAccuracy).toFixed(2)}%`;
       const ev = e.evalLoss === null ? "" : `, eval loss ${e.evalLoss.toFixed(4)}${acc}`;
-      print(`epoch ${e.epoch}/${e.epochs}: train loss ${e.trainLoss.toFixed(4)}${ev} (${formatSeconds(e.seconds)}, ${e.stepsPerSecond.toFixed(2)} steps/s); checkpoint written`);
+      say(`epoch ${e.epoch}/${e.epochs}: train loss ${e.trainLoss.toFixed(4)}${ev} (${formatSeconds(e.seconds)}, ${e.stepsPerSecond.toFixed(2)} steps/s); checkpoint written`);
     },
     close: stop,
   };

@@ -31,22 +31,29 @@ export function checkOrReport(path: string, o: { set?: readonly string[]; model?
   return reportCheck(checkModel(path, o), o);
 }
 
-/** The exit code for an error that ended a command, after printing what the user should see. */
-export function exitCodeFor(err: unknown): number {
-  if (err instanceof UserError) {
-    printError(renderUserError(err));
-    return err.exitCode;
-  }
+/** How an error ended a command: its exit code and the message the user sees (already shown when `printed`). */
+export interface Failure {
+  readonly code: number;
+  readonly message: string;
+  readonly printed: boolean;
+}
+
+export function failureOf(err: unknown): Failure {
+  if (err instanceof UserError) return { code: err.exitCode, message: renderUserError(err), printed: false };
   // commander turns its own parse errors into a CommanderError it has printed; this one came from an action.
-  if (err instanceof InvalidArgumentError) {
-    printError(`error: ${err.message}`);
-    return 2;
-  }
+  if (err instanceof InvalidArgumentError) return { code: 2, message: `error: ${err.message}`, printed: false };
   if (err instanceof CommanderError) {
     // Help and version exit 0; every other commander error (already printed) is a usage error.
-    return err.exitCode === 0 || err.code === "commander.helpDisplayed" || err.code === "commander.version" ? 0 : 2;
+    const ok = err.exitCode === 0 || err.code === "commander.helpDisplayed" || err.code === "commander.version";
+    return { code: ok ? 0 : 2, message: err.message, printed: true };
   }
-  printError(`internal error: ${(err as Error).message}\nThis is a bug in unetc; please report it with the command that caused it.`);
-  if (process.env.UNETC_DEBUG) printError(`${(err as Error).stack}`);
-  return 3;
+  return { code: 3, message: `internal error: ${(err as Error).message}\nThis is a bug in unetc; please report it with the command that caused it.`, printed: false };
+}
+
+/** Prints what the user should see of an error that ended a command; returns the failure. */
+export function reportFailure(err: unknown): Failure {
+  const f = failureOf(err);
+  if (!f.printed) printError(f.message);
+  if (f.code === 3 && process.env.UNETC_DEBUG) printError(`${(err as Error).stack}`);
+  return f;
 }

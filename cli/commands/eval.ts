@@ -1,6 +1,7 @@
 // `unetc eval run-folder [--n 2048]`: FID and KID of a trained denoiser's samples against the
 // Fashion-MNIST test split, with the classifier of models/metrics (see runtime/metrics). Writes
-// eval.json and a grid of the first samples into the run folder.
+// eval.json and a grid of the first samples into the run folder; --json prints the figures and
+// those files as one JSON object on stdout (the prose on stderr).
 import { statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { type Command, Option } from "commander";
@@ -14,10 +15,11 @@ import { writeSampleGrid } from "../../runtime/sample/sample.js";
 import { readCheckpoint } from "../../runtime/train/checkpoint.js";
 import { formatSeconds } from "../../runtime/train/duration.js";
 import { trainedDevice } from "../../runtime/train/from-checkpoint.js";
+import { RULES } from "../../runtime/train/number-rules.js";
 import { describeDevice } from "../../runtime/train/runners.js";
-import { addColorOptions, deviceOption, numberArg, type SetExit } from "../options.js";
+import { jsonPath, printJson, proseFor } from "../json-output.js";
+import { addColorOptions, deviceOption, numberOption, type SetExit } from "../options.js";
 import { barStep, samplingBar } from "../progress.js";
-import { print } from "../report.js";
 import { checkpointModel } from "./checkpoint-model.js";
 
 interface EvalFlags {
@@ -32,6 +34,7 @@ interface EvalFlags {
   out?: string;
   classifier?: string;
   color?: boolean;
+  json?: boolean;
 }
 
 export function addEvalCommand(program: Command, setExit: SetExit): void {
@@ -39,20 +42,22 @@ export function addEvalCommand(program: Command, setExit: SetExit): void {
     .command("eval")
     .description("FID and KID of a trained model's samples against the Fashion-MNIST test images (the course's metric)")
     .argument("<run>", "a run folder (from unetc train) or a checkpoint file")
-    .option("--n <n>", "images to sample (the course: 2048; at least 8)", numberArg("positive-int"), 2048)
+    .addOption(numberOption("--n <n>", "images to sample (the course: 2048; at least 8)", RULES.positiveInt, 2048))
     .addOption(new Option("--sampler <name>", "ddim/ddpm for cosine-trained models; euler, euler_ancestral, heun, lms for Karras (default: ddim or euler)").choices([...SAMPLERS]))
-    .option("--steps <n>", "sampling steps (the course: 100)", numberArg("positive-int"), 100)
-    .option("--eta <x>", "DDIM's eta", numberArg("nonnegative"), 1)
-    .option("--seed <n>", "seed of the sampler's noise", numberArg("nonnegative-int"), 0)
+    .addOption(numberOption("--steps <n>", "sampling steps (the course: 100)", RULES.positiveInt, 100))
+    .addOption(numberOption("--eta <x>", "DDIM's eta (0 or more)", RULES.nonnegative, 1))
+    .addOption(numberOption("--seed <n>", "seed of the sampler's noise", RULES.seed, 0))
     .addOption(deviceOption("where to run (default: where the run was trained)"))
-    .option("--batch <n>", "the most images per model run (default 64)", numberArg("positive-int"))
+    .addOption(numberOption("--batch <n>", "the most images per model run (default 64)", RULES.positiveInt))
     .option("--no-ema", "use the raw weights even when the checkpoint has EMA weights")
     .option("--out <file>", `where to write the results (default: ${EVAL_FILE} in the run folder)`)
-    .option("--classifier <file>", "the feature extractor's weights (default: models/metrics/fmnist_classifier.safetensors)");
+    .option("--classifier <file>", "the feature extractor's weights (default: models/metrics/fmnist_classifier.safetensors)")
+    .option("--json", "print one JSON object (FID, KID and the files written) on stdout; progress and prose go to stderr");
   addColorOptions(command).action(async (run: string, flags: EvalFlags) => setExit(await runEval(run, flags)));
 }
 
 async function runEval(run: string, flags: EvalFlags): Promise<number> {
+  const say = proseFor(flags.json);
   const started = performance.now();
   const ckpt = await readCheckpoint(run);
   const model = checkpointModel(ckpt, flags);
@@ -64,8 +69,8 @@ async function runEval(run: string, flags: EvalFlags): Promise<number> {
   const device = flags.device ?? trainedDevice(ckpt);
   const folder = statSync(run).isDirectory() ? run : dirname(run);
   const out = flags.out ?? join(folder, EVAL_FILE);
-  print(await describeDevice(device));
-  print(`sampling ${flags.n} images from ${model.name} at step ${ckpt.meta.position.step}: ${sampler}, ${flags.steps} steps`);
+  say(await describeDevice(device));
+  say(`sampling ${flags.n} images from ${model.name} at step ${ckpt.meta.position.step}: ${sampler}, ${flags.steps} steps`);
   const bar = samplingBar();
   try {
     const ev = await evaluateRun(model, ckpt, {
@@ -80,7 +85,7 @@ async function runEval(run: string, flags: EvalFlags): Promise<number> {
       classifier: flags.classifier,
       onInfo: (line) => {
         bar?.stop();
-        print(line);
+        say(line);
       },
       onStep: (i, total) => barStep(bar, i, total),
     });
@@ -89,9 +94,13 @@ async function runEval(run: string, flags: EvalFlags): Promise<number> {
     await writeEvalRecord(out, rec);
     const first = Math.min(64, ev.samples.count);
     const [, C, H, W] = ev.samples.shape;
-    await writeSampleGrid(join(folder, EVAL_SAMPLES_FILE), { ...ev.samples, images: ev.samples.images.subarray(0, first * C * H * W), count: first, cols: 8, shape: [first, C, H, W] });
-    print(`FID ${rec.fid.toFixed(2)}, KID ${rec.kid.toFixed(4)} (${rec.n} samples vs ${rec.reference.images} test images at ${rec.reference.size}x${rec.reference.size}, classifier ${rec.classifier.id})`);
-    print(`wrote ${out} and ${join(folder, EVAL_SAMPLES_FILE)} in ${formatSeconds((performance.now() - started) / 1000)}`);
+    const grid = join(folder, EVAL_SAMPLES_FILE);
+    await writeSampleGrid(grid, { ...ev.samples, images: ev.samples.images.subarray(0, first * C * H * W), count: first, cols: 8, shape: [first, C, H, W] });
+    const seconds = (performance.now() - started) / 1000;
+    say(`FID ${rec.fid.toFixed(2)}, KID ${rec.kid.toFixed(4)} (${rec.n} samples vs ${rec.reference.images} test images at ${rec.reference.size}x${rec.reference.size}, classifier ${rec.classifier.id})`);
+    say(`wrote ${out} and ${grid} in ${formatSeconds(seconds)}`);
+    // eval.json's figures (JSON has no NaN: a failed FID is null), then this invocation's time and files.
+    if (flags.json) printJson({ command: "eval", ok: true, checkpoint: jsonPath(ckpt.path), model: model.name, ...rec, wallSeconds: Number(seconds.toFixed(3)), files: { eval: jsonPath(out), samples: jsonPath(grid) } });
     return 0;
   } finally {
     bar?.stop();

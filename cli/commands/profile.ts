@@ -4,7 +4,8 @@ import type { Command } from "commander";
 import { UserError } from "../../compiler/diagnostics/user-error.js";
 import { profileStep, type ProfileOptions } from "../../runtime/session/profile.js";
 import { profileText } from "../../runtime/session/profile-text.js";
-import { addSpecOptions, numberArg, optimizerOption, optOption, type SetExit, type SpecOptions } from "../options.js";
+import { addSpecOptions, numberArg, numberOption, optimizerOption, optOption, type SetExit, type SpecOptions } from "../options.js";
+import { RULES } from "../../runtime/train/number-rules.js";
 import { checkOrReport, print, printError } from "../report.js";
 
 export function addProfileCommand(program: Command, setExit: SetExit): void {
@@ -17,7 +18,7 @@ export function addProfileCommand(program: Command, setExit: SetExit): void {
     .option("--batch <n>", "batch size", numberArg("positive-int"), 8)
     .option("--steps <n>", "profiled steps (each kernel's median over them)", numberArg("positive-int"), 3)
     .option("--warmup <n>", "unprofiled steps first (the first compiles the shaders)", numberArg("nonnegative-int"), 1)
-    .option("--seed <n>", "seed of the initialisation and the data", numberArg("nonnegative"), 0)
+    .addOption(numberOption("--seed <n>", "seed of the initialisation and the data", RULES.seed, 0))
     .addOption(optimizerOption("optimizer"))
     .option("--lr <x>", "learning rate", numberArg("positive"), 1e-3)
     .addOption(optOption())

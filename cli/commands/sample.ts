@@ -16,8 +16,9 @@ import { readCheckpoint } from "../../runtime/train/checkpoint.js";
 import { formatSeconds } from "../../runtime/train/duration.js";
 import { trainedDevice } from "../../runtime/train/from-checkpoint.js";
 import { describeDevice } from "../../runtime/train/runners.js";
-import { printJson, proseFor } from "../json-output.js";
-import { addColorOptions, deviceOption, numberArg, type SetExit } from "../options.js";
+import { jsonPath, jsonPathOrNull, printJson, proseFor } from "../json-output.js";
+import { addColorOptions, deviceOption, numberOption, type SetExit } from "../options.js";
+import { RULES } from "../../runtime/train/number-rules.js";
 import { barStep, samplingBar } from "../progress.js";
 import { checkpointModel } from "./checkpoint-model.js";
 
@@ -49,15 +50,15 @@ export function addSampleCommand(program: Command, setExit: SetExit): void {
     .description("sample images from a trained model and write a labeled PNG grid")
     .argument("<run>", "a run folder (from unetc train) or a checkpoint file")
     .addOption(new Option("--sampler <name>", "ddim/ddpm for cosine-trained models; euler, euler_ancestral, heun, lms for Karras (default: ddim or euler)").choices([...SAMPLERS]))
-    .option("--steps <n>", "sampling steps", numberArg("positive-int"), 100)
-    .option("--eta <x>", "DDIM's eta (1: the lesson's default; 0: deterministic)", numberArg("nonnegative"), 1)
-    .option("--n <n>", `images per class for a class-conditional model without --class (default ${DEFAULT_PER_CLASS}, one row per class); otherwise images in all (default ${DEFAULT_N})`, numberArg("positive-int"))
+    .addOption(numberOption("--steps <n>", "sampling steps", RULES.positiveInt, 100))
+    .addOption(numberOption("--eta <x>", "DDIM's eta (1: the lesson's default; 0: deterministic)", RULES.nonnegative, 1))
+    .addOption(numberOption("--n <n>", `images per class for a class-conditional model without --class (default ${DEFAULT_PER_CLASS}, one row per class); otherwise images in all (default ${DEFAULT_N})`, RULES.positiveInt))
     .option("--class <name|index>", "draw only this class (a name such as Trouser, or an index)")
-    .option("--seed <n>", "seed of the sampler's noise", numberArg("nonnegative-int"), 0)
+    .addOption(numberOption("--seed <n>", "seed of the sampler's noise", RULES.seed, 0))
     .option("--out <file>", "where to write the grid (default: samples.png in the run folder)")
     .option("--trajectory", "also write the denoising trajectory (x_t at 7 steps, then the result; one row per class or image) beside the grid as <grid>-trajectory.png")
     .addOption(deviceOption("where to run (default: where the run was trained)"))
-    .option("--batch <n>", "the most images per model run (default 64; the images are split evenly)", numberArg("positive-int"))
+    .addOption(numberOption("--batch <n>", "the most images per model run (default 64; the images are split evenly)", RULES.positiveInt))
     .option("--no-ema", "use the raw weights even when the checkpoint has EMA weights")
     .option("--json", "print one JSON object (figures and files written) on stdout; progress and prose go to stderr");
   addColorOptions(command).action(async (run: string, flags: SampleFlags) => setExit(await runSample(run, flags)));
@@ -125,7 +126,8 @@ async function runSample(run: string, flags: SampleFlags): Promise<number> {
     if (flags.json) {
       printJson({
         command: "sample",
-        checkpoint: ckpt.path,
+        ok: true,
+        checkpoint: jsonPath(ckpt.path),
         model: model.name,
         step,
         weights: ema ? "ema" : "raw",
@@ -143,7 +145,7 @@ async function runSample(run: string, flags: SampleFlags): Promise<number> {
         modelRuns: r.evaluations,
         batch: r.batch,
         seconds: Number(seconds.toFixed(3)),
-        files: { grid: out, trajectory: trajectory ?? null },
+        files: { grid: jsonPath(out), trajectory: jsonPathOrNull(trajectory) },
         ...(r.trajectory ? { trajectory: { rows: r.trajectory.rows, cols: r.trajectory.cols, steps: r.trajectory.steps, levels: r.trajectory.levels } } : {}),
       });
     }

@@ -9,8 +9,10 @@ import { compileText, type Emit } from "../../compiler/emit.js";
 import { runModel } from "../../runtime/session/run-model.js";
 import { TensorBindingError } from "../../runtime/session/tensor-io.js";
 import type { DeviceKind } from "../../runtime/session/runner.js";
+import { RULES } from "../../runtime/train/number-rules.js";
 import { runStep, type RunStepOptions } from "../../runtime/train/run-step.js";
-import { addSpecOptions, deviceOption, numberArg, optimizerOption, optOption, type SetExit, type SpecOptions } from "../options.js";
+import { printJson } from "../json-output.js";
+import { addSpecOptions, deviceOption, numberOption, optimizerOption, optOption, type SetExit, type SpecOptions } from "../options.js";
 import { checkOrReport, print, printDiagnostics } from "../report.js";
 
 interface RunFlags {
@@ -34,7 +36,7 @@ function runChecks(files: string[], opts: SpecOptions): number {
     if (i > 0 && !opts.json) process.stdout.write("\n");
     worst = Math.max(worst, runCheck(f, opts, json));
   }
-  if (opts.json) print(JSON.stringify(files.length === 1 ? json[0] : json, null, 2));
+  if (opts.json) printJson(files.length === 1 ? json[0] : json);
   return worst;
 }
 
@@ -78,7 +80,7 @@ export function addSpecCommands(program: Command, setExit: SetExit): void {
 
   specCommand(program, "compile", "lower a spec and print its op graph, kernel schedule (with the memory plan) or WGSL")
     .addOption(new Option("--emit <what>", "what to print: the inference or training-step (train-) graph, Graphviz, schedule or WGSL").choices(["graph", "dot", "schedule", "wgsl", "train-graph", "train-dot", "train-schedule", "train-wgsl"]).default("graph"))
-    .option("--batch <n>", "batch size the graph is compiled for", numberArg("positive-int"), 2)
+    .addOption(numberOption("--batch <n>", "batch size the graph is compiled for", RULES.positiveInt, 2))
     .addOption(optimizerOption("optimizer of the training step"))
     .action((file: string, opts: SpecOptions & { emit: Emit; batch: number; optimizer: "adam" | "adamw" }) => {
       const { model } = checkOrReport(file, opts);
@@ -94,11 +96,11 @@ export function addSpecCommands(program: Command, setExit: SetExit): void {
     .addOption(new Option("--mode <mode>", "eval: inference; train: batch statistics; step: loss, gradients and one optimizer step").choices(["eval", "train", "step"]).default("eval"))
     .addOption(deviceOption("where to run: a WebGPU adapter, or the CPU reference interpreter", "webgpu"))
     .addOption(optimizerOption("optimizer for --mode step"))
-    .option("--lr <x>", "learning rate", numberArg("positive"), 1e-3)
-    .option("--eps <x>", "Adam epsilon", numberArg("positive"), 1e-5)
-    .option("--weight-decay <x>", "weight decay", numberArg("nonnegative"), 0)
-    .option("--beta1 <x>", "Adam beta1", numberArg("positive"), 0.9)
-    .option("--beta2 <x>", "Adam beta2", numberArg("positive"), 0.999)
+    .addOption(numberOption("--lr <x>", "learning rate (positive)", RULES.positive, 1e-3))
+    .addOption(numberOption("--eps <x>", "Adam epsilon (positive)", RULES.positive, 1e-5))
+    .addOption(numberOption("--weight-decay <x>", "weight decay (0 or more)", RULES.nonnegative, 0))
+    .addOption(numberOption("--beta1 <x>", "Adam beta1, in [0, 1)", RULES.decay, 0.9))
+    .addOption(numberOption("--beta2 <x>", "Adam beta2, in [0, 1)", RULES.decay, 0.999))
     .action(async (file: string, opts: SpecOptions & RunFlags) => {
       const { model } = checkOrReport(file, opts);
       if (!model) return setExit(1);
@@ -108,12 +110,12 @@ export function addSpecCommands(program: Command, setExit: SetExit): void {
     });
 
   specCommand(program, "run-step", "compile the training step and run it on random data: adapter, kernels, memory plan, loss")
-    .option("--steps <n>", "training steps to run", numberArg("positive-int"), 3)
-    .option("--batch <n>", "batch size", numberArg("positive-int"), 8)
-    .option("--seed <n>", "seed of the initialisation and the data", numberArg("nonnegative"), 0)
+    .addOption(numberOption("--steps <n>", "training steps to run", RULES.positiveInt, 3))
+    .addOption(numberOption("--batch <n>", "batch size", RULES.positiveInt, 8))
+    .addOption(numberOption("--seed <n>", "seed of the initialisation and the data", RULES.seed, 0))
     .addOption(deviceOption("where to run", "webgpu"))
     .addOption(optimizerOption("optimizer"))
-    .option("--lr <x>", "learning rate", numberArg("positive"), 1e-3)
+    .addOption(numberOption("--lr <x>", "learning rate (positive)", RULES.positive, 1e-3))
     .addOption(optOption())
     .action(async (file: string, opts: SpecOptions & RunStepOptions) => {
       const { model } = checkOrReport(file, opts);

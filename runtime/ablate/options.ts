@@ -1,8 +1,10 @@
 // What an ablation is asked to do (`unetc ablate`'s options) and the files it writes.
 import type { SamplerKind } from "../diffusion/samplers.js";
+import { MIN_SAMPLES } from "../metrics/evaluate-run.js";
 import type { DeviceKind } from "../session/runner.js";
+import { RULES, type NumberRule } from "../train/number-rules.js";
 import { PRESETS } from "../train/presets.js";
-import type { RecipeOptions } from "../train/recipe.js";
+import { RECIPE_RULES, type RecipeOptions } from "../train/recipe.js";
 
 export const REPORT_MD = "ablation.md";
 export const REPORT_JSON = "ablation.json";
@@ -35,6 +37,19 @@ export interface AblationOptions extends RecipeOptions {
   readonly device: DeviceKind;
   readonly logEvery: number;
 }
+
+/** The ranges of an ablation's numeric options (the recipe's and its own), by name. */
+export const ABLATE_RULES = {
+  ...RECIPE_RULES,
+  seeds: RULES.positiveInt,
+  seed: RULES.seed,
+  // KID splits the samples into 4 chunks of 2 or more.
+  fidN: { ok: (v) => v === 0 || (Number.isInteger(v) && v >= MIN_SAMPLES), expected: `0 (no FID/KID) or an integer of at least ${MIN_SAMPLES}` },
+  steps: RULES.positiveInt,
+  eta: RULES.nonnegative,
+  gridN: RULES.positiveInt,
+  logEvery: RULES.positiveInt,
+} as const satisfies { readonly [K in keyof AblationOptions]?: NumberRule };
 
 /** `--preset cpu` for ablations: the train preset, and FID on fewer, shorter samples. */
 export const ABLATE_PRESETS = {

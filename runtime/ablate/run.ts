@@ -3,7 +3,7 @@
 // report. Every variant is checked before any training; an invalid one is reported and skipped
 // (or stops everything with `strict`). Run again after an interruption: finished runs and
 // evaluations are kept, a run stopped part-way resumes exactly from its checkpoint.
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { Raster } from "../image/png.js";
 import { describeDevice } from "../train/runners.js";
 import { fitData, loadTrainData } from "../train/data.js";
@@ -11,9 +11,9 @@ import { formatSeconds } from "../train/duration.js";
 import { recipeConfig } from "../train/recipe.js";
 import { planAblation } from "./plan.js";
 import { LOSS_CHART, REPORT_JSON, REPORT_MD, SAMPLES_MONTAGE, type AblationLog, type AblationOptions, type StopControl } from "./options.js";
-import { renderMarkdown, summarize, type RunOutcome } from "./report.js";
+import { renderMarkdown, reportJson, summarize, type AblationReportJson, type RunOutcome } from "./report.js";
 import { runOne, type RunContext } from "./run-one.js";
-import { writeReport } from "./write-report.js";
+import { FID_CHART, writeReport } from "./write-report.js";
 
 export interface AblationRequest {
   readonly spec: string;
@@ -27,9 +27,27 @@ export interface AblationRequest {
   readonly log: AblationLog;
 }
 
+/** The report's files (under the ablation folder); null for a chart or montage with nothing to show. */
+export interface AblationFiles {
+  readonly markdown: string;
+  readonly json: string;
+  readonly html: string;
+  readonly lossChart: string | null;
+  readonly fidChart: string | null;
+  readonly montage: string | null;
+}
+
 export interface AblationResult {
   /** Runs that stopped with an error (each reported, and listed in the report). */
   readonly failed: number;
+  readonly modelName: string;
+  /** The ablation folder. */
+  readonly root: string;
+  /** What ablation.json holds, less its `extra` (the grid, the seeds, a row per variant). */
+  readonly report: AblationReportJson;
+  readonly files: AblationFiles;
+  /** Wall-clock seconds of the runs and the report. */
+  readonly seconds: number;
 }
 
 /** Plans, runs and reports an ablation; throws a UserError for what cannot start. */
@@ -72,7 +90,16 @@ export async function runAblation(req: AblationRequest): Promise<AblationResult>
   const summaries = summarize(plan.variants, outcomes);
   const written = await writeReport({ plan, options: o, summaries, grids, command: req.command, trainCount: data.train.count, testCount: data.test.count });
   print(`\n${renderMarkdown(summaries, { title: `Ablation: ${plan.modelName}`, command: req.command, notes: [] })}`);
-  const extras = `${written.lossChart ? `, ${LOSS_CHART}` : ""}${written.montage ? `, ${SAMPLES_MONTAGE}` : ""}`;
-  print(`wrote ${join(plan.root, REPORT_MD)}, ${REPORT_JSON}${extras} in ${formatSeconds((performance.now() - started) / 1000)}`);
-  return { failed: [...outcomes.values()].flat().filter((x) => x.status === "failed").length };
+  const extras = `${written.lossChart ? `, ${LOSS_CHART}` : ""}${written.fidChart ? `, ${FID_CHART}` : ""}${written.montage ? `, ${SAMPLES_MONTAGE}` : ""}, ${basename(written.html)}`;
+  const seconds = (performance.now() - started) / 1000;
+  print(`wrote ${join(plan.root, REPORT_MD)}, ${REPORT_JSON}${extras} in ${formatSeconds(seconds)}`);
+  const at = (name: string, written = true): string | null => (written ? join(plan.root, name) : null);
+  return {
+    failed: [...outcomes.values()].flat().filter((x) => x.status === "failed").length,
+    modelName: plan.modelName,
+    root: plan.root,
+    report: reportJson(summaries, { command: req.command, spec: plan.spec, grid: plan.axes, seeds: plan.seeds }),
+    files: { markdown: join(plan.root, REPORT_MD), json: join(plan.root, REPORT_JSON), html: written.html, lossChart: at(LOSS_CHART, written.lossChart), fidChart: at(FID_CHART, written.fidChart), montage: at(SAMPLES_MONTAGE, written.montage) },
+    seconds,
+  };
 }

@@ -1,8 +1,8 @@
 // The lesson's training recipe as options: what `unetc train` and `unetc ablate` share, the
 // config a fresh run stores from them, and the one-line description a run prints.
-import { UsageError } from "../../compiler/diagnostics/user-error.js";
 import type { ModelTask } from "../../compiler/check/model-graph.js";
 import type { TrainConfig } from "./checkpoint.js";
+import { checkNumbers, parseNumber, RULES, type NumberRule } from "./number-rules.js";
 
 /** The recipe's options as given (the CLI's flags of the same names). */
 export interface RecipeOptions {
@@ -23,19 +23,32 @@ export interface RecipeOptions {
 
 export const DEFAULT_EMA_DECAY = 0.999;
 
+/** The ranges of the recipe's numeric options, by name (`--ema` is text: see emaDecay). */
+export const RECIPE_RULES = {
+  epochs: RULES.positiveInt,
+  batch: RULES.positiveInt,
+  lr: RULES.positive,
+  subset: RULES.positiveInt,
+  evalSubset: RULES.positiveInt,
+  eps: RULES.positive,
+  beta2: RULES.decay,
+  weightDecay: RULES.nonnegative,
+} as const satisfies { readonly [K in keyof RecipeOptions]?: NumberRule };
+
+/** The ranges of a run's numeric settings, by the option each comes from (a stored config's too). */
+export const CONFIG_RULES = { ...RECIPE_RULES, ema: RULES.decay, seed: RULES.seed } as const satisfies { readonly [K in keyof TrainConfig]?: NumberRule };
+
 /** The EMA decay `--ema [decay]` asks for; undefined for no EMA. */
 export function emaDecay(v: boolean | string | undefined): number | undefined {
   if (v === undefined || v === false) return undefined;
   if (v === true) return DEFAULT_EMA_DECAY;
-  const d = Number(v);
-  if (!(Number.isFinite(d) && d > 0 && d < 1)) throw new UsageError(`--ema takes a decay in (0, 1), found "${v}"`);
-  return d;
+  return parseNumber("--ema", v, CONFIG_RULES.ema);
 }
 
-/** A fresh run's config from the recipe's options. */
+/** A fresh run's config from the recipe's options; throws an OptionValueError for a value out of range. */
 export function recipeConfig(o: RecipeOptions, seed: number): TrainConfig {
   const ema = emaDecay(o.ema);
-  return {
+  const config: TrainConfig = {
     data: o.data,
     ...(o.subset !== undefined ? { subset: o.subset } : {}),
     ...(o.evalSubset !== undefined ? { evalSubset: o.evalSubset } : {}),
@@ -50,6 +63,9 @@ export function recipeConfig(o: RecipeOptions, seed: number): TrainConfig {
     ...(ema !== undefined ? { ema } : {}),
     seed,
   };
+  // Presets and callers other than the CLI's parsers arrive here unchecked.
+  checkNumbers(config, CONFIG_RULES);
+  return config;
 }
 
 const num = (x: number): string => (x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential() : String(x));
