@@ -18,7 +18,7 @@ if [ "$adapter" = "hardware" ]; then
   $UNETC sample runs/main --out runs/main/samples.png
 else
   if [ "$adapter" = "software" ]; then device=webgpu; else device=reference; fi
-  echo "main: no GPU adapter found: training the CPU preset (models/lesson/cpu_unet.unet on a subset, about 3 minutes on 2 cores) on the $device device"
+  echo "main: no GPU adapter found: training the CPU preset (models/lesson/cpu_unet.unet on a subset, about 2 minutes on 2 cores) on the $device device"
   $UNETC train --preset cpu --device $device --out runs/cpu
   $UNETC sample runs/cpu --steps 25 --device $device
   echo "main: sample grid in runs/cpu/samples.png"
