@@ -2,15 +2,19 @@
 // state_dict names, Adam's moments (`adam.m.<p>`, `adam.v.<p>`), the EMA weights (`ema.<X>`) when
 // the run keeps them, and string metadata: the spec (path, source, hashes), the overrides, the
 // training options, the position (step, epoch, batch within the epoch), the noise RNG's state and
-// the learning-rate schedule's state. Written atomically (temporary file + rename).
+// the learning-rate schedule's state. Sealed with SHA-256s of its bytes (checkpoint-seal.ts), checked
+// on every load, and written atomically (temporary file fsynced, renamed, folder fsynced).
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { ModelGraph } from "../../compiler/check/model-graph.js";
 import { numel } from "../../compiler/check/model-graph.js";
-import { readSafetensorsFile, SafetensorsError, writeSafetensorsFile, type StoredTensor, type TensorToWrite } from "../io/safetensors.js";
+import { decodeSafetensors, encodeSafetensors, SafetensorsError, type StoredTensor, type TensorToWrite } from "../io/safetensors.js";
 import type { OneCycleState } from "./onecycle.js";
 import { adamStateName, emaName } from "../../compiler/ir/step-contract.js";
 import { UserError } from "../../compiler/diagnostics/user-error.js";
+import { readFile } from "node:fs/promises";
+import { removeStaleTemps, writeFileAtomic } from "../data/atomic-write.js";
+import { checkSeal, sealEncoded, withSealPlaceholders } from "./checkpoint-seal.js";
 
 export const CHECKPOINT_FILE = "checkpoint.safetensors";
 export const CHECKPOINT_FORMAT = "unetc-checkpoint/1";
@@ -170,20 +174,49 @@ export function checkpointPath(runOrFile: string): string {
   return runOrFile;
 }
 
-export async function readCheckpoint(runOrFile: string): Promise<Checkpoint> {
+export interface ReadCheckpointOptions {
+  /** Told of a checkpoint without SHA-256 seals (written before they existed); default: a warning on stderr. */
+  readonly onUnsealed?: (message: string) => void;
+}
+
+export async function readCheckpoint(runOrFile: string, o: ReadCheckpointOptions = {}): Promise<Checkpoint> {
   const path = checkpointPath(runOrFile);
+  await removeStaleTemps(path); // a killed writer's temporary file
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    throw new CheckpointError(`${path}: cannot read the checkpoint (${err instanceof Error ? err.message : String(err)})`);
+  }
+  return decodeCheckpoint(bytes, path, o);
+}
+
+/** A checkpoint file's bytes -> the checkpoint, its seals checked (checkpoint-seal.ts); any problem is a CheckpointError naming `path`. */
+export function decodeCheckpoint(bytes: Uint8Array, path: string, o: ReadCheckpointOptions = {}): Checkpoint {
   let contents;
   try {
-    contents = await readSafetensorsFile(path);
+    contents = decodeSafetensors(bytes, path);
   } catch (err) {
     if (err instanceof SafetensorsError) throw new CheckpointError(`not a readable checkpoint: ${err.message}`);
     throw err;
   }
+  const seal = checkSeal(bytes, contents.metadata);
+  if (seal.status === "corrupt") throw new CheckpointError(`${path}: the checkpoint is damaged: ${seal.why}; it cannot be used (restore a copy, or train again)`);
+  if (seal.status === "unsealed" && contents.metadata[KEYS.format] === CHECKPOINT_FORMAT) {
+    const say = o.onUnsealed ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+    say(`${path} has no SHA-256 seal (written by an older unetc), so it cannot be checked for damage; using it as it is`);
+  }
   return { meta: decodeMeta(contents.metadata, path), tensors: contents.tensors, path };
 }
 
+/** Sealed (checkpoint-seal.ts) and written atomically: fsynced, renamed into place, the folder fsynced. */
 export async function writeCheckpoint(path: string, tensors: Map<string, TensorToWrite>, meta: CheckpointMeta): Promise<void> {
-  await writeSafetensorsFile(path, tensors, encodeMeta(meta));
+  const bytes = sealEncoded(encodeSafetensors(tensors, withSealPlaceholders(encodeMeta(meta))));
+  try {
+    await writeFileAtomic(path, bytes);
+  } catch (err) {
+    throw new CheckpointError(`${path}: cannot write the checkpoint (${err instanceof Error ? err.message : String(err)})`);
+  }
 }
 
 const shapeText = (s: readonly number[]): string => `[${s.join(", ")}]`;
