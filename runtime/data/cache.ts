@@ -11,7 +11,7 @@
 // version, size, checksum, meta, labels) is a CacheError; callers rebuild instead of using it.
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { writeFileAtomic } from "./atomic-write.js";
+import { removeStaleTemps, writeFileAtomic } from "./atomic-write.js";
 import { checkDataset, type ImageDataset } from "./types.js";
 
 const MAGIC = "UNETC-DS";
@@ -107,7 +107,8 @@ export async function readDatasetCache(path: string): Promise<CachedDataset> {
 /**
  * Returns the dataset cached at `path` when the file is valid and was made from `source`;
  * otherwise builds it, writes the cache atomically and returns it. A corrupt, truncated or
- * stale file is never used: `warn` is told why, and it is rebuilt.
+ * stale file is never used: `warn` is told why, and it is rebuilt. A cache that cannot be written
+ * (a read-only folder, a full disk) only costs the next run a rebuild: `warn` is told, no error.
  */
 export async function loadOrBuildCache(
   path: string,
@@ -115,6 +116,7 @@ export async function loadOrBuildCache(
   build: () => Promise<ImageDataset>,
   warn: (message: string) => void,
 ): Promise<{ readonly dataset: ImageDataset; readonly fromCache: boolean }> {
+  await removeStaleTemps(path); // a killed writer's temporary file
   try {
     const cached = await readDatasetCache(path);
     if (cached.source === source) return { dataset: cached.dataset, fromCache: true };
@@ -126,6 +128,11 @@ export async function loadOrBuildCache(
     }
   }
   const dataset = await build();
-  await writeDatasetCache(path, dataset, source);
+  try {
+    await writeDatasetCache(path, dataset, source);
+  } catch (err) {
+    if (err instanceof CacheError) throw err; // the dataset itself cannot be cached: a real error
+    warn(`warning: cannot write the dataset cache ${path} (${(err as Error).message}); continuing without it`);
+  }
   return { dataset, fromCache: false };
 }
