@@ -41,6 +41,8 @@ export interface GraphOptions extends Target {
   readonly fuse?: boolean;
   /** Attention as one fused op, forward and backward (default: on from opt 1). */
   readonly fuseAttention?: boolean;
+  /** Training-mode BatchNorm as fused statistics/apply ops, forward and backward (default: on from opt 1). */
+  readonly fuseBatchNorm?: boolean;
 }
 
 export interface CompileOptions extends GraphOptions {
@@ -70,7 +72,8 @@ export interface Compiled extends CompiledGraph {
 /** The op graph of a checked model in a mode: lowering, then (step) the training step and the loop's state. */
 export function buildGraph(model: ModelGraph, o: CompileOptions): Graph {
   const fusedAttention = o.fuseAttention ?? (o.opt ?? 1) >= 1;
-  const forward = lowerModel(model, { batch: o.batch, mode: o.mode === "eval" ? "eval" : "train", fusedAttention });
+  const fusedBatchNorm = o.fuseBatchNorm ?? (o.opt ?? 1) >= 1;
+  const forward = lowerModel(model, { batch: o.batch, mode: o.mode === "eval" ? "eval" : "train", fusedAttention, fusedBatchNorm });
   if (o.mode !== "step") return forward;
   const step = buildTrainStep(forward, { optimizer: o.optimizer ?? "adam", loss: o.loss ?? lossForTask(modelTask(model)) });
   return addLoopState(step, { lossSum: o.lossSum ?? false, ema: o.ema ? emaTargets(model) : [] });

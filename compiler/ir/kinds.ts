@@ -65,6 +65,14 @@ export interface OpParamsMap extends UnaryParams, BinaryParams, ReduceParamsMap 
   attention_stats: { readonly heads: number };
   // qkv, g, stats -> dqkv [N, S, 3C]
   attention_grad: { readonly heads: number };
+  // fused training-mode BatchNorm (ops/batchnorm.ts), x [N, C, ...]: x -> [2, C] (mean, biased var)
+  batchnorm_stats: NoParams;
+  // x, stats, weight [C], bias [C] -> y
+  batchnorm_apply: { readonly eps: number };
+  // its backward: x, dy, stats -> [2, C] (sum dy, sum dy * xhat)
+  batchnorm_grad_stats: { readonly eps: number };
+  // x, dy, stats, weight, grad stats -> dx
+  batchnorm_input_grad: { readonly eps: number };
   cast: { readonly to: DType };
   // every element = value
   fill: { readonly value: number; readonly shape: Shape; readonly dtype: DType };

@@ -26,6 +26,8 @@ export interface LowerCtx {
   readonly training: boolean;
   /** Attention as the fused op (ops/attention.ts) rather than matmuls and a softmax. */
   readonly fusedAttention: boolean;
+  /** Training-mode BatchNorm as the fused ops (ops/batchnorm.ts) rather than reductions and elementwise ops. */
+  readonly fusedBatchNorm: boolean;
   /** The lowered value of an earlier node. */
   get(id: number): Lowered;
   /** The graph source of a parameter or buffer the node owns, by its local name (`weight`), or

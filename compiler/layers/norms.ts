@@ -9,10 +9,10 @@ export const NORMS: Pick<LayerTable, "batchnorm" | "groupnorm" | "layernorm"> = 
   batchnorm: {
     check: BUILTINS.batchnorm,
     lower: (cx, n) => {
-      const { b, training } = cx;
+      const { b, training, fusedBatchNorm } = cx;
       const rm = cx.own(n, "running_mean")!;
       const rv = cx.own(n, "running_var")!;
-      const r = C.batchNorm(b, cx.get(n.inputs[0]).v, cx.own(n, "weight"), cx.own(n, "bias"), rm, rv, { training, momentum: n.attrs.momentum, eps: n.attrs.eps, channelAxis: 1 });
+      const r = C.batchNorm(b, cx.get(n.inputs[0]).v, cx.own(n, "weight"), cx.own(n, "bias"), rm, rv, { training, momentum: n.attrs.momentum, eps: n.attrs.eps, channelAxis: 1, fused: fusedBatchNorm });
       if (training && r.runningMean && r.runningVar) {
         const path = n.path ? `${n.path}.` : "";
         b.output(newName(`${path}running_mean`), r.runningMean);

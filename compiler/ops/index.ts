@@ -2,6 +2,7 @@
 // kind without a rule (shape, VJP or reference kernel) does not compile (jax-js).
 
 import { attention, attentionGrad, attentionStats } from "./attention.js";
+import { batchnormApply, batchnormGradStats, batchnormInputGrad, batchnormStats } from "./batchnorm.js";
 import { binaryOps } from "./binary.js";
 import { cast } from "./cast.js";
 import { concat } from "./concat.js";
@@ -42,6 +43,10 @@ export const registry: Registry = {
   attention,
   attention_stats: attentionStats,
   attention_grad: attentionGrad,
+  batchnorm_stats: batchnormStats,
+  batchnorm_apply: batchnormApply,
+  batchnorm_grad_stats: batchnormGradStats,
+  batchnorm_input_grad: batchnormInputGrad,
   cast,
   fill,
   constant,

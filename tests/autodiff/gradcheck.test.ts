@@ -86,6 +86,23 @@ const compositeCases: GradCase[] = [
     rtol: 1e-5,
   },
   {
+    name: "batchNorm training NCHW (fused ops)",
+    inputs: [{ shape: [3, 2, 3, 3] }, { shape: [2] }, { shape: [2] }, { shape: [2] }, { shape: [2], domain: "positive" }],
+    build: (b, [x, w, bias, rm, rv]) => c.batchNorm(b, x, w, bias, rm, rv, { training: true, fused: true }).y,
+    rtol: 1e-5,
+  },
+  {
+    name: "batchNorm training [N, C] (fused ops)",
+    inputs: [{ shape: [5, 3] }, { shape: [3] }, { shape: [3] }, { shape: [3] }, { shape: [3], domain: "positive" }],
+    build: (b, [x, w, bias, rm, rv]) => c.batchNorm(b, x, w, bias, rm, rv, { training: true, fused: true }).y,
+    rtol: 1e-5,
+  },
+  {
+    name: "batchNorm training running var (fused ops)",
+    inputs: [{ shape: [4, 3, 2] }, { shape: [3] }, { shape: [3] }, { shape: [3] }, { shape: [3], domain: "positive" }],
+    build: (b, [x, w, bias, rm, rv]) => c.batchNorm(b, x, w, bias, rm, rv, { training: true, fused: true }).runningVar!,
+  },
+  {
     name: "batchNorm training running var",
     inputs: [{ shape: [4, 3] }, { shape: [3] }, { shape: [3], domain: "positive" }],
     build: (b, [x, rm, rv]) => c.batchNorm(b, x, null, null, rm, rv, { training: true }).runningVar!,

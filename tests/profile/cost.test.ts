@@ -112,7 +112,8 @@ describe("cost of a training step", () => {
     const unopt = stepCost(compile(model, { batch: 2, mode: "step", opt: 0 }));
     expect(unopt.totals.kernels).toBeGreaterThan(cost.totals.kernels);
     expect(unopt.totals.kernels).toBe(unopt.totals.ops);
-    expect(unopt.totals.flops).toBe(cost.totals.flops);
+    // fused BatchNorm computes its statistics and gradients by other arithmetic; kernel fusion alone changes none
+    expect(unopt.totals.flops).toBe(stepCost(compile(model, { batch: 2, mode: "step", fuseBatchNorm: false })).totals.flops);
     expect(unopt.totals.bytesMoved).toBeGreaterThan(cost.totals.bytesMoved);
   });
 });

@@ -11,6 +11,12 @@ export interface BatchNormOptions {
   readonly momentum?: number;
   readonly eps?: number;
   readonly channelAxis?: number;
+  /**
+   * Training mode as the fused ops of ops/batchnorm.ts (one statistics pass, one apply pass,
+   * two passes back) rather than means, subtractions and reductions. Needs channels on axis 1,
+   * a weight and a bias; otherwise the decomposed form is built.
+   */
+  readonly fused?: boolean;
 }
 
 export interface BatchNormResult {
@@ -57,13 +63,19 @@ export function batchNorm(
   }
   const axes = x.shape.map((_, i) => i).filter((i) => i !== axis);
   const n = axes.reduce((acc, i) => acc * x.shape[i], 1);
+  const update = (running: Value, stat: Value): Value => b.add(b.mul(running, 1 - momentum), b.mul(stat, momentum));
+  const c = [x.shape[axis]];
+  if (opts.fused && axis === 1 && weight && bias) {
+    const stats = b.op("batchnorm_stats", [x], {}); // [2, C]: mean, biased variance
+    const y = b.op("batchnorm_apply", [x, stats, weight, bias], { eps });
+    const unbiased = b.mul(b.reshape(b.sliceAxis(stats, 0, 1, 2), c), n / Math.max(n - 1, 1));
+    return { y, runningMean: update(runningMean, b.reshape(b.sliceAxis(stats, 0, 0, 1), c)), runningVar: update(runningVar, unbiased) };
+  }
   const mean = b.mean(x, axes, true); // [1, C, 1, 1]
   const centered = b.sub(x, mean);
   const variance = b.mean(b.square(centered), axes, true); // biased
   const y = affine(b, b.mul(centered, b.rsqrt(b.add(variance, eps))), weight, bias, axis);
-  const c = [x.shape[axis]];
   const unbiased = b.mul(b.reshape(variance, c), n / Math.max(n - 1, 1));
-  const update = (running: Value, stat: Value): Value => b.add(b.mul(running, 1 - momentum), b.mul(stat, momentum));
   return { y, runningMean: update(runningMean, b.reshape(mean, c)), runningVar: update(runningVar, unbiased) };
 }
 

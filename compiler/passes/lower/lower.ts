@@ -15,6 +15,8 @@ export interface LowerOptions {
   mode: LowerMode;
   /** Attention as one fused op (default), or decomposed into primitives (--opt 0). */
   fusedAttention?: boolean;
+  /** Training-mode BatchNorm as the fused ops (default), or decomposed (--opt 0). */
+  fusedBatchNorm?: boolean;
 }
 
 export function lowerModel(model: ModelGraph, opts: LowerOptions): Graph {
@@ -27,6 +29,7 @@ export function lowerModel(model: ModelGraph, opts: LowerOptions): Graph {
     batch: opts.batch,
     training: opts.mode === "train",
     fusedAttention: opts.fusedAttention ?? true,
+    fusedBatchNorm: opts.fusedBatchNorm ?? true,
     get: (id) => vals.get(id)!,
     own: (n, local) => {
       const spec = n.params.find((p) => p.name === (n.path ? `${n.path}.${local}` : local));

@@ -100,6 +100,14 @@ export function opFlops(graph: Graph, n: OpNode): number {
       const perPair = n.op === "attention" ? 6 * d + 3 : n.op === "attention_stats" ? 2 * d + 2 : 14 * d + 6;
       return pairs * perPair;
     }
+    // per element: the statistics 3 (shifted sum and square), apply 4, grad stats 3, input grad 7
+    case "batchnorm_stats":
+    case "batchnorm_grad_stats":
+      return 3 * numel(shape(0));
+    case "batchnorm_apply":
+      return 4 * numel(shape(0));
+    case "batchnorm_input_grad":
+      return 7 * numel(shape(0));
     default:
       return isElementwise(n) ? numel(n.shape) : 0; // movement, gather, cast: no arithmetic
   }

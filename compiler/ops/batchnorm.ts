@@ -1,0 +1,332 @@
+// Fused BatchNorm in training mode, forward and backward, over x [N, C, ...] with the channels
+// on axis 1 and S = the product of the axes after it (1 for BatchNorm1d):
+//
+//   batchnorm_stats       x -> [2, C]: per channel the mean and the biased variance
+//   batchnorm_apply       x, stats, weight, bias -> y = (x - mean) / sqrt(var + eps) * w + b
+//   batchnorm_grad_stats  x, dy, stats -> [2, C]: per channel sum(dy) and sum(dy * xhat)
+//                         (the bias's and the weight's gradients)
+//   batchnorm_input_grad  x, dy, stats, weight, gstats -> dx
+//
+// Why: decomposed into means, subtractions, squares and the reductions autodiff makes of their
+// broadcasts, one BatchNorm was ~31 kernels and ~14 passes over its activation per step; on
+// lavapipe (config S) norms were a fifth of the step, more than any convolution kind. Here it is
+// one reading pass for the statistics, one pass for y, and two passes back (PyTorch's
+// batch_norm_backward: dx = w rstd (dy - sum(dy) / n - xhat sum(dy xhat) / n)).
+//
+// batchnorm_apply's VJP differentiates through the statistics: its `stats` input must be
+// batchnorm_stats of its `x` (graph/composites/norms.ts builds exactly that), and `stats` gets
+// no cotangent of its own.
+//
+// Kernels: the two statistics ops reduce each channel in one workgroup. On a software adapter
+// the workgroup is LANES_WG lanes (one SIMD coroutine on lavapipe, so its one barrier is cheap),
+// lane l taking samples l, l + LANES_WG, ... and each sample's S contiguous elements in blocks
+// of LOOP_BLOCK (bounded rounding growth, as reduce.ts); on a GPU 256 threads stride the
+// channel's N * S elements and fold in a tree. The variance is summed shifted by the channel's
+// first element (the shifted-data algorithm): one pass, without the cancellation of a plain
+// sum of squares.
+import { formatType, numel } from "../ir/shape.js";
+import type { ValueType } from "../ir/types.js";
+import { Dims } from "../wgsl/dims.js";
+import type { KernelLimits, KernelSource } from "../wgsl/kernel.js";
+import { bindings, flatDims, flatKernel, grid, opaqueBound } from "../wgsl/wgsl.js";
+import { allocFloat, check, floats, noVjp, requireDType, type OpDef } from "./def.js";
+import { LANES_WG, LOOP_BLOCK } from "./reduce.js";
+
+/** x [N, C, ...] read as [N, C, S]. */
+interface Geometry {
+  readonly n: number;
+  readonly c: number;
+  readonly s: number;
+}
+
+function geometry(op: string, x: { readonly shape: readonly number[] }): Geometry {
+  check(op, x.shape.length >= 2, () => `x must be [N, C, ...], got [${x.shape.join(", ")}]`);
+  const [n, c] = x.shape;
+  return { n, c, s: numel(x.shape.slice(2)) };
+}
+
+function requireShape(op: string, name: string, t: ValueType, want: readonly number[]): void {
+  check(op, t.shape.length === want.length && t.shape.every((x, i) => x === want[i]), () => `${name} must be [${want.join(", ")}], got ${formatType(t)}`);
+}
+
+const statsShape = (g: Geometry): number[] => [2, g.c];
+
+// ---- reference kernels (the test oracle): two passes in float64 -------------------------------
+
+/** Calls f(offset) for each element of channel ch, samples in order. */
+function eachOfChannel(g: Geometry, ch: number, f: (o: number) => void): void {
+  for (let n = 0; n < g.n; n++) {
+    const base = (n * g.c + ch) * g.s;
+    for (let k = 0; k < g.s; k++) f(base + k);
+  }
+}
+
+const rstdOf = (stats: ArrayLike<number>, g: Geometry, ch: number, eps: number): number => 1 / Math.sqrt(stats[g.c + ch] + eps);
+
+// ---- kernels --------------------------------------------------------------------------------
+
+/**
+ * A kernel with one workgroup per channel that folds two sums over the channel's elements.
+ * `setup` runs once per workgroup (may read `ch`, the channel); `accumulate(a1, a2)` adds the
+ * element at offset `o` into the two accumulators; `finish` writes out[ch] and out[C + ch]
+ * from the totals `t1`, `t2`.
+ */
+function channelSums(
+  inputs: readonly ValueType[],
+  out: ValueType,
+  g: Geometry,
+  limits: KernelLimits,
+  parts: { setup: string; accumulate: (a1: string, a2: string) => string; finish: string },
+  dims: Dims,
+): KernelSource {
+  const N = dims.u("n", g.n);
+  const C = dims.u("c", g.c);
+  const S = dims.u("s", g.s);
+  const count = g.n * g.s;
+  const hardware = limits.hardware === true;
+  const wg = hardware ? 256 : LANES_WG;
+  // sizes come from the uniform, so every BatchNorm of a step shares the pipeline
+  const loop = hardware
+    ? // thread t takes elements t, t + wg, ... of the channel's N * S, as (sample, position)
+      `  for (var r = lid; r < ${dims.u("count", count)}; r += ${wg}u) {
+    let q = ${dims.div("r", "s", g.s, count)};
+    let o = (q * ${C} + ch) * ${S} + (r - q * ${S});
+${parts.accumulate("a1", "a2")}
+  }`
+    : // lane l takes samples l, l + wg, ..., each sample's run in blocks of LOOP_BLOCK
+      `  for (var n = lid; n < ${N}; n += ${wg}u) {
+    let base = (n * ${C} + ch) * ${S};
+    for (var b = 0u; b < ${S}; b += ${LOOP_BLOCK}u) {
+      var b1 = 0.0;
+      var b2 = 0.0;
+      let end = min(b + ${LOOP_BLOCK}u, ${S});
+      for (var k = b; k < end; k++) {
+        let o = base + k;
+${parts.accumulate("b1", "b2").replace(/^/gm, "    ")}
+      }
+      a1 += b1;
+      a2 += b2;
+    }
+  }`;
+  const fold = hardware
+    ? `  for (var h = ${opaqueBound(wg >> 1)}; h > 0u; h = h >> 1u) {
+    if (lid < h) { p1[lid] += p1[lid + h]; p2[lid] += p2[lid + h]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    let t1 = p1[0];
+    let t2 = p2[0];
+${parts.finish}
+  }`
+    : `  if (lid == 0u) {
+    var t1 = p1[0];
+    var t2 = p2[0];
+    for (var k = 1u; k < ${opaqueBound(wg)}; k++) { t1 += p1[k]; t2 += p2[k]; }
+${parts.finish}
+  }`;
+  const code = `${bindings(inputs, out)}
+${dims.declare(inputs.length + 1)}
+var<workgroup> p1: array<f32, ${wg}>;
+var<workgroup> p2: array<f32, ${wg}>;
+@compute @workgroup_size(${wg})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let ch = wid.x + wid.y * nwg.x;
+  // the whole workgroup returns or none of it: the barriers below stay in uniform control flow
+  if (ch >= ${C}) { return; }
+${parts.setup}
+  var a1 = 0.0;
+  var a2 = 0.0;
+${loop}
+  p1[lid] = a1;
+  p2[lid] = a2;
+  workgroupBarrier();
+${fold}
+}`;
+  return { code, workgroups: grid(g.c, limits, 1), ...(dims.empty ? {} : { uniforms: dims.words() }) };
+}
+
+function statsKernel(x: ValueType, out: ValueType, g: Geometry, limits: KernelLimits): KernelSource {
+  const dims = new Dims();
+  const C = dims.u("c", g.c);
+  const S = dims.u("s", g.s);
+  const count = dims.f("countf", g.n * g.s);
+  return channelSums([x], out, g, limits, {
+    // the shift: the channel's first element
+    setup: `  let shift = in0[ch * ${S}];`,
+    accumulate: (a1, a2) => `    let d = in0[o] - shift;
+    ${a1} += d;
+    ${a2} += d * d;`,
+    finish: `    let m = t1 / ${count};
+    out[ch] = shift + m;
+    out[${C} + ch] = max(t2 / ${count} - m * m, 0.0);`,
+  }, dims);
+}
+
+function gradStatsKernel(inputs: readonly ValueType[], out: ValueType, g: Geometry, eps: number, limits: KernelLimits): KernelSource {
+  const dims = new Dims();
+  const C = dims.u("c", g.c);
+  return channelSums(inputs, out, g, limits, {
+    setup: `  let mean = in2[ch];`,
+    accumulate: (a1, a2) => `    let dy = in1[o];
+    ${a1} += dy;
+    ${a2} += dy * (in0[o] - mean);`,
+    finish: `    out[ch] = t1;
+    out[${C} + ch] = t2 * inverseSqrt(in2[${C} + ch] + ${dims.f("eps", eps)});`,
+  }, dims);
+}
+
+/** A flat kernel over x's elements with `ch`, the element's channel, and the channel's rstd. */
+function perElement(inputs: readonly ValueType[], out: ValueType, g: Geometry, eps: number, statsBinding: number, body: (dims: Dims) => string, limits: KernelLimits): KernelSource {
+  const total = g.n * g.c * g.s;
+  const dims = flatDims(total);
+  const q = dims.div("i", "s", g.s, total);
+  const ch = dims.mod(q, "c", g.c, Math.ceil(total / g.s));
+  const C = dims.u("c", g.c);
+  return flatKernel(inputs, out, total, `  let ch = ${ch};
+  let mean = in${statsBinding}[ch];
+  let rstd = inverseSqrt(in${statsBinding}[${C} + ch] + ${dims.f("eps", eps)});
+${body(dims)}`, limits, { dims });
+}
+
+// ---- the ops --------------------------------------------------------------------------------
+
+export const batchnormStats: OpDef<"batchnorm_stats"> = {
+  kind: "batchnorm_stats",
+  arity: 1,
+  shape: ([x]) => {
+    requireDType("batchnorm_stats", [x], "f32");
+    return { shape: statsShape(geometry("batchnorm_stats", x)), dtype: "f32" };
+  },
+  // The running statistics' path (batchnorm_apply's VJP gives `stats` no cotangent):
+  // d mean / dx = 1 / n, d var / dx = 2 (x - mean) / n.
+  vjp: ({ b, g, inputs: [x], out }) => {
+    const n = numel(x.shape) / x.shape[1];
+    const perChannel = x.shape.map((d, i) => (i === 1 ? d : 1));
+    const row = (v: typeof g, r: number) => b.reshape(b.sliceAxis(v, 0, r, r + 1), perChannel);
+    return [b.add(b.div(row(g, 0), n), b.mul(b.mul(row(g, 1), 2 / n), b.sub(x, row(out, 0))))];
+  },
+  reference: ([x], _p, out, ctx) => {
+    const g = geometry("batchnorm_stats", x);
+    const src = floats(x);
+    const y = allocFloat(ctx, numel(out.shape));
+    const count = g.n * g.s;
+    for (let ch = 0; ch < g.c; ch++) {
+      let sum = 0;
+      eachOfChannel(g, ch, (o) => (sum += src[o]));
+      const mean = sum / count;
+      let sq = 0;
+      eachOfChannel(g, ch, (o) => (sq += (src[o] - mean) ** 2));
+      y[ch] = mean;
+      y[g.c + ch] = sq / count;
+    }
+    return y;
+  },
+  wgsl: ({ inputs: [x], out, limits }) => statsKernel(x, out, geometry("batchnorm_stats", x), limits),
+};
+
+export const batchnormApply: OpDef<"batchnorm_apply"> = {
+  kind: "batchnorm_apply",
+  arity: 4,
+  shape: (inputs, _p) => {
+    const op = "batchnorm_apply";
+    requireDType(op, inputs, "f32");
+    const [x, stats, w, b] = inputs;
+    const g = geometry(op, x);
+    requireShape(op, "stats", stats, statsShape(g));
+    requireShape(op, "weight", w, [g.c]);
+    requireShape(op, "bias", b, [g.c]);
+    return { shape: [...x.shape], dtype: "f32" };
+  },
+  vjp: ({ b, g: dy, inputs: [x, stats, w], params, wants }) => {
+    const gstats = b.op("batchnorm_grad_stats", [x, dy, stats], params);
+    const c = x.shape[1];
+    return [
+      wants[0] ? b.op("batchnorm_input_grad", [x, dy, stats, w, gstats], params) : null,
+      null, // the statistics are x's: their part of dx is in batchnorm_input_grad
+      wants[2] ? b.reshape(b.sliceAxis(gstats, 0, 1, 2), [c]) : null,
+      wants[3] ? b.reshape(b.sliceAxis(gstats, 0, 0, 1), [c]) : null,
+    ];
+  },
+  reference: ([x, stats, w, bias], { eps }, out, ctx) => {
+    const g = geometry("batchnorm_apply", x);
+    const [src, st, wt, bs] = [floats(x), floats(stats), floats(w), floats(bias)];
+    const y = allocFloat(ctx, numel(out.shape));
+    for (let ch = 0; ch < g.c; ch++) {
+      const rstd = rstdOf(st, g, ch, eps);
+      eachOfChannel(g, ch, (o) => (y[o] = (src[o] - st[ch]) * rstd * wt[ch] + bs[ch]));
+    }
+    return y;
+  },
+  wgsl: ({ inputs, out, params: { eps }, limits }) =>
+    perElement(inputs, out, geometry("batchnorm_apply", inputs[0]), eps, 1, () => `  out[i] = (in0[i] - mean) * rstd * in2[ch] + in3[ch];`, limits),
+};
+
+export const batchnormGradStats: OpDef<"batchnorm_grad_stats"> = {
+  kind: "batchnorm_grad_stats",
+  arity: 3,
+  shape: (inputs) => {
+    const op = "batchnorm_grad_stats";
+    requireDType(op, inputs, "f32");
+    const [x, dy, stats] = inputs;
+    const g = geometry(op, x);
+    requireShape(op, "dy", dy, x.shape);
+    requireShape(op, "stats", stats, statsShape(g));
+    return { shape: statsShape(g), dtype: "f32" };
+  },
+  vjp: noVjp("the step differentiates once"),
+  reference: ([x, dy, stats], { eps }, out, ctx) => {
+    const g = geometry("batchnorm_grad_stats", x);
+    const [src, d, st] = [floats(x), floats(dy), floats(stats)];
+    const y = allocFloat(ctx, numel(out.shape));
+    for (let ch = 0; ch < g.c; ch++) {
+      let s1 = 0;
+      let s2 = 0;
+      eachOfChannel(g, ch, (o) => {
+        s1 += d[o];
+        s2 += d[o] * (src[o] - st[ch]);
+      });
+      y[ch] = s1;
+      y[g.c + ch] = s2 * rstdOf(st, g, ch, eps);
+    }
+    return y;
+  },
+  wgsl: ({ inputs, out, params: { eps }, limits }) => gradStatsKernel(inputs, out, geometry("batchnorm_grad_stats", inputs[0]), eps, limits),
+};
+
+export const batchnormInputGrad: OpDef<"batchnorm_input_grad"> = {
+  kind: "batchnorm_input_grad",
+  arity: 5,
+  shape: (inputs) => {
+    const op = "batchnorm_input_grad";
+    requireDType(op, inputs, "f32");
+    const [x, dy, stats, w, gstats] = inputs;
+    const g = geometry(op, x);
+    requireShape(op, "dy", dy, x.shape);
+    requireShape(op, "stats", stats, statsShape(g));
+    requireShape(op, "weight", w, [g.c]);
+    requireShape(op, "gstats", gstats, statsShape(g));
+    return { shape: [...x.shape], dtype: "f32" };
+  },
+  vjp: noVjp("the step differentiates once"),
+  reference: ([x, dy, stats, w, gstats], { eps }, out, ctx) => {
+    const g = geometry("batchnorm_input_grad", x);
+    const [src, d, st, wt, gs] = [floats(x), floats(dy), floats(stats), floats(w), floats(gstats)];
+    const y = allocFloat(ctx, numel(out.shape));
+    const count = g.n * g.s;
+    for (let ch = 0; ch < g.c; ch++) {
+      const rstd = rstdOf(st, g, ch, eps);
+      const [meanDy, meanDyXhat] = [gs[ch] / count, gs[g.c + ch] / count];
+      eachOfChannel(g, ch, (o) => (y[o] = wt[ch] * rstd * (d[o] - meanDy - (src[o] - st[ch]) * rstd * meanDyXhat)));
+    }
+    return y;
+  },
+  wgsl: ({ inputs, out, params: { eps }, limits }) => {
+    const g = geometry("batchnorm_input_grad", inputs[0]);
+    return perElement(inputs, out, g, eps, 2, (dims) => {
+      const C = dims.u("c", g.c);
+      const count = dims.f("countf", g.n * g.s);
+      return `  let xhat = (in0[i] - mean) * rstd;
+  out[i] = in3[ch] * rstd * (in1[i] - in4[ch] / ${count} - xhat * in4[${C} + ch] / ${count});`;
+    }, limits);
+  },
+};
