@@ -11,8 +11,18 @@ import { DataError, type ImageDataset } from "./types.js";
 const visible = (name: string): boolean => !name.startsWith(".");
 const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+/** More pixels than any training image has; a header claiming more is damaged (pngjs would allocate it). */
+export const MAX_PNG_PIXELS = 1 << 24;
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
 /** Decodes a PNG into 8-bit grayscale (alpha composited over black). */
 export function decodeGrayPng(bytes: Buffer, path: string): { width: number; height: number; pixels: Uint8Array } {
+  // The IHDR size, read before decoding: pngjs allocates whatever a (damaged) header claims.
+  if (bytes.length >= 24 && bytes.subarray(0, 8).equals(PNG_SIGNATURE)) {
+    const w = bytes.readUInt32BE(16);
+    const h = bytes.readUInt32BE(20);
+    if (w * h > MAX_PNG_PIXELS) throw new DataError(`${path}: its header claims ${w}x${h} pixels, more than the ${MAX_PNG_PIXELS} a training image may have (a damaged file?)`);
+  }
   let png: PNG;
   try {
     png = PNG.sync.read(bytes);
@@ -51,7 +61,10 @@ export async function loadPngFolder(dir: string): Promise<ImageDataset> {
     if (files.length === 0) throw new DataError(`${classDir}: no .png images in this class folder`);
     for (const name of files) {
       const path = join(classDir, name);
-      const img = decodeGrayPng(await readFile(path), path);
+      const bytes = await readFile(path).catch((err: Error) => {
+        throw new DataError(`${path}: cannot read (${err.message})`);
+      });
+      const img = decodeGrayPng(bytes, path);
       if (!first) first = { path, width: img.width, height: img.height };
       else if (img.width !== first.width || img.height !== first.height) {
         throw new DataError(
