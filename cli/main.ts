@@ -6,6 +6,7 @@ import { Command } from "commander";
 import { addAblateCommand } from "./commands/ablate.js";
 import { addEvalCommand } from "./commands/eval.js";
 import { addExplainCommand } from "./commands/explain.js";
+import { addExportCommand } from "./commands/export.js";
 import { addProfileCommand } from "./commands/profile.js";
 import { addSampleCommand } from "./commands/sample.js";
 import { addSpecCommands } from "./commands/spec.js";
@@ -26,6 +27,7 @@ export function buildProgram(setExit: SetExit): Command {
   addSampleCommand(program, setExit);
   addEvalCommand(program, setExit);
   addAblateCommand(program, setExit);
+  addExportCommand(program, setExit);
   addExplainCommand(program, setExit);
   return program;
 }

@@ -20,9 +20,10 @@ export function printDiagnostics(ds: readonly Diagnostic[], opts: { color?: bool
   if (ds.length) printError(renderDiagnostics(ds, { color: useColor(opts) }));
 }
 
-/** Prints a check's diagnostics; the model when it has no errors. */
+/** Prints a check's diagnostics (and its note); the model when it has no errors. */
 export function reportCheck(checked: CheckedModel, opts: { color?: boolean }): CheckedModel {
   printDiagnostics(checked.result.diagnostics, opts);
+  if (checked.note) printError(checked.note);
   return checked;
 }
 

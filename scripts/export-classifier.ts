@@ -5,7 +5,8 @@
 import { join } from "node:path";
 import { checkSpec } from "../compiler/check/check.js";
 import { modelTask } from "../compiler/check/model-graph.js";
-import { writeSafetensorsFile, type TensorToWrite } from "../runtime/io/safetensors.js";
+import { writeSafetensorsFile } from "../runtime/io/safetensors.js";
+import { toStateDict } from "../runtime/io/state-dict.js";
 import { CLASSIFIER_WEIGHTS } from "../runtime/metrics/classifier.js";
 import { encodeMeta, readCheckpoint } from "../runtime/train/checkpoint.js";
 import { METRICS_FILE } from "../runtime/train/loop.js";
@@ -23,6 +24,6 @@ if (!model || modelTask(model) !== "classify") throw new Error(`${run}: not a cl
 if (ckpt.meta.position.epoch < ckpt.meta.config.epochs) throw new Error(`${run}: the run has not finished its ${ckpt.meta.config.epochs} epochs`);
 const last = MetricsLog.read(join(run, METRICS_FILE)).filter((r) => r.kind === "epoch").at(-1);
 if (!last) throw new Error(`${run}: its metrics log has no finished epoch`);
-const tensors = new Map<string, TensorToWrite>(model.parameters.map((p) => [p.name, ckpt.tensors.get(p.name)! as TensorToWrite]));
+const tensors = toStateDict(model, new Map(model.parameters.map((p) => [p.name, ckpt.tensors.get(p.name)!]))); // counters I64, as PyTorch
 await writeSafetensorsFile(out, tensors, { ...encodeMeta(ckpt.meta), eval_accuracy: String(last.eval_accuracy), eval_loss: String(last.eval_loss) });
 process.stdout.write(`wrote ${out}: ${tensors.size} tensors, held-out accuracy ${(100 * (last.eval_accuracy ?? NaN)).toFixed(2)}%\n`);

@@ -10,7 +10,7 @@ import type { Tensor } from "../../compiler/ir/tensor.js";
 import type { Diagnostic } from "../../compiler/diagnostics/diagnostic.js";
 import { diagnosticToJson } from "../../compiler/diagnostics/render.js";
 import { UsageError, UserError } from "../../compiler/diagnostics/user-error.js";
-import { checkpointWeights } from "../../runtime/sample/sample.js";
+import { readInitWeights } from "../../runtime/sample/model-weights.js";
 import { CHECKPOINT_FILE, readCheckpoint, type Checkpoint, type SpecInfo, type TrainConfig } from "../../runtime/train/checkpoint.js";
 import { fitData, loadTrainData } from "../../runtime/train/data.js";
 import { formatSeconds } from "../../runtime/train/duration.js";
@@ -54,7 +54,7 @@ export function addTrainCommand(program: Command, setExit: SetExit): void {
     .option("--resume <run>", "continue the run in this folder exactly where it stopped")
     .addOption(new Option("--preset <name>", "cpu: a small model and data subset that trains in minutes without a GPU").choices(["cpu"]))
     .option("--augment", "classifiers: random horizontal flips and 1-pixel shifts of the training images (the course's)")
-    .option("--init <run>", "start from this run's (or checkpoint's) model weights instead of a fresh initialisation (fine-tuning; fresh optimizer and schedule)")
+    .option("--init <run|file>", "start from this run's (or checkpoint's) model weights, or a plain state_dict (.safetensors, e.g. from PyTorch), instead of a fresh initialisation (fine-tuning; fresh optimizer and schedule)")
     .option("--json", "print one JSON object (final figures and files written) on stdout; progress and prose go to stderr");
   addRecipeOptions(command).action(async (specArg: string | undefined, flags: TrainFlags, cmd: Command) => setExit(await runTrain(specArg, flags, cmd)));
 }
@@ -157,9 +157,9 @@ async function runTrain(specArg: string | undefined, flags: TrainFlags, cmd: Com
   // ---- fine-tuning: the starting weights ----
   let initWeights: Map<string, Tensor> | undefined;
   if (flags.init && !resume) {
-    const from = await readCheckpoint(flags.init);
-    initWeights = checkpointWeights(model, from).weights;
-    config = { ...config, init: { path: from.path, step: from.meta.position.step } };
+    const from = await readInitWeights(model, flags.init, specPath ? `the spec ${specPath}` : undefined);
+    initWeights = from.weights;
+    config = { ...config, init: { path: from.path, step: from.step } };
   } else if (flags.init && fromCli("init")) {
     throw new UsageError("--init starts a fresh run; a resumed run continues from its own checkpoint");
   }

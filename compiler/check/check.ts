@@ -2,7 +2,7 @@
 // elaborate. Stops before elaboration when there are syntax errors (they would only cascade).
 import { diag, hasErrors, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { makeSource } from "../diagnostics/source.js";
-import { loadSpec, type LoadedSpec } from "./load.js";
+import { loadSpec, type LoadedSpec, type SpecFiles } from "./load.js";
 import type { BlockDecl } from "../front/ast.js";
 import { Elaborator, type Override } from "./elaborate.js";
 import type { LayerNode, ModelGraph } from "./model-graph.js";
@@ -15,6 +15,8 @@ export interface CheckOptions {
   model?: string;
   /** Source text to use instead of reading the file (tests, mutation fuzzing). */
   text?: string;
+  /** Where imports are read from (default: the disk; a checkpoint's stored sources). */
+  files?: SpecFiles;
 }
 
 export interface CheckResult {
@@ -40,7 +42,7 @@ function pickModel(spec: LoadedSpec, name: string | undefined): BlockDecl | Diag
 }
 
 export function checkSpec(path: string, opts: CheckOptions = {}): CheckResult {
-  const spec = loadSpec(path, opts.text);
+  const spec = loadSpec(path, opts.text, opts.files);
   const diagnostics = [...spec.diagnostics];
   if (hasErrors(diagnostics)) return { spec, diagnostics };
   const overrides: Override[] = [];

@@ -1,6 +1,7 @@
 // Loads a spec and everything it imports. Imports resolve relative to the importing file, then
 // relative to the models/ folder shipped with unetc (`import "std/lesson"`). The root file's
 // definitions shadow imported ones, which is how a user swaps a standard block for their own.
+// Files come from the disk, or from a `SpecFiles` in memory (the sources a checkpoint stored).
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { diag, type Diagnostic } from "../diagnostics/diagnostic.js";
@@ -24,12 +25,20 @@ function displayPath(abs: string): string {
   return rel.startsWith("..") || isAbsolute(rel) ? abs : rel;
 }
 
-function resolveImport(from: string, spec: string): string | undefined {
+/** Where a spec's files are read from: by absolute path, as on the disk. */
+export interface SpecFiles {
+  isFile(abs: string): boolean;
+  read(abs: string): { text?: string; diagnostic?: Diagnostic };
+}
+
+export const DISK_FILES: SpecFiles = { isFile: (p) => existsSync(p) && statSync(p).isFile(), read: (p) => readSpecFile(p) };
+
+function resolveImport(from: string, spec: string, files: SpecFiles): string | undefined {
   const names = spec.endsWith(".unet") ? [spec] : [`${spec}.unet`, spec];
   for (const base of [dirname(from), MODELS_DIR]) {
     for (const n of names) {
       const p = resolve(base, n);
-      if (existsSync(p) && statSync(p).isFile()) return p;
+      if (files.isFile(p)) return p;
     }
   }
   return undefined;
@@ -46,7 +55,7 @@ export function readSpecFile(path: string): { text?: string; diagnostic?: Diagno
   }
 }
 
-export function loadSpec(rootPath: string, rootText?: string): LoadedSpec {
+export function loadSpec(rootPath: string, rootText?: string, files: SpecFiles = DISK_FILES): LoadedSpec {
   const diagnostics: Diagnostic[] = [];
   const sources: SourceFile[] = [];
   const decls = new Map<string, BlockDecl>();
@@ -61,7 +70,7 @@ export function loadSpec(rootPath: string, rootText?: string): LoadedSpec {
     sources.push(parsed.source);
     diagnostics.push(...parsed.diagnostics);
     for (const imp of parsed.ast.imports) {
-      const target = resolveImport(abs, imp.path);
+      const target = resolveImport(abs, imp.path, files);
       if (!target) {
         diagnostics.push(diag("E0005", `cannot find \`${imp.path}\` to import`, { span: imp.span, help: `looked next to this file and in ${displayPath(MODELS_DIR)}` }));
         continue;
@@ -75,7 +84,7 @@ export function loadSpec(rootPath: string, rootText?: string): LoadedSpec {
         continue;
       }
       if (loaded.has(target)) continue;
-      const r = readSpecFile(target);
+      const r = files.read(target);
       if (r.text === undefined) {
         diagnostics.push(diag("E0005", `cannot read \`${imp.path}\`: ${r.diagnostic?.message ?? "unknown error"}`, { span: imp.span }));
         continue;

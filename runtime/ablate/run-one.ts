@@ -11,6 +11,7 @@ import { gridRaster } from "../image/grid.js";
 import { encodePng, readPng, type Raster } from "../image/png.js";
 import { evalRecord, EVAL_FILE, readEvalRecord, writeEvalRecord } from "../metrics/eval-record.js";
 import { evaluateRun } from "../metrics/evaluate-run.js";
+import { weightsFromCheckpoint } from "../sample/model-weights.js";
 import { checkpointWeights, sampleImages, type SampleRunResult } from "../sample/sample.js";
 import { CHECKPOINT_FILE, readCheckpoint, type Checkpoint, type SpecInfo, type TrainConfig } from "../train/checkpoint.js";
 import type { TrainData } from "../train/data.js";
@@ -127,8 +128,9 @@ export async function runOne(plan: PlannedRun, model: ModelGraph, spec: SpecInfo
       const fresh = rec && rec.classifier.id === ctx.classifier && rec.n === o.fidN && rec.checkpointStep === ckpt.meta.position.step && rec.sampler.name === sampler && rec.sampler.steps === o.steps && rec.sampler.eta === o.eta;
       if (!rec || !fresh || !existsSync(gridPath)) {
         print(`sampling ${o.fidN} images for FID/KID (${sampler}, ${o.steps} steps)`);
-        const ev = await evaluateRun(model, ckpt, { n: o.fidN, ...want, device: o.device, classifier: o.classifier, onInfo: print });
-        rec = evalRecord(ev, ckpt, { ...want, device: o.device });
+        const weights = weightsFromCheckpoint(model, ckpt);
+        const ev = await evaluateRun(model, weights, { n: o.fidN, ...want, device: o.device, classifier: o.classifier, onInfo: print });
+        rec = evalRecord(ev, weights, { ...want, device: o.device });
         await writeEvalRecord(evalPath, rec);
         grid = await writeRunGrid(gridPath, ev.samples, o.gridN);
       }

@@ -4,13 +4,15 @@
 //           "__metadata__": { "<key>": "<string>" } }   (offsets relative to the data section)
 // Tensors are little-endian, row-major, and tile the data section exactly (no holes, no
 // overlaps), as the reference implementation requires. Writers pad the header with spaces
-// to 8-byte alignment. I64 is read into Int32Array with a range check (labels, steps).
+// to 8-byte alignment. I64 is read into Int32Array with a range check (labels, steps, BatchNorm's
+// num_batches_tracked). F16 and BF16 (half-precision PyTorch and diffusers files) are widened to
+// float32 on reading, exactly; writing them rounds to nearest even.
 // Every malformed input ends in a SafetensorsError naming the file and the problem.
 
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { open, readFile, rename, writeFile, type FileHandle } from "node:fs/promises";
 import { UserError } from "../../compiler/diagnostics/user-error.js";
 
-export type SafetensorsDType = "F32" | "F64" | "I32" | "I64";
+export type SafetensorsDType = "F32" | "F64" | "F16" | "BF16" | "I32" | "I64";
 export type SafetensorsData = Float32Array | Float64Array | Int32Array;
 
 export class SafetensorsError extends UserError {}
@@ -26,14 +28,14 @@ export interface SafetensorsContents {
   readonly metadata: Record<string, string>;
 }
 
-/** A tensor to write; dtype defaults to the data's own (F32, F64, I32); I64 widens Int32Array. */
+/** A tensor to write; dtype defaults to the data's own (F32, F64, I32); I64 widens Int32Array; F16/BF16 round a float array. */
 export interface TensorToWrite {
   readonly shape: readonly number[];
   readonly data: SafetensorsData;
   readonly dtype?: SafetensorsDType;
 }
 
-const ITEM_SIZE: Record<SafetensorsDType, number> = { F32: 4, F64: 8, I32: 4, I64: 8 };
+const ITEM_SIZE: Record<SafetensorsDType, number> = { F32: 4, F64: 8, F16: 2, BF16: 2, I32: 4, I64: 8 };
 const MAX_HEADER_BYTES = 100_000_000; // the reference implementation's limit
 const METADATA_KEY = "__metadata__";
 
@@ -82,6 +84,36 @@ export async function readSafetensorsFile(path: string): Promise<SafetensorsCont
     throw new SafetensorsError(`${path}: cannot read (${err instanceof Error ? err.message : String(err)})`);
   }
   return decodeSafetensors(bytes, path);
+}
+
+/** Only the `__metadata__` of a file (reads the header, not the tensors): what kind of file it is. */
+export async function readSafetensorsMetadata(path: string): Promise<Record<string, string>> {
+  const fail = (message: string): never => {
+    throw new SafetensorsError(`${path}: ${message}`);
+  };
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(path, "r");
+    const head = Buffer.alloc(8);
+    if ((await handle.read(head, 0, 8, 0)).bytesRead < 8) fail("truncated: less than the 8-byte header length");
+    const len = head.readBigUInt64LE(0);
+    if (len > BigInt(MAX_HEADER_BYTES)) fail(`header length ${len} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+    const json = Buffer.alloc(Number(len));
+    if ((await handle.read(json, 0, json.length, 8)).bytesRead < json.length) fail(`truncated: header claims ${len} bytes`);
+    let header: unknown;
+    try {
+      header = JSON.parse(json.toString("utf8"));
+    } catch (err) {
+      fail(`header is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+    }
+    if (!isObject(header)) return fail("header must be a JSON object");
+    return readMetadata(header[METADATA_KEY], fail);
+  } catch (err) {
+    if (err instanceof SafetensorsError) throw err;
+    throw new SafetensorsError(`${path}: cannot read (${err instanceof Error ? err.message : String(err)})`);
+  } finally {
+    await handle?.close();
+  }
 }
 
 type Fail = (message: string) => never;
@@ -152,6 +184,17 @@ function decodeData(view: DataView, at: number, dtype: SafetensorsDType, count: 
     case "F64": {
       const out = new Float64Array(count);
       for (let i = 0; i < count; i++) out[i] = view.getFloat64(at + 8 * i, true);
+      return out;
+    }
+    case "F16": {
+      const out = new Float32Array(count);
+      for (let i = 0; i < count; i++) out[i] = halfToFloat(view.getUint16(at + 2 * i, true));
+      return out;
+    }
+    case "BF16": {
+      const out = new Float32Array(count);
+      const bits = new Uint32Array(out.buffer);
+      for (let i = 0; i < count; i++) bits[i] = view.getUint16(at + 2 * i, true) << 16;
       return out;
     }
     case "I32": {
@@ -240,6 +283,12 @@ function encodeData(view: DataView, at: number, dtype: SafetensorsDType, data: S
     case "F64":
       for (let i = 0; i < n; i++) view.setFloat64(at + 8 * i, data[i], true);
       return;
+    case "F16":
+      for (let i = 0; i < n; i++) view.setUint16(at + 2 * i, floatToHalf(data[i]), true);
+      return;
+    case "BF16":
+      for (let i = 0; i < n; i++) view.setUint16(at + 2 * i, floatToBfloat(data[i]), true);
+      return;
     case "I32":
       for (let i = 0; i < n; i++) view.setInt32(at + 4 * i, data[i], true);
       return;
@@ -247,4 +296,54 @@ function encodeData(view: DataView, at: number, dtype: SafetensorsDType, data: S
       for (let i = 0; i < n; i++) view.setBigInt64(at + 8 * i, BigInt(data[i]), true);
       return;
   }
+}
+
+// ---- half precision ----------------------------------------------------------------------
+
+/** IEEE binary16 bits -> the float it denotes (every half is exact in float32). */
+export function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24; // zero and subnormals
+  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** A number -> binary16 bits, rounded from its float32 value to nearest even (as torch's .half()). */
+export function floatToHalf(v: number): number {
+  f32[0] = v;
+  const x = u32[0];
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  const mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // inf, NaN (quiet)
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00; // overflow to infinity
+  if (e <= 0) {
+    // Subnormal half (or zero): shift the full significand down, rounding to nearest even.
+    if (e < -10) return sign;
+    const m = mant | 0x800000;
+    const shift = 14 - e;
+    const half = 1 << (shift - 1);
+    const rest = m & ((1 << shift) - 1);
+    let r = m >>> shift;
+    if (rest > half || (rest === half && (r & 1))) r++;
+    return sign | r;
+  }
+  let r = (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && (r & 1))) r++; // a carry into the exponent is still right
+  return sign | r;
+}
+
+/** A number -> bfloat16 bits (float32's upper half), rounded to nearest even; NaN stays NaN. */
+export function floatToBfloat(v: number): number {
+  f32[0] = v;
+  const x = u32[0];
+  if ((x & 0x7f800000) === 0x7f800000 && x & 0x7fffff) return (x >>> 16) | 0x40;
+  return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
 }

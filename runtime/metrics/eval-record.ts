@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { writeFileAtomic } from "../data/atomic-write.js";
 import type { SamplerKind } from "../diffusion/samplers.js";
 import type { DeviceKind } from "../session/runner.js";
-import type { Checkpoint } from "../train/checkpoint.js";
+import type { ModelWeights } from "../sample/model-weights.js";
 import type { RunEvaluation } from "./evaluate-run.js";
 
 export const EVAL_FILE = "eval.json";
@@ -19,7 +19,10 @@ export interface EvalRecord {
   readonly reference: { readonly images: number; readonly source: string; readonly size: number };
   readonly classifier: { readonly id: string; readonly features: number };
   readonly sampler: { readonly name: SamplerKind; readonly steps: number; readonly eta: number; readonly seed: number; readonly ema: boolean };
-  readonly checkpointStep: number;
+  /** The checkpoint's training step; null for a plain state_dict. */
+  readonly checkpointStep: number | null;
+  /** The weights file, for a plain state_dict. */
+  readonly weights?: string;
   readonly device: DeviceKind;
   readonly seconds: { readonly sample: number; readonly metrics: number };
 }
@@ -33,7 +36,7 @@ export interface EvalSampling {
   readonly device: DeviceKind;
 }
 
-export function evalRecord(ev: RunEvaluation, ckpt: Checkpoint, o: EvalSampling): EvalRecord {
+export function evalRecord(ev: RunEvaluation, w: ModelWeights, o: EvalSampling): EvalRecord {
   const q = ev.quality;
   return {
     fid: q.fid,
@@ -42,7 +45,8 @@ export function evalRecord(ev: RunEvaluation, ckpt: Checkpoint, o: EvalSampling)
     reference: { images: q.referenceCount, source: "fashion-mnist test split", size: q.size },
     classifier: { id: q.classifier, features: q.featureDim },
     sampler: { name: o.sampler, steps: o.steps, eta: o.eta, seed: o.seed, ema: ev.ema },
-    checkpointStep: ckpt.meta.position.step,
+    checkpointStep: w.step,
+    ...(w.step === null ? { weights: w.path } : {}),
     device: o.device,
     seconds: ev.seconds,
   };

@@ -1,12 +1,13 @@
-// `unetc eval`: image quality of a trained denoiser. Samples `n` images from the run's checkpoint
-// (EMA weights when it has them; a conditional model's classes in turn), maps them to the
+// `unetc eval`: image quality of a trained denoiser. Samples `n` images from its weights (a run's
+// checkpoint, EMA weights when it has them, or a plain state_dict; a conditional model's classes in turn), maps them to the
 // classifier's input, and compares the classifier's features of them with those of the
 // Fashion-MNIST test split: FID (Gaussian statistics) and KID (cubic-kernel MMD), as the course.
 import { modelTask, type ModelGraph } from "../../compiler/check/model-graph.js";
-import type { SamplerKind } from "../diffusion/samplers.js";
+import { samplerSchedule, type SamplerKind } from "../diffusion/samplers.js";
 import type { DeviceKind } from "../session/runner.js";
-import { checkpointWeights, sampleImages, type SampleRunResult } from "../sample/sample.js";
-import { CheckpointError, type Checkpoint } from "../train/checkpoint.js";
+import type { ModelWeights } from "../sample/model-weights.js";
+import { sampleImages, type SampleRunResult } from "../sample/sample.js";
+import { CheckpointError } from "../train/checkpoint.js";
 import { FeatureExtractor, resizeForClassifier } from "./classifier.js";
 import { featureStats, fid } from "./fid.js";
 import { kid } from "./kid.js";
@@ -47,7 +48,6 @@ export interface EvalRunOptions {
   readonly seed: number;
   readonly device: DeviceKind;
   readonly batch?: number;
-  readonly ema?: boolean;
   readonly cacheDir?: string;
   /** The classifier's weights file (default: models/metrics/fmnist_classifier.safetensors). */
   readonly classifier?: string;
@@ -62,10 +62,11 @@ export interface RunEvaluation {
   readonly seconds: { sample: number; metrics: number };
 }
 
-export async function evaluateRun(model: ModelGraph, ckpt: Checkpoint, o: EvalRunOptions): Promise<RunEvaluation> {
-  if (modelTask(model) !== "denoise") throw new CheckpointError(`${ckpt.path}: ${model.name} is a classifier; FID and KID rate the images of a denoiser`);
-  if (ckpt.meta.config.data !== "fashion-mnist") {
-    throw new CheckpointError(`${ckpt.path}: the run was trained on ${ckpt.meta.config.data}; FID and KID here compare with Fashion-MNIST's test images, so they only mean something for Fashion-MNIST runs`);
+export async function evaluateRun(model: ModelGraph, w: ModelWeights, o: EvalRunOptions): Promise<RunEvaluation> {
+  if (modelTask(model) !== "denoise") throw new CheckpointError(`${w.path}: ${model.name} is a classifier; FID and KID rate the images of a denoiser`);
+  // A plain state_dict does not say what it was trained on: the user vouches for Fashion-MNIST.
+  if (w.data !== undefined && w.data !== "fashion-mnist") {
+    throw new CheckpointError(`${w.path}: the run was trained on ${w.data}; FID and KID here compare with Fashion-MNIST's test images, so they only mean something for Fashion-MNIST runs`);
   }
   const img = model.inputs.find((i) => i.kind === "image")!;
   const [C, S] = img.shape;
@@ -75,9 +76,8 @@ export async function evaluateRun(model: ModelGraph, ckpt: Checkpoint, o: EvalRu
   try {
     if (C !== fx.input.channels) throw new CheckpointError(`FID takes ${fx.input.channels}-channel images (Fashion-MNIST); ${model.name} makes ${C}`);
     resizeForClassifier(new Float32Array(C * S * S), 1, C, S, fx.input.size);
-    const { weights, ema } = checkpointWeights(model, ckpt, o.ema ?? true);
     const t0 = performance.now();
-    const samples = await sampleImages(model, weights, {
+    const samples = await sampleImages(model, w.weights, {
       sampler: o.sampler,
       steps: o.steps,
       eta: o.eta,
@@ -86,12 +86,12 @@ export async function evaluateRun(model: ModelGraph, ckpt: Checkpoint, o: EvalRu
       seed: o.seed,
       device: o.device,
       batch: o.batch,
-      schedule: ckpt.meta.config.schedule,
+      schedule: w.schedule ?? samplerSchedule(o.sampler),
       onStep: o.onStep,
     });
     const t1 = performance.now();
     const quality = await imageQuality(fx, samples.images, samples.count, C, S, { cacheDir: o.cacheDir, onInfo: o.onInfo });
-    return { quality, samples, ema, seconds: { sample: (t1 - t0) / 1000, metrics: (performance.now() - t1) / 1000 } };
+    return { quality, samples, ema: w.ema, seconds: { sample: (t1 - t0) / 1000, metrics: (performance.now() - t1) / 1000 } };
   } finally {
     fx.destroy();
   }

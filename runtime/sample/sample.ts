@@ -2,6 +2,7 @@
 // EMA weights when it has them); the sampler runs over a Denoiser at a fixed compiled batch; the
 // result is a labeled PNG grid: one row per class (n images each) for a class-conditional model
 // when no class is asked for, otherwise a square-ish grid of n; optionally a denoising trajectory.
+import { basename } from "node:path";
 import type { ModelGraph } from "../../compiler/check/model-graph.js";
 import type { Tensor } from "../../compiler/ir/tensor.js";
 import { sample, samplerSchedule, type SamplerKind } from "../diffusion/samplers.js";
@@ -9,7 +10,7 @@ import type { ScheduleKind } from "../diffusion/schedules.js";
 import { writeLabeledGridPng, type LabeledGridLayout } from "../image/labeled-grid.js";
 import type { DeviceKind } from "../session/runner.js";
 import { CheckpointError, verifyTensors, type Checkpoint } from "../train/checkpoint.js";
-import { asF32 } from "../train/runners.js";
+import { stateDictOf, stateDictTensors } from "../io/state-dict.js";
 import { emaTargets } from "../../compiler/compile.js";
 import { emaName, isAdamState, isEmaState } from "../../compiler/ir/step-contract.js";
 import { createDenoiser } from "./denoiser.js";
@@ -18,20 +19,16 @@ import { recordTrajectory, type Trajectory, type TrajectoryRequest } from "./tra
 /** The model's weights from a checkpoint: the EMA average where it has one (unless `ema` is false). */
 export function checkpointWeights(model: ModelGraph, ckpt: Checkpoint, ema = true): { weights: Map<string, Tensor>; ema: boolean } {
   const modelOnly = new Map([...ckpt.tensors].filter(([name]) => !isAdamState(name) && !isEmaState(name)));
-  verifyTensors(modelOnly, new Map(model.parameters.map((p) => [p.name, p.shape])), `checkpoint ${ckpt.path}`);
+  verifyTensors(modelOnly, stateDictOf(model), `checkpoint ${ckpt.path}`);
   const targets = emaTargets(model);
   const hasEma = targets.length > 0 && targets.every((n) => ckpt.tensors.has(emaName(n)));
   const useEma = ema && hasEma;
   if (useEma) {
-    const averaged = new Map(targets.map((n) => [emaName(n), model.parameters.find((p) => p.name === n)!.shape]));
+    const averaged = new Map(targets.map((n) => [emaName(n), { shape: model.parameters.find((p) => p.name === n)!.shape, dtype: "f32" as const }]));
     verifyTensors(new Map([...ckpt.tensors].filter(([name]) => isEmaState(name))), averaged, `checkpoint ${ckpt.path} (EMA weights)`);
   }
-  const weights = new Map<string, Tensor>();
-  for (const p of model.parameters) {
-    const t = (useEma ? ckpt.tensors.get(emaName(p.name)) : undefined) ?? ckpt.tensors.get(p.name)!;
-    weights.set(p.name, asF32(t));
-  }
-  return { weights, ema: useEma };
+  const chosen = new Map(model.parameters.map((p) => [p.name, (useEma ? ckpt.tensors.get(emaName(p.name)) : undefined) ?? ckpt.tensors.get(p.name)!]));
+  return { weights: stateDictTensors(model, chosen), ema: useEma };
 }
 
 const normalise = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]/g, "");
@@ -185,7 +182,9 @@ export async function writeTrajectoryStrip(path: string, r: SampleRunResult, o: 
 
 export interface CaptionInfo {
   readonly model: string;
-  readonly step: number;
+  /** The checkpoint's step; null for weights from a plain state_dict (named by `from`). */
+  readonly step: number | null;
+  readonly from?: string;
   readonly ema: boolean;
   readonly sampler: SamplerKind;
   readonly eta?: number;
@@ -198,5 +197,6 @@ export interface CaptionInfo {
 /** The caption of a sample figure: where the images came from and how, in two lines. */
 export function sampleCaption(c: CaptionInfo): string[] {
   const eta = c.sampler === "ddim" && c.eta !== undefined ? ` (eta ${c.eta})` : "";
-  return [`${c.model} at step ${c.step}, ${c.ema ? "EMA" : "raw"} weights`, `${c.sampler}${eta}, ${c.steps} steps, seed ${c.seed}; ${c.what}`];
+  const origin = c.step === null ? `, weights ${basename(c.from ?? "?")}` : ` at step ${c.step}, ${c.ema ? "EMA" : "raw"} weights`;
+  return [`${c.model}${origin}`, `${c.sampler}${eta}, ${c.steps} steps, seed ${c.seed}; ${c.what}`];
 }

@@ -5,6 +5,7 @@ import { isSource } from "../../compiler/ir/types.js";
 import { isAdamState, isGradient, LOSS, OUTPUT, replacedSource, type HyperParam } from "../../compiler/ir/step-contract.js";
 import { readSafetensorsFile, writeSafetensorsFile, type TensorToWrite } from "../io/safetensors.js";
 import type { Feed } from "../reference/index.js";
+import { stateDictTensor, withDefaultCounters } from "../io/state-dict.js";
 import { batchOf, bindSources } from "./tensor-io.js";
 import { createRunner, openDevice, type DeviceKind } from "./runner.js";
 import { describeAdapter } from "../webgpu/device.js";
@@ -38,7 +39,9 @@ export async function runModel(model: ModelGraph, opts: RunOptions): Promise<str
     // A fresh optimizer: zero moments.
     for (const n of graph.nodes) if (isSource(n) && isAdamState(n.name)) given[n.name] = { shape: [...n.shape], data: new Float32Array(n.shape.reduce((a, b) => a * b, 1)) };
   }
-  const feeds = bindSources(graph, [inputs.tensors, weights.tensors], given);
+  // A state_dict saved without BatchNorm's counters loads, as in PyTorch.
+  const params = withDefaultCounters(model, weights.tensors);
+  const feeds = bindSources(graph, [inputs.tensors, params], given);
   const device = await openDevice(opts.device);
   if (device.gpu) process.stderr.write(`${describeAdapter(device.gpu)}\n`);
   const runner = await createRunner(device, compileGraph(graph, { ...o, ...device.target }));
@@ -47,11 +50,11 @@ export async function runModel(model: ModelGraph, opts: RunOptions): Promise<str
   const outputs: Record<string, Tensor> = {};
   for (const o of graph.outputs) outputs[o.name] = await runner.read(o.name);
   runner.destroy();
-  const i64 = new Set(model.parameters.filter((p) => p.dtype === "i64").map((p) => p.name));
+  const dtypes = new Map(model.parameters.map((p) => [p.name, p.dtype]));
   const written = new Map<string, TensorToWrite>();
+  // Parameters and buffers as PyTorch stores them (counters I64); everything else F32.
   const put = (name: string, t: { shape: readonly number[]; data: Float32Array | Float64Array | Int32Array }) => {
-    const data = i64.has(name) ? Int32Array.from(t.data, (v) => Math.round(v)) : t.data instanceof Float64Array ? Float32Array.from(t.data) : t.data;
-    written.set(name, { shape: t.shape, data, dtype: i64.has(name) ? "I64" : undefined });
+    written.set(name, stateDictTensor(dtypes.get(name) ?? "f32", t));
   };
   put(OUTPUT, outputs[OUTPUT]);
   if (outputs[LOSS]) put(LOSS, outputs[LOSS]);
@@ -62,7 +65,7 @@ export async function runModel(model: ModelGraph, opts: RunOptions): Promise<str
   }
   if (opts.mode === "step") {
     // Parameters and buffers the step did not change (none today) still belong in the result.
-    for (const p of model.parameters) if (!written.has(p.name)) put(p.name, { shape: weights.tensors.get(p.name)!.shape, data: weights.tensors.get(p.name)!.data });
+    for (const p of model.parameters) if (!written.has(p.name)) put(p.name, params.get(p.name)!);
   }
   await writeSafetensorsFile(opts.out, written, { generator: "unetc run", model: model.name, mode: opts.mode, batch: String(batch) });
   return [...written.keys()];

@@ -7,8 +7,9 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { ModelGraph } from "../../compiler/check/model-graph.js";
-import { numel } from "../../compiler/check/model-graph.js";
+import type { StoredSource } from "../../compiler/check/spec-sources.js";
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type StoredTensor, type TensorToWrite } from "../io/safetensors.js";
+import { stateDictOf, stateDictProblems, type ExpectedTensor } from "../io/state-dict.js";
 import type { OneCycleState } from "./onecycle.js";
 import { adamStateName, emaName } from "../../compiler/ir/step-contract.js";
 import { UserError } from "../../compiler/diagnostics/user-error.js";
@@ -61,8 +62,8 @@ export interface TrainConfig {
   readonly seed: number;
   /** Classifiers: random flips and 1-pixel shifts of each training image. */
   readonly augment?: boolean;
-  /** Started from these weights (a checkpoint's path and step) instead of a fresh initialisation. */
-  readonly init?: { readonly path: string; readonly step: number };
+  /** Started from these weights (a checkpoint's path and step; step null: a plain state_dict) instead of a fresh initialisation. */
+  readonly init?: { readonly path: string; readonly step: number | null };
 }
 
 export interface SpecInfo {
@@ -76,6 +77,8 @@ export interface SpecInfo {
   readonly sourcesSha256: string;
   readonly model: string;
   readonly overrides: readonly string[];
+  /** Every file of the spec (root and imports) with its text and hash: the model is checked again from these, not from the disk (absent in older checkpoints). */
+  readonly files?: readonly StoredSource[];
 }
 
 export interface CheckpointMeta {
@@ -100,6 +103,7 @@ const KEYS = {
   spec: "spec",
   specSource: "spec_source",
   specSha: "spec_sha256",
+  specFiles: "spec_files",
   config: "train_config",
   position: "position",
   step: "step",
@@ -113,8 +117,9 @@ const KEYS = {
 } as const;
 
 export function encodeMeta(m: CheckpointMeta): Record<string, string> {
-  const { source, ...spec } = m.spec;
+  const { source, files, ...spec } = m.spec;
   return {
+    ...(files ? { [KEYS.specFiles]: JSON.stringify(files) } : {}),
     [KEYS.format]: CHECKPOINT_FORMAT,
     [KEYS.spec]: JSON.stringify(spec),
     [KEYS.specSource]: source,
@@ -152,8 +157,9 @@ function decodeMeta(md: Record<string, string>, path: string): CheckpointMeta {
   const spec = json<Omit<SpecInfo, "source">>(KEYS.spec);
   const source = md[KEYS.specSource];
   if (source === undefined) throw new CheckpointError(`${path}: the checkpoint metadata has no "${KEYS.specSource}"`);
+  const files = md[KEYS.specFiles] === undefined ? undefined : json<StoredSource[]>(KEYS.specFiles);
   return {
-    spec: { ...spec, source },
+    spec: { ...spec, source, ...(files ? { files } : {}) },
     config: json<TrainConfig>(KEYS.config),
     position: json<TrainPosition>(KEYS.position),
     schedule: json<OneCycleState>(KEYS.schedule),
@@ -219,22 +225,19 @@ export async function writeCheckpoint(path: string, tensors: Map<string, TensorT
   }
 }
 
-const shapeText = (s: readonly number[]): string => `[${s.join(", ")}]`;
-
 /** What the checkpoint must hold for a model: its state_dict, plus Adam and EMA state where asked. */
-export function expectedTensors(model: ModelGraph, o: { optimizer: boolean; ema: boolean; emaTargets?: readonly string[] }): Map<string, readonly number[]> {
-  const out = new Map<string, readonly number[]>();
-  for (const p of model.parameters) out.set(p.name, p.shape);
+export function expectedTensors(model: ModelGraph, o: { optimizer: boolean; ema: boolean; emaTargets?: readonly string[] }): Map<string, ExpectedTensor> {
+  const out = stateDictOf(model);
   if (o.optimizer) {
     for (const p of model.parameters) {
       if (p.kind !== "param") continue;
-      out.set(adamStateName("m", p.name), p.shape);
-      out.set(adamStateName("v", p.name), p.shape);
+      out.set(adamStateName("m", p.name), { shape: p.shape, dtype: "f32" });
+      out.set(adamStateName("v", p.name), { shape: p.shape, dtype: "f32" });
     }
   }
   if (o.ema) {
     const shapes = new Map(model.parameters.map((p) => [p.name, p.shape]));
-    for (const name of o.emaTargets ?? []) out.set(emaName(name), shapes.get(name)!);
+    for (const name of o.emaTargets ?? []) out.set(emaName(name), { shape: shapes.get(name)!, dtype: "f32" });
   }
   return out;
 }
@@ -243,25 +246,7 @@ export function expectedTensors(model: ModelGraph, o: { optimizer: boolean; ema:
  * Compares a checkpoint's tensors with what a model needs (as PyTorch's load_state_dict does) and
  * throws a CheckpointError listing every missing, unexpected and mis-shaped tensor.
  */
-export function verifyTensors(tensors: ReadonlyMap<string, StoredTensor>, expected: ReadonlyMap<string, readonly number[]>, what: string, limit = 30): void {
-  const missing: string[] = [];
-  const shape: string[] = [];
-  const unexpected: string[] = [];
-  for (const [name, s] of expected) {
-    const t = tensors.get(name);
-    if (!t) missing.push(`missing tensor \`${name}\` of shape ${shapeText(s)}`);
-    else if (t.shape.length !== s.length || t.shape.some((d, i) => d !== s[i])) {
-      shape.push(`\`${name}\` has shape ${shapeText(t.shape)} in the checkpoint; the spec needs ${shapeText(s)}`);
-    } else if (t.dtype !== "F32" && t.dtype !== "F64") shape.push(`\`${name}\` holds ${t.dtype} values; expected F32`);
-    else if (t.data.length !== numel(s)) shape.push(`\`${name}\` has ${t.data.length} values; expected ${numel(s)}`);
-  }
-  for (const name of tensors.keys()) if (!expected.has(name)) unexpected.push(`unexpected tensor \`${name}\` (not in the spec)`);
-  const all = [...shape, ...missing, ...unexpected];
-  if (all.length === 0) return;
-  const shown = all.slice(0, limit);
-  if (all.length > limit) shown.push(`... and ${all.length - limit} more`);
-  const counts = [shape.length && `${shape.length} mis-shaped`, missing.length && `${missing.length} missing`, unexpected.length && `${unexpected.length} unexpected`]
-    .filter(Boolean)
-    .join(", ");
-  throw new CheckpointError(`${what} does not match the spec (${counts}):`, shown);
+export function verifyTensors(tensors: ReadonlyMap<string, StoredTensor>, expected: ReadonlyMap<string, ExpectedTensor>, what: string, limit = 30): void {
+  const p = stateDictProblems(tensors, expected, { what, noun: "checkpoint", limit });
+  if (p) throw new CheckpointError(p.heading, p.problems);
 }
