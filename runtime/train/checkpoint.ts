@@ -1,6 +1,6 @@
 // Training checkpoints: one safetensors file holding the model's parameters and buffers by their
 // state_dict names, Adam's moments (`adam.m.<p>`, `adam.v.<p>`), the EMA weights (`ema.<X>`) when
-// the run keeps them, and string metadata: the spec (path, source, hashes), the overrides, the
+// the run keeps them, and string metadata: the spec (path, every file's text and hash), the overrides, the
 // training options, the position (step, epoch, batch within the epoch), the noise RNG's state and
 // the learning-rate schedule's state. Sealed with SHA-256s of its bytes (checkpoint-seal.ts), checked
 // on every load, and written atomically (temporary file fsynced, renamed, folder fsynced).

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { numel } from "../../compiler/check/model-graph.js";
 import { floatToBfloat, floatToHalf, halfToFloat, readSafetensorsFile, writeSafetensorsFile, type TensorToWrite } from "../../runtime/io/safetensors.js";
-import { readStateDictWeights } from "../../runtime/sample/model-weights.js";
+import { readInitWeights, readStateDictWeights } from "../../runtime/sample/model-weights.js";
+import { readCheckpoint } from "../../runtime/train/checkpoint.js";
 import { bits, checkedModel, unetc, writeTestCheckpoint } from "./support.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "unetc-weights-in-"));
@@ -67,6 +68,18 @@ describe("plain state_dicts load for a spec", () => {
     expect(floatToBfloat(1 + 3 * 2 ** -8)).toBe(0x3f82);
     expect(floatToBfloat(-Infinity)).toBe(0xff80);
     expect(floatToBfloat(NaN) & 0x7fc0).toBe(0x7fc0);
+  });
+});
+
+describe("train --init", () => {
+  it("starts from a plain state_dict or from a run", async () => {
+    const plain = await readInitWeights(model, await stateDict("init.safetensors", { dtype: "BF16", counter: "none" }));
+    expect(plain.step).toBeNull();
+    expect(plain.weights.size).toBe(model.parameters.length);
+    const run = await writeTestCheckpoint(join(tmp, "init-run"), SPEC, SET);
+    const fromRun = await readInitWeights(model, join(tmp, "init-run"));
+    expect(fromRun).toMatchObject({ step: 12, ema: true }); // as sample: the EMA average where the run has one
+    expect(fromRun.weights.get("conv_in.weight")!.data).toEqual((await readCheckpoint(run.path)).tensors.get("ema.conv_in.weight")!.data);
   });
 });
 
