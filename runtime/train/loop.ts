@@ -19,6 +19,7 @@ import { mixSeed, Rng } from "../diffusion/rng.js";
 import { noisify, type NoisedBuffers } from "../diffusion/schedules.js";
 import type { Tensor } from "../../compiler/ir/tensor.js";
 import type { TensorToWrite } from "../io/safetensors.js";
+import { toStateDict } from "../io/state-dict.js";
 import { initParameters } from "../session/init.js";
 import { openRunner, type DeviceKind } from "../session/runner.js";
 import {
@@ -240,7 +241,10 @@ export async function train(o: TrainRunOptions): Promise<TrainResult> {
       const names = [...model.parameters.map((p) => p.name)];
       for (const p of model.parameters) if (p.kind === "param") names.push(adamStateName("m", p.name), adamStateName("v", p.name));
       for (const n of emaNames) names.push(emaName(n));
-      const tensors = (await readTensors(runner, names)) as Map<string, TensorToWrite>;
+      const read = await readTensors(runner, names);
+      // The model's own tensors as PyTorch stores them (counters I64); Adam and EMA state F32.
+      const tensors = new Map<string, TensorToWrite>(read);
+      for (const [name, t] of toStateDict(model, read)) tensors.set(name, t);
       const meta: CheckpointMeta = {
         spec: o.spec,
         config,
@@ -256,7 +260,7 @@ export async function train(o: TrainRunOptions): Promise<TrainResult> {
     if (!o.resume) {
       await writeFile(
         join(o.out, CONFIG_FILE),
-        JSON.stringify({ spec: { ...o.spec, source: undefined }, config, data: { source: data.source, train: data.train.count, test: data.test.count, classes: data.classNames, fit }, device: o.device, schedule, ...o.extra }, null, 2) + "\n",
+        JSON.stringify({ spec: { ...o.spec, source: undefined, files: o.spec.files?.map((f) => ({ key: f.key, path: f.path, sha256: f.sha256 })) }, config, data: { source: data.source, train: data.train.count, test: data.test.count, classes: data.classNames, fit }, device: o.device, schedule, ...o.extra }, null, 2) + "\n",
       );
     }
 
