@@ -2,6 +2,7 @@
 // entry per format in TARGETS (what INPUT is, and the function that writes it); --to picks one.
 //   state-dict  INPUT is a run folder or checkpoint: its model tensors as a PyTorch state_dict
 //               (safetensors; --ema: the EMA weights as the model's)
+//   onnx        INPUT is a run folder or checkpoint: its inference graph and weights as ONNX
 //   pytorch     INPUT is a spec: model.py, train.py (unetc's recipe under torchrun) and their
 //               helpers in the folder --out, with the training data unless --no-data
 import { type Command, Option } from "commander";
@@ -9,7 +10,9 @@ import { UsageError } from "../../compiler/diagnostics/user-error.js";
 import { readCheckpoint } from "../../runtime/train/checkpoint.js";
 import { exportStateDict } from "../../runtime/train/export-state-dict.js";
 import { jsonPath, printJson, proseFor } from "../json-output.js";
-import { addSpecOptions, type SetExit } from "../options.js";
+import { addSpecOptions, numberOption, type SetExit } from "../options.js";
+import { RULES } from "../../runtime/train/number-rules.js";
+import { toOnnx } from "./export-onnx.js";
 import { checkpointModel } from "./checkpoint-model.js";
 import { toPytorch } from "./export-pytorch.js";
 
@@ -17,6 +20,7 @@ export interface ExportFlags {
   to: string;
   out: string;
   ema?: boolean;
+  batch?: number;
   set: string[];
   model?: string;
   json?: boolean;
@@ -33,6 +37,7 @@ interface ExportTarget {
 
 const TARGETS: Readonly<Record<string, ExportTarget>> = {
   "state-dict": { input: "a run folder or checkpoint", run: toStateDict },
+  onnx: { input: "a run folder or checkpoint", run: toOnnx },
   pytorch: { input: "a .unet spec", run: toPytorch },
 };
 
@@ -44,7 +49,8 @@ export function addExportCommand(program: Command, setExit: SetExit): void {
     .argument("<input>", formats.map((f) => `--to ${f}: ${TARGETS[f].input}`).join("; "))
     .addOption(new Option("--to <format>", "the format to write").choices(formats).makeOptionMandatory())
     .requiredOption("--out <path>", "where to write it")
-    .option("--ema", "state-dict: the run's EMA weights as the model's (default: its raw weights)")
+    .option("--ema", "state-dict, onnx: the run's EMA weights as the model's (default: its raw weights)")
+    .addOption(numberOption("--batch <n>", "onnx: the batch size of the graph's inputs (default 1)", RULES.positiveInt))
     .option("--data <source>", "pytorch: the training data to include as data.bin: fashion-mnist (default) or a folder of PNGs")
     .option("--no-data", "pytorch: include no data (give train.py --data)")
     .option("--json", "print one JSON object (what was written) on stdout");

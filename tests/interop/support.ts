@@ -73,6 +73,7 @@ export async function writeTestCheckpoint(dir: string, spec = SMALL_SPEC, set: r
   const rng = new Rng(seed);
   const random = (shape: readonly number[]) => ({ shape: [...shape], data: Float32Array.from({ length: numel(shape) }, () => rng.normal() * 0.3) });
   const weights = new Map(model.parameters.map((p, i) => [p.name, p.dtype === "f32" ? random(p.shape) : { shape: [...p.shape], data: Float32Array.of(5 + i) }]));
+  for (const [name, t] of weights) if (name.endsWith("running_var")) t.data.forEach((v, i) => (t.data[i] = 0.5 + Math.abs(v))); // a variance is positive
   const first = weights.get(model.parameters[0].name)!.data;
   first[0] = -0;
   first[1] = 1e-40;
