@@ -4,7 +4,7 @@ import { type Command, Option } from "commander";
 import { checkSpec } from "../../compiler/check/check.js";
 import { summaryJson, summaryText } from "../../compiler/check/summary.js";
 import { diagnosticToJson } from "../../compiler/diagnostics/render.js";
-import { UserError } from "../../compiler/diagnostics/user-error.js";
+import { UsageError, UserError } from "../../compiler/diagnostics/user-error.js";
 import { compileText, type Emit } from "../../compiler/emit.js";
 import { runModel } from "../../runtime/session/run-model.js";
 import { TensorBindingError } from "../../runtime/session/tensor-io.js";
@@ -14,6 +14,7 @@ import { runStep, type RunStepOptions } from "../../runtime/train/run-step.js";
 import { printJson } from "../json-output.js";
 import { addSpecOptions, deviceOption, numberOption, optimizerOption, optOption, type SetExit, type SpecOptions } from "../options.js";
 import { checkOrReport, print, printDiagnostics } from "../report.js";
+import { DEFAULT_TS_BATCH, runCompileTs, type CompileTsFlags } from "./compile-ts.js";
 
 interface RunFlags {
   weights: string;
@@ -78,14 +79,21 @@ export function addSpecCommands(program: Command, setExit: SetExit): void {
     .option("--json", "print the summary (or the diagnostics) as JSON")
     .action((files: string[], opts: SpecOptions) => setExit(runChecks(files, opts)));
 
-  specCommand(program, "compile", "lower a spec and print its op graph, kernel schedule (with the memory plan) or WGSL")
-    .addOption(new Option("--emit <what>", "what to print: the inference or training-step (train-) graph, Graphviz, schedule or WGSL").choices(["graph", "dot", "schedule", "wgsl", "train-graph", "train-dot", "train-schedule", "train-wgsl"]).default("graph"))
-    .addOption(numberOption("--batch <n>", "batch size the graph is compiled for", RULES.positiveInt, 2))
+  specCommand(program, "compile", "lower a spec and print its op graph, kernel schedule (with the memory plan) or WGSL; or write it as a typed TypeScript module (--emit ts)")
+    .addOption(new Option("--emit <what>", "what to print: the inference or training-step (train-) graph, Graphviz, schedule or WGSL; ts: a TypeScript module in --out (the spec may then be a run folder or checkpoint)").choices(["graph", "dot", "schedule", "wgsl", "train-graph", "train-dot", "train-schedule", "train-wgsl", "ts"]).default("graph"))
+    .addOption(numberOption("--batch <n>", `batch size the graph is compiled for (default 2; --emit ts: images per run, default ${DEFAULT_TS_BATCH})`, RULES.positiveInt))
     .addOption(optimizerOption("optimizer of the training step"))
-    .action((file: string, opts: SpecOptions & { emit: Emit; batch: number; optimizer: "adam" | "adamw" }) => {
+    .option("--out <dir>", "--emit ts: the folder to write <model>.ts in")
+    .option("--class-names <names>", "--emit ts: the class names, comma-separated (default: the checkpoint's, or class 0, class 1, ...)")
+    .option("--hardware", "--emit ts: kernel tiles for a hardware GPU (default: for a software adapter)")
+    .option("--runtime <specifier>", "--emit ts: how the module imports the runtime (default unetc/runtime)")
+    .action(async (file: string, opts: SpecOptions & CompileTsFlags & { emit: Emit | "ts"; optimizer: "adam" | "adamw" }) => {
+      if (opts.emit === "ts") return setExit(await runCompileTs(file, opts));
+      const tsOnly = (["out", "classNames", "hardware", "runtime"] as const).find((k) => opts[k] !== undefined);
+      if (tsOnly) throw new UsageError(`--${tsOnly.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is an option of --emit ts`);
       const { model } = checkOrReport(file, opts);
       if (!model) return setExit(1);
-      print(compileText(model, opts.emit, opts.batch, opts.optimizer));
+      print(compileText(model, opts.emit, opts.batch ?? 2, opts.optimizer));
       setExit(0);
     });
 
