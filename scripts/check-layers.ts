@@ -27,6 +27,12 @@ export const LAYERS: ReadonlyArray<{ readonly path: string; readonly may: readon
   { path: "runtime/reference", may: ["compiler/ir", "compiler/ops"] },
   { path: "runtime/webgpu", may: ["compiler/ir", "compiler/ops", "compiler/wgsl", "compiler/diagnostics", "runtime/reference"] },
   { path: "runtime/io", may: ["compiler/ir", "compiler/check", "compiler/diagnostics"] },
+  // `unetc/runtime`, what a generated module runs on in a browser: the program data's types, the
+  // samplers, the browser-safe safetensors reader and the pipeline helpers; no compiler code.
+  {
+    path: "runtime/embed",
+    may: ["compiler/wgsl/program-data.ts", "runtime/diffusion", "runtime/io/safetensors-parse.ts", "runtime/webgpu/pipelines.ts", "runtime/webgpu/uniforms.ts"],
+  },
   // The application built on running: it compiles through compiler/compile.ts only.
   {
     path: "runtime",
@@ -50,6 +56,8 @@ export const PACKAGES: Readonly<Record<string, readonly string[]>> = {
   "vega-lite": ["runtime/image"],
   "@resvg/resvg-js": ["runtime/image"],
   "dejavu-fonts-ttf": ["runtime/image"],
+  "ts-morph": ["compiler/emit/ts", "scripts"],
+  esbuild: ["scripts"],
 };
 
 const SOURCE_ROOTS = ["grammars", "compiler", "runtime", "cli", "bench", "scripts"];
