@@ -14,7 +14,8 @@ import { isSource } from "../compiler/ir/types.js";
 import { createStepSession } from "../runtime/session/step-session.js";
 import { timeSteps, type StepTimes } from "./time-steps.js";
 import { WebGpuRunner } from "../runtime/session/runner.js";
-import { describeAdapter } from "../runtime/webgpu/device.js";
+import { describeAdapter, deviceTarget } from "../runtime/webgpu/device.js";
+import { tileCachePath } from "../runtime/webgpu/tile-cache.js";
 
 interface Args {
   spec: string;
@@ -95,6 +96,19 @@ const gpu = await timeSteps(gpuSession, model, args.batch, args.steps);
 gpuSession.runner.destroy();
 console.log(`webgpu: first step ${(gpu.first / 1000).toFixed(2)} s (pipeline warm-up), then ${gpu.median.toFixed(1)} ms/step, ${((args.batch * 1000) / gpu.median).toFixed(1)} images/s, ${(stepFlops / gpu.median / 1e6).toFixed(2)} GFLOP/s, loss ${gpu.loss.toFixed(4)}`);
 Object.assign(result, { adapter: gpuSession.gpu!.adapterInfo, kernels: stats.kernels, pipelines: stats.pipelines, compileMs, webgpu: gpu, plan: { peakLive: report.peakLiveBytes, allocated: report.allocatedBytes, naive: report.naiveBytes } });
+
+// GEMM tiles from `unetc tune`'s table for this adapter, if any: then the default tiles are timed too
+const tuned = deviceTarget(gpuSession.gpu!).tiles ?? {};
+const gemmKernels = gpuSession.compiled.kernels.filter((k) => k.source.gemm);
+const tunedKernels = gemmKernels.filter((k) => tuned[k.source.gemm!.signature]).length;
+console.log(`GEMM tiles: ${tunedKernels} of ${gemmKernels.length} GEMM kernels tuned for this adapter (${tileCachePath()}${process.env.UNETC_TILES === "default" ? ", ignored: UNETC_TILES=default" : ""})`);
+if (tunedKernels > 0) {
+  const plain = await createStepSession(model, { batch: args.batch, optimizer: "adam", device: "webgpu", seed: 0, tiles: {} });
+  const t = await timeSteps(plain, model, args.batch, args.steps);
+  plain.runner.destroy();
+  console.log(`webgpu with the default tiles (same run): first step ${(t.first / 1000).toFixed(2)} s, then ${t.median.toFixed(1)} ms/step; ratio tuned / default tiles: ${(t.median / gpu.median).toFixed(2)}x faster`);
+  result.defaultTiles = { tunedKernels, ...t };
+}
 
 if (args.opt0) {
   const plain = await createStepSession(model, { batch: args.batch, optimizer: "adam", device: "webgpu", seed: 0, opt: 0 });

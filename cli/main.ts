@@ -11,6 +11,7 @@ import { addProfileCommand } from "./commands/profile.js";
 import { addSampleCommand } from "./commands/sample.js";
 import { addSpecCommands } from "./commands/spec.js";
 import { addTrainCommand } from "./commands/train.js";
+import { addTuneCommand } from "./commands/tune.js";
 import { jsonCommand, jsonFailure, jsonPrinted, printJson } from "./json-output.js";
 import type { SetExit } from "./options.js";
 import { reportFailure } from "./report.js";
@@ -23,6 +24,7 @@ export function buildProgram(setExit: SetExit): Command {
     .exitOverride();
   addSpecCommands(program, setExit);
   addProfileCommand(program, setExit);
+  addTuneCommand(program, setExit);
   addTrainCommand(program, setExit);
   addSampleCommand(program, setExit);
   addEvalCommand(program, setExit);

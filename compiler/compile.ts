@@ -1,6 +1,8 @@
 // The compiler in one screen: check -> lower -> training step -> schedule -> memory plan, giving
 // one `Compiled`. Every caller (the CLI, sessions, training, sampling, metrics, benchmarks) goes
 // through here, and the executors run what it returns: they never lower, schedule or plan.
+export { tileCandidates, gemmSignature } from "./wgsl/gemm.js";
+export type { GemmTiles, TileTable } from "./wgsl/tiles.js";
 import { checkSpec, type CheckOptions } from "./check/check.js";
 import { modelTask, type ModelGraph } from "./check/model-graph.js";
 import { hasErrors, type Diagnostic } from "./diagnostics/diagnostic.js";
@@ -10,7 +12,7 @@ import { addLoopState, buildTrainStep, emaTargets, lossForTask, type LossKind, t
 import { scheduleGraph } from "./passes/schedule/schedule.js";
 import { memoryReport, planMemory } from "./passes/memory-plan.js";
 import { DEFAULT_LIMITS, type DeviceLimits, type MemoryReport, type Program } from "./wgsl/program.js";
-import type { KernelLimits } from "./wgsl/kernel.js";
+import type { KernelLimits, TileTable } from "./wgsl/kernel.js";
 
 // What the application layer (runtime/) needs from the passes, so it imports this module alone.
 export { emaTargets, type LossKind, type OptimizerKind };
@@ -28,6 +30,8 @@ export interface Target {
   readonly hardware?: boolean;
   /** The adapter's smallest subgroup where it has the subgroups feature; absent or 0: none. */
   readonly subgroupMinSize?: number;
+  /** GEMM tiles tuned on this adapter (`unetc tune`, runtime/webgpu/tile-cache.ts); others get the defaults. */
+  readonly tiles?: TileTable;
 }
 
 /** Optimization level: 0 turns every optimization off (to measure each against), 1 (default) all on. */
@@ -86,7 +90,7 @@ export function compile(model: ModelGraph, o: CompileOptions): Compiled {
 /** What the WGSL templates see of a target (benchmarks that call templates directly use it too). */
 export function kernelLimits(t: Target): KernelLimits {
   const limits: DeviceLimits = { ...DEFAULT_LIMITS, ...t.limits };
-  return { maxWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension, hardware: t.hardware ?? false, subgroupMinSize: t.subgroupMinSize ?? 0 };
+  return { maxWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension, hardware: t.hardware ?? false, subgroupMinSize: t.subgroupMinSize ?? 0, ...(t.tiles ? { tiles: t.tiles } : {}) };
 }
 
 /** The back half alone (schedule, memory plan), for graphs built by hand. */

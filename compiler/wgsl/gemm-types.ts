@@ -1,36 +1,9 @@
 // The GEMM generator's descriptions (compiler/wgsl/gemm.ts): tiles, operands, the spec.
 import type { Dims } from "./dims.js";
 import type { Epilogue } from "./kernel.js";
+import type { GemmTiles } from "./tiles.js";
 
-export interface GemmTiles {
-  /** Output rows (m) per workgroup. */
-  readonly bm: number;
-  /** Output columns (n) per workgroup. */
-  readonly bn: number;
-  /** Reduction depth staged in workgroup memory per step. */
-  readonly bk: number;
-  /** Register block per thread: tm rows x tn columns. */
-  readonly tm: number;
-  readonly tn: number;
-  /**
-   * Give the inner loop over the staged BK its constant trip count, so the driver may unroll
-   * it. Off by default: lavapipe then unrolls it and a kernel's first dispatch compiles 2-5x
-   * longer (seconds); a GPU driver may prefer it on.
-   */
-  readonly unroll?: boolean;
-  /**
-   * No workgroup memory (compiler/wgsl/gemm-direct.ts): each invocation reads its operands
-   * through the gathers and holds all BM rows (tm = bm; bk unused). For CPU adapters.
-   */
-  readonly direct?: boolean;
-  /**
-   * Direct tiles only: A's rows reach the lanes by `subgroupBroadcast` (WGSL `subgroups`): lane
-   * l loads row 8g + l of each group g of 8 rows and every lane takes row i from lane i % 8, so
-   * a K step loads BM/8 elements of A per lane instead of BM. Needs 8 invocations per workgroup
-   * (bn/tn = 8) in one subgroup of at least 8 lanes, and tm a multiple of 8.
-   */
-  readonly broadcast?: boolean;
-}
+export type { GemmTiles } from "./tiles.js";
 
 export interface GemmOperand {
   /** Which index consecutive threads walk when loading a tile: the operand's m/n axis, or k. */
@@ -117,6 +90,25 @@ fn store(b: u32, m: u32, n: u32, v: f32) {
 ${spec.store}
 }
 `;
+}
+
+/** FNV-1a of a string, as 8 hex digits: short keys for long WGSL. */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, "0");
+}
+
+/**
+ * What a tuned tile choice is keyed by (a tuner's table, runtime/webgpu/tile-cache.ts): the op,
+ * its sizes, the split-K chunk and a hash of its gathers (a conv's stride, kernel and padding
+ * live there). The epilogue is left out: it costs the store alone, whatever the tiles. A
+ * change to a gather's WGSL changes the key, so a table tuned for old code is not applied.
+ */
+export function gemmSignature(spec: GemmSpec): string {
+  const walk = spec.kWalk ? spec.kWalk.at + spec.kWalk.next : "";
+  const gathers = fnv1a([spec.a.col, spec.a.at, spec.b.col, spec.b.at, walk].join("\n"));
+  return `${spec.op} ${spec.batch}x${spec.m}x${spec.n}x${spec.k}${spec.splitK !== undefined ? ` split ${spec.splitK}` : ""} #${gathers}`;
 }
 
 /** The generator's own sizes, as `dims.` expressions: M, N, K, the split-K chunk and tile counts. */

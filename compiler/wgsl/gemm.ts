@@ -32,11 +32,11 @@
 // gemm-direct.ts instead (no workgroup memory): what software adapters (lavapipe) get.
 import type { KernelLimits, KernelSource } from "./kernel.js";
 import { grid } from "./wgsl.js";
-import { gemmDims, gemmFunctions, type GemmOperand, type GemmSpec, type GemmTiles } from "./gemm-types.js";
+import { gemmDims, gemmFunctions, gemmSignature, type GemmOperand, type GemmSpec, type GemmTiles } from "./gemm-types.js";
 import { checkDirectTiles, gemmDirectKernel } from "./gemm-direct.js";
 
 export type { GemmOperand, GemmSpec, GemmTiles } from "./gemm-types.js";
-export { gemmBindings } from "./gemm-types.js";
+export { gemmBindings, gemmSignature } from "./gemm-types.js";
 
 /** Largest workgroup-memory use allowed (the WebGPU default limit). */
 export const GEMM_MAX_SHARED_BYTES = 16384;
@@ -121,6 +121,20 @@ export const defaultTiles: TileChooser = ({ batch, m, n }, limits) => {
   return TILES_64_UNROLLED;
 };
 
+/**
+ * What a tuner times (runtime/session/tune.ts) on this adapter, each forced on every GEMM of a
+ * step. Software adapters: the broadcast direct tiles around the default 16x16/16x2 (more
+ * columns a lane, more rows, fewer of either; 32x16/32x2 spills its 64 accumulators on AVX2 but
+ * may still pay on wider machines). Hardware: the staged tiles, 64x64 with and without the
+ * unrolled inner loop and 32x32. Only those that fit the adapter (tilesFit).
+ */
+export function tileCandidates(limits: KernelLimits): GemmTiles[] {
+  const candidates = limits.hardware
+    ? [TILES_64_UNROLLED, TILES_64, TILES_32]
+    : [directTiles(16, 16, 2), directTiles(16, 32, 4), directTiles(8, 32, 4), directTiles(32, 16, 2), directTiles(16, 8, 1)];
+  return candidates.filter((t) => tilesFit(t, limits));
+}
+
 let chooser: TileChooser = defaultTiles;
 
 /**
@@ -170,8 +184,28 @@ function tileLoads(name: "A" | "B", op: GemmOperand, extent: number, size: strin
   return { setup: setup.join("\n"), load: load.join("\n") };
 }
 
-/** The kernel for `spec` with tile configuration `tiles`. */
-export function gemmKernel(spec: GemmSpec, limits: KernelLimits, tiles: GemmTiles = chooser(spec, limits)): KernelSource {
+/**
+ * Whether `t` can run on an adapter with these limits: legal tiles (checkTiles), and subgroups
+ * of the workgroup's 8 lanes where rows come by broadcast. What a tuned table is checked with.
+ */
+export function tilesFit(t: GemmTiles, limits: KernelLimits): boolean {
+  try {
+    checkTiles(t);
+  } catch {
+    return false;
+  }
+  return !t.broadcast || (limits.subgroupMinSize ?? 0) >= t.bn / t.tn;
+}
+
+/** The kernel for `spec` with tile configuration `tiles` (by default: the tuned table's, else the chooser's). */
+export function gemmKernel(spec: GemmSpec, limits: KernelLimits, tiles?: GemmTiles): KernelSource {
+  const signature = gemmSignature(spec);
+  const tuned = limits.tiles?.[signature];
+  const t = tiles ?? (tuned && tilesFit(tuned, limits) ? tuned : chooser(spec, limits));
+  return { ...gemmKernelWith(spec, limits, t), gemm: { signature, tiles: t } };
+}
+
+function gemmKernelWith(spec: GemmSpec, limits: KernelLimits, tiles: GemmTiles): KernelSource {
   checkTiles(tiles);
   const split = spec.splitK !== undefined;
   const chunk = spec.splitK ?? spec.k;

@@ -7,12 +7,17 @@
 import type { OpKind, OpParams } from "../ir/kinds.js";
 import type { ValueType } from "../ir/types.js";
 import type { Dims } from "./dims.js";
+import type { GemmTiles, TileTable } from "./tiles.js";
+
+export type { TileTable } from "./tiles.js";
 
 export interface KernelSource {
   readonly code: string;
   readonly workgroups: readonly [number, number, number];
   /** The words of the `Dims` uniform at binding n+1 (dims.ts), where the code declares one. */
   readonly uniforms?: readonly number[];
+  /** GEMM kernels: the key a tuner times them by and the tiles this kernel uses. */
+  readonly gemm?: { readonly signature: string; readonly tiles: GemmTiles };
 }
 
 export interface KernelLimits {
@@ -28,6 +33,8 @@ export interface KernelLimits {
    * it); absent or 0: kernels use no subgroup operations.
    */
   readonly subgroupMinSize?: number;
+  /** GEMM tiles tuned on this adapter, by signature; a GEMM not in it gets `defaultTiles`. */
+  readonly tiles?: TileTable;
 }
 
 /**

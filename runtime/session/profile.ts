@@ -3,7 +3,7 @@
 // profiled steps on WebGPU that time every kernel (runtime/webgpu/profiler.ts). Each kernel's
 // time is its median over the profiled steps; kernels are grouped by kind, phase and layer.
 import type { ModelGraph } from "../../compiler/check/model-graph.js";
-import { stepCost, type CostTotals, type KernelCost, type MemoryReport, type OptimizerKind, type OptLevel } from "../../compiler/compile.js";
+import { stepCost, type CostTotals, type KernelCost, type MemoryReport, type OptimizerKind, type OptLevel, type TileTable } from "../../compiler/compile.js";
 import { isSource } from "../../compiler/ir/types.js";
 import { describeAdapter, type AdapterSummary } from "../webgpu/device.js";
 import { hasTimestamps, TimestampQueryError } from "../webgpu/profiler.js";
@@ -21,6 +21,8 @@ export interface ProfileOptions {
   optimizer: OptimizerKind;
   lr: number;
   opt: OptLevel;
+  /** GEMM tiles in place of the device's tuned ones (runtime/session/tune.ts). */
+  tiles?: TileTable;
 }
 
 export interface KernelTiming extends KernelCost {
@@ -113,7 +115,7 @@ async function step(session: StepSession, model: ModelGraph, o: ProfileOptions, 
 
 export async function profileStep(model: ModelGraph, o: ProfileOptions, progress: (line: string) => void): Promise<Profile> {
   const t0 = performance.now();
-  const session = await createStepSession(model, { batch: o.batch, optimizer: o.optimizer, device: "webgpu", seed: o.seed, opt: o.opt });
+  const session = await createStepSession(model, { batch: o.batch, optimizer: o.optimizer, device: "webgpu", seed: o.seed, opt: o.opt, ...(o.tiles ? { tiles: o.tiles } : {}) });
   try {
     const compileMs = performance.now() - t0;
     const gpu = session.gpu!;

@@ -2,7 +2,7 @@
 // oracle) and the WebGPU executor. A run consumes the current sources and, as the training step's
 // contract says, feeds every `new.X` output back as source X for the next run. `openRunner` is
 // the one place a device is chosen: it compiles for that device and opens a runner on it.
-import { compile, type Compiled, type CompileOptions, type Program, type Target } from "../../compiler/compile.js";
+import { compile, type Compiled, type CompileOptions, type Program, type Target, type TileTable } from "../../compiler/compile.js";
 import type { ModelGraph } from "../../compiler/check/model-graph.js";
 import type { Graph } from "../../compiler/ir/types.js";
 import { isSource } from "../../compiler/ir/types.js";
@@ -108,9 +108,13 @@ export interface OpenRunner {
   readonly gpu?: GpuContext;
 }
 
-/** Compiles `model` for a device of this kind and opens a runner on the result. */
-export async function openRunner(model: ModelGraph, o: Omit<CompileOptions, keyof Target>, kind: DeviceKind): Promise<OpenRunner> {
+/**
+ * Compiles `model` for a device of this kind and opens a runner on the result. `tiles`, where
+ * given, replaces the device's tuned GEMM tiles (a tuning run's candidates; {} for the defaults).
+ */
+export async function openRunner(model: ModelGraph, o: Omit<CompileOptions, keyof Target> & { readonly tiles?: TileTable }, kind: DeviceKind): Promise<OpenRunner> {
   const device = await openDevice(kind);
-  const compiled = compile(model, { ...o, ...device.target });
+  const { tiles, ...options } = o;
+  const compiled = compile(model, { ...options, ...device.target, ...(tiles ? { tiles } : {}) });
   return { compiled, runner: await createRunner(device, compiled), gpu: device.gpu };
 }

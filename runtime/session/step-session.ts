@@ -1,7 +1,7 @@
 // A compiled training step on a device, ready to run: the step graph (forward, loss, backward,
 // optimizer update), its runner, freshly initialised parameters and zero optimizer state.
 import type { ModelGraph } from "../../compiler/check/model-graph.js";
-import type { Compiled, OptimizerKind, OptLevel } from "../../compiler/compile.js";
+import type { Compiled, OptimizerKind, OptLevel, TileTable } from "../../compiler/compile.js";
 import type { Graph } from "../../compiler/ir/types.js";
 import { isSource } from "../../compiler/ir/types.js";
 import { HYPER_PARAMS, isAdamState, TARGET, type HyperParam } from "../../compiler/ir/step-contract.js";
@@ -18,6 +18,8 @@ export interface StepSessionOptions {
   seed: number;
   /** Optimization level of the compiled step (default 1; 0: every optimization off). */
   opt?: OptLevel;
+  /** GEMM tiles in place of the device's tuned ones (a tuning run's candidates; {} for the defaults). */
+  tiles?: TileTable;
 }
 
 export interface StepSession {
@@ -33,7 +35,7 @@ export interface StepSession {
 }
 
 export async function createStepSession(model: ModelGraph, opts: StepSessionOptions): Promise<StepSession> {
-  const { compiled, runner, gpu } = await openRunner(model, { batch: opts.batch, mode: "step", optimizer: opts.optimizer, opt: opts.opt }, opts.device);
+  const { compiled, runner, gpu } = await openRunner(model, { batch: opts.batch, mode: "step", optimizer: opts.optimizer, opt: opts.opt, ...(opts.tiles ? { tiles: opts.tiles } : {}) }, opts.device);
   const graph = compiled.graph;
   for (const [name, t] of initParameters(model, opts.seed)) runner.write(name, t);
   for (const n of graph.nodes) {

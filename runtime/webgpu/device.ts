@@ -4,6 +4,9 @@
 import { existsSync, mkdirSync } from "node:fs";
 import type { DeviceLimits } from "../../compiler/wgsl/program.js";
 import { UserError } from "../../compiler/diagnostics/user-error.js";
+import type { KernelLimits } from "../../compiler/wgsl/kernel.js";
+import type { TileTable } from "../../compiler/wgsl/tiles.js";
+import { loadTiles } from "./tile-cache.js";
 
 export class DeviceError extends UserError {}
 
@@ -116,8 +119,32 @@ export function describeAdapter(ctx: GpuContext): string {
   ].join("\n");
 }
 
-/** What compile() needs of this device: its limits (read one by one: Dawn's are getters) and whether it is hardware. */
-export function deviceTarget(ctx: GpuContext): { limits: DeviceLimits; hardware: boolean; subgroupMinSize: number } {
+const tuned = new WeakMap<GpuContext, TileTable>();
+
+/** The adapter's tuned GEMM tiles from the tile cache (read once per device; its warnings once, on stderr). */
+export function tunedTiles(ctx: GpuContext): TileTable {
+  let table = tuned.get(ctx);
+  if (!table) {
+    const limits: KernelLimits = { maxWorkgroupsPerDimension: ctx.limits.maxComputeWorkgroupsPerDimension, hardware: !ctx.adapterInfo.isSoftware, subgroupMinSize: ctx.adapterInfo.subgroupMinSize };
+    const loaded = loadTiles(ctx.adapterInfo, limits);
+    for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
+    table = loaded.table;
+    tuned.set(ctx, table);
+  }
+  return table;
+}
+
+/** Reads the tile cache again at the next compile (after a tuning run wrote it). */
+export function forgetTunedTiles(ctx: GpuContext): void {
+  tuned.delete(ctx);
+}
+
+/**
+ * What compile() needs of this device: its limits (read one by one: Dawn's are getters), whether
+ * it is hardware, its subgroups, and the GEMM tiles tuned on it (`tiles: false` leaves them out:
+ * the defaults, as a tuning run's baseline).
+ */
+export function deviceTarget(ctx: GpuContext, o: { tiles?: boolean } = {}): { limits: DeviceLimits; hardware: boolean; subgroupMinSize: number; tiles?: TileTable } {
   const l = ctx.limits;
   const limits: DeviceLimits = {
     maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
@@ -126,5 +153,6 @@ export function deviceTarget(ctx: GpuContext): { limits: DeviceLimits; hardware:
     maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
     minStorageBufferOffsetAlignment: l.minStorageBufferOffsetAlignment,
   };
-  return { limits, hardware: !ctx.adapterInfo.isSoftware, subgroupMinSize: ctx.adapterInfo.subgroupMinSize };
+  const tiles = o.tiles === false ? {} : tunedTiles(ctx);
+  return { limits, hardware: !ctx.adapterInfo.isSoftware, subgroupMinSize: ctx.adapterInfo.subgroupMinSize, ...(Object.keys(tiles).length ? { tiles } : {}) };
 }

@@ -23,13 +23,16 @@ const subgroups = typeof gpu !== "string" && gpu.features.has("subgroups");
 // the software chooser's three (see defaultTiles, all broadcast), unbroadcast rows, a wide
 // one with 4 columns per lane and two groups of broadcast rows per lane
 const configs: Array<[string, GemmTiles]> = [
-  ["direct 16x32 16x4 broadcast (TILES_CPU)", TILES_CPU],
+  ["direct 16x16 16x2 broadcast (TILES_CPU)", TILES_CPU],
   ["direct 16x16 16x2 broadcast (TILES_CPU_N16)", TILES_CPU_N16],
   ["direct 16x8 16x1 broadcast (TILES_CPU_N8)", TILES_CPU_N8],
   ["direct 8x32 8x4", direct(8, 32, 4)],
   ["direct 8x16 8x2", direct(8, 16, 2)],
   ["direct 4x256 4x4", direct(4, 256, 4)],
   ["direct 8x32 8x4 broadcast", direct(8, 32, 4, true)],
+  // the tuner's other software candidates (compiler/wgsl/gemm.ts tileCandidates)
+  ["direct 16x32 16x4 broadcast", direct(16, 32, 4, true)],
+  ["direct 32x16 32x2 broadcast", direct(32, 16, 2, true)],
 ];
 
 // (N, Ci, H, W, Co, k, stride, pad)
@@ -139,7 +142,7 @@ describe.skipIf(typeof gpu === "string")("direct GEMM kernels against the refere
     }
   });
 
-  it.each([configs[0], configs[1], configs[3], configs[6]])("%s: split-K conv2d_weight_grad_partial", async (_, tiles) => {
+  it.each([configs[0], configs[1], configs[3], configs[6], configs[7], configs[8]])("%s: split-K conv2d_weight_grad_partial", async (_, tiles) => {
     if (typeof gpu === "string" || (tiles.broadcast && !subgroups)) return;
     setTileChooser(() => tiles);
     // 3 chunks of 2 samples x 9 pixels (chunks end mid-tile), and 2 chunks of 2 x 63

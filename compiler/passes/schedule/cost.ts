@@ -2,6 +2,7 @@
 // and the memory it must touch (bytes read and written, each value once), plus where it came from
 // (its kind, the layer and the phase of the training step). `unetc profile` sets GPU time beside
 // these numbers; they are estimates from shapes alone, with no device in the loop.
+import type { GemmTiles } from "../../wgsl/tiles.js";
 import { numel } from "../../ir/shape.js";
 import type { Graph, Node, OpNode, ValueId } from "../../ir/types.js";
 import { isSource } from "../../ir/types.js";
@@ -30,6 +31,8 @@ export interface KernelCost {
   readonly flops: number;
   readonly bytesRead: number;
   readonly bytesWritten: number;
+  /** GEMM kernels: what a tuner keys them by (gemmSignature) and the tiles they use. */
+  readonly gemm?: { readonly signature: string; readonly tiles: GemmTiles };
 }
 
 export interface CostTotals {
@@ -183,7 +186,8 @@ export function kernelCosts(graph: Graph, kernels: readonly ScheduledKernel[]): 
     const head = graph.nodes[k.nodes[0]] as OpNode;
     const kind = !isElementwise(head) ? head.op : isElementwise(root) ? "elementwise" : root.op;
     const { layer, phase } = origin[isElementwise(head) ? k.output : head.id];
-    return { index, label: k.label, kind, layer, phase, ops: k.nodes.length, flops, bytesRead, bytesWritten: bytesOf(root) };
+    const gemm = k.source.gemm;
+    return { index, label: k.label, kind, layer, phase, ops: k.nodes.length, flops, bytesRead, bytesWritten: bytesOf(root), ...(gemm ? { gemm } : {}) };
   });
 }
 
