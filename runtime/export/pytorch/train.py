@@ -210,7 +210,8 @@ def full_state(net, wrapped, a):
 
         with FSDP.state_dict_type(wrapped, StateDictType.FULL_STATE_DICT, FullStateDictConfig(offload_to_cpu=True, rank0_only=True)):
             return wrapped.state_dict()
-    return {k: v.detach().cpu() for k, v in net.state_dict().items()}
+    # clone: on the CPU .cpu() is the live tensor itself, which the EMA swap then changes
+    return {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
 
 
 def adam_state(net, wrapped, opt, a):

@@ -132,13 +132,13 @@ def write_checkpoint(path, tensors, metadata):
     head, body = _encode(list(tensors), meta)
     header_hash = hashlib.sha256(head).hexdigest()
     data_hash = hashlib.sha256(body).hexdigest()
-    text = head.decode("utf-8")
+    text = head[8:].decode("utf-8")
     for key, value in ((_SEALS[0], data_hash), (_SEALS[1], header_hash)):
         placeholder = f'"{key}":"{_ZERO}"'
         if text.count(placeholder) != 1:
             raise RuntimeError(f"checkpoint seal: {key} placeholder not found once")
         text = text.replace(placeholder, f'"{key}":"{value}"')
-    write_atomic(path, [text.encode("utf-8"), body])
+    write_atomic(path, [head[:8], text.encode("utf-8"), body])
 
 
 def checkpoint_path(run_or_file):
@@ -308,7 +308,10 @@ class Dataset:
 def _images4(a, path):
     a = np.asarray(a)
     if a.dtype != np.uint8:
-        raise FormatError(f"{path}: images must be uint8 (0-255), found {a.dtype}")
+        # Integers 0..255 in a wider type (safetensors writers without U8) are fine.
+        if a.dtype.kind not in "iu" or (a.size and (a.min() < 0 or a.max() > 255)):
+            raise FormatError(f"{path}: images must be integers 0-255 (uint8), found {a.dtype}")
+        a = a.astype(np.uint8)
     if a.ndim == 3:
         a = a[:, None]
     if a.ndim != 4:
