@@ -9,7 +9,7 @@ import { changedOnDisk, storedFiles, storeSources } from "../../compiler/check/s
 import type { ModelGraph } from "../../compiler/check/model-graph.js";
 import { hasErrors } from "../../compiler/diagnostics/diagnostic.js";
 import type { DeviceKind } from "../session/runner.js";
-import type { Checkpoint, SpecInfo } from "./checkpoint.js";
+import { CheckpointError, type Checkpoint, type SpecInfo } from "./checkpoint.js";
 
 /** A spec's check: the result (diagnostics to show, warnings too) and the model when it has no errors. */
 export interface CheckedModel {
@@ -29,6 +29,8 @@ export function modelFromCheckpoint(ckpt: Checkpoint): CheckedModel {
   const s = ckpt.meta.spec;
   // Older checkpoints stored the root file only: their imports are read from the disk.
   if (!s.files) return checkModel(s.path, { text: s.source, set: s.overrides, model: s.model });
+  const isSource = (f: unknown): boolean => typeof f === "object" && f !== null && ["key", "path", "sha256", "text"].every((k) => typeof (f as Record<string, unknown>)[k] === "string");
+  if (!Array.isArray(s.files) || !s.files.every(isSource)) throw new CheckpointError(`${ckpt.path}: the checkpoint metadata "spec_files" is not a list of {key, path, sha256, text}`);
   const checked = checkModel(s.path, { text: s.source, set: s.overrides, model: s.model, files: storedFiles(s.path, s.files) });
   const { changed, missing } = changedOnDisk(s.path, s.files);
   if (changed.length + missing.length === 0) return checked;
