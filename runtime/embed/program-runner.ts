@@ -44,8 +44,12 @@ export class ProgramRunner {
     /** The pipeline cache holds the shader modules, which Dawn's node binding may free while pipelines use them. */
     private readonly keepAlive: readonly object[],
   ) {
-    device.addEventListener("uncapturederror", (ev) => this.failures.push(`WebGPU error: ${(ev as GPUUncapturedErrorEvent).error.message}`));
+    device.addEventListener("uncapturederror", this.onError);
   }
+
+  private readonly onError = (ev: Event): void => {
+    this.failures.push(`WebGPU error: ${(ev as GPUUncapturedErrorEvent).error.message}`);
+  };
 
   static async create(device: GPUDevice, program: ProgramData): Promise<ProgramRunner> {
     if (program.format !== "unetc-program/1") throw new ProgramError(`this runtime runs unetc-program/1 programs, not ${String(program.format)}: compile the model again with this unetc`);
@@ -134,6 +138,7 @@ export class ProgramRunner {
   }
 
   destroy(): void {
+    this.device.removeEventListener("uncapturederror", this.onError);
     for (const b of this.buffers) b.destroy();
   }
 }
