@@ -24,10 +24,11 @@ or a .npz / .safetensors file with `images` uint8 [N, (C,) H, W] and `labels` [N
 
 import argparse
 import json
-import math
 import os
+import queue
 import signal
 import sys
+import threading
 import time
 
 import numpy as np
@@ -317,6 +318,45 @@ def model_inputs(inputs, x, t, c, device):
     return out
 
 
+def prefetch(iterable, depth=2):
+    """Iterates `iterable` on a helper thread, `depth` items ahead; stops it when the consumer leaves."""
+    q = queue.Queue(maxsize=depth)
+    done = threading.Event()
+    end = object()
+
+    def put(item):
+        while not done.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work():
+        try:
+            for item in iterable:
+                if not put(item):
+                    return
+            put(end)
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer
+            put(e)
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        done.set()
+        worker.join()
+
+
 def main(argv=None):
     a = parse_args(argv)
     d = Dist(a.cpu)
@@ -415,6 +455,21 @@ def main(argv=None):
     rng = uio.Rng(position["rngState"])
     local = B // d.world
     lo, hi = d.rank * local, (d.rank + 1) * local
+
+    def batches(epoch, start):
+        """One epoch's global batches from `start`, made as unetc makes them (on a helper thread:
+        numpy's noise for a whole batch costs tens of milliseconds), with the noise state after each."""
+        perm = uio.epoch_permutation(train_ds.count, config["seed"], epoch)
+        for b in range(start, per_epoch):
+            idx = perm[b * B:(b + 1) * B]
+            x0 = fit(train_ds.images[idx])
+            labels = train_ds.labels[idx]
+            if task == "classify":
+                x, t, target = (uio.augment(x0, fit.fill, rng) if config.get("augment") else x0), None, labels
+            else:
+                x, t, target = uio.noisify(config["schedule"], x0, rng)
+            yield b, x[lo:hi], None if t is None else t[lo:hi], labels[lo:hi], target[lo:hi], rng.state
+
     loss_acc = torch.zeros((), dtype=torch.float64, device=d.device)
     interval, t_interval, train_seconds = 0, time.perf_counter(), 0.0
     epoch_sum, epoch_steps = float(position["epochLossSum"]), int(position["epochLossSteps"])
@@ -422,21 +477,12 @@ def main(argv=None):
     wrapped.train()
     for epoch in range(position["epoch"], config["epochs"]):
         t_epoch = time.perf_counter()
-        perm = uio.epoch_permutation(train_ds.count, config["seed"], epoch)
         start = position["batchInEpoch"] if epoch == position["epoch"] else 0
         done = start
-        for b in range(start, per_epoch):
-            idx = perm[b * B:(b + 1) * B]
-            x0 = fit(train_ds.images[idx])
-            labels = train_ds.labels[idx]
-            if task == "classify":
-                x = uio.augment(x0, fit.fill, rng) if config.get("augment") else x0
-                feeds = model_inputs(inputs, x[lo:hi], None, labels[lo:hi], d.device)
-                loss = F.cross_entropy(wrapped(**feeds), torch.from_numpy(labels[lo:hi]).to(d.device))
-            else:
-                x, t, target = uio.noisify(config["schedule"], x0, rng)
-                feeds = model_inputs(inputs, x[lo:hi], t[lo:hi], labels[lo:hi], d.device)
-                loss = F.mse_loss(wrapped(**feeds), torch.from_numpy(target[lo:hi]).to(d.device))
+        for b, x, t, labels, target, rng_state in prefetch(batches(epoch, start)):
+            feeds = model_inputs(inputs, x, t, labels, d.device)
+            target = torch.from_numpy(target).to(d.device, non_blocking=True)
+            loss = F.cross_entropy(wrapped(**feeds), target) if task == "classify" else F.mse_loss(wrapped(**feeds), target)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -448,7 +494,7 @@ def main(argv=None):
             interval += 1
             steps_this_run += 1
             done = b + 1
-            position = {**position, "step": k, "batchInEpoch": done, "rngState": rng.state}
+            position = {**position, "step": k, "batchInEpoch": done, "rngState": rng_state}
             at_max = a.max_steps is not None and steps_this_run >= a.max_steps
             if k % a.log_every == 0 or done == per_epoch or at_max:
                 s, flag = d.sum([float(loss_acc), float(stop.signal is not None or at_max)])
