@@ -168,9 +168,14 @@ def build(d, a, resume_tensors):
     elif d.world > 1 and any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in net.modules()):
         d.say("note: BatchNorm statistics are per process here (SyncBatchNorm needs CUDA)")
     if a.fsdp:
-        from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
+        import functools
 
-        wrapped = FSDP(net, device_id=d.device if d.device.type == "cuda" else None, use_orig_params=True)
+        from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
+        from torch.distributed.fsdp.wrap import size_based_auto_wrap_policy
+
+        # Submodules of 100k parameters or more are sharded units of their own (gathered one at a time).
+        policy = functools.partial(size_based_auto_wrap_policy, min_num_params=100_000)
+        wrapped = FSDP(net, auto_wrap_policy=policy, device_id=d.device if d.device.type == "cuda" else None, use_orig_params=True)
     elif d.world > 1:
         wrapped = torch.nn.parallel.DistributedDataParallel(net, device_ids=[d.device] if d.device.type == "cuda" else None)
     else:
@@ -238,7 +243,7 @@ def load_adam(net, wrapped, opt, tensors, step, a):
         osd = {"state": {n: {"step": torch.tensor(float(step)), "exp_avg": torch.from_numpy(np.array(tensors[f"adam.m.{n}"])),
                              "exp_avg_sq": torch.from_numpy(np.array(tensors[f"adam.v.{n}"]))} for n, _ in named},
                "param_groups": [{**opt.state_dict()["param_groups"][0], "params": [n for n, _ in named]}]}
-        opt.load_state_dict(FSDP.optim_state_dict_to_load(wrapped, opt, osd))
+        opt.load_state_dict(FSDP.optim_state_dict_to_load(model=wrapped, optim=opt, optim_state_dict=osd))
         return
     for n, p in named:
         opt.state[p] = {"step": torch.tensor(float(step)), "exp_avg": torch.from_numpy(np.array(tensors[f"adam.m.{n}"])).to(p.device),
