@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ModelGraph } from "../../compiler/check/model-graph.js";
+import type { TsModule } from "../../compiler/emit/ts/module.js";
 import { UsageError } from "../../compiler/diagnostics/user-error.js";
 import { readCheckpoint } from "../../runtime/train/checkpoint.js";
 import type { SpecOptions } from "../options.js";
@@ -48,20 +49,27 @@ async function source(input: string, flags: CompileTsFlags): Promise<Source | un
   };
 }
 
-export async function runCompileTs(input: string, flags: CompileTsFlags): Promise<number> {
+/** Writes the module; returns its path and contents, or undefined when the spec does not check (diagnostics printed). */
+export async function writeTsModule(input: string, flags: CompileTsFlags): Promise<{ path: string; module: TsModule } | undefined> {
   if (!flags.out) throw new UsageError("--emit ts writes a module file: give the folder with --out DIR");
   const src = await source(input, flags);
-  if (!src) return 1;
+  if (!src) return undefined;
   const classNames = flags.classNames !== undefined ? flags.classNames.split(",").map((s) => s.trim()) : src.classNames;
   const { emitTsModule } = await import("../../compiler/emit/ts/module.js");
-  const batch = flags.batch ?? DEFAULT_TS_BATCH;
-  const m = emitTsModule(src.model, { batch, classNames, schedule: src.schedule, hardware: flags.hardware, runtimeImport: flags.runtime, origin: src.origin });
+  const m = emitTsModule(src.model, { batch: flags.batch ?? DEFAULT_TS_BATCH, classNames, schedule: src.schedule, hardware: flags.hardware, runtimeImport: flags.runtime, origin: src.origin });
   mkdirSync(flags.out, { recursive: true });
   const path = join(flags.out, m.fileName);
   writeFileSync(path, m.text);
+  return { path, module: m };
+}
+
+export async function runCompileTs(input: string, flags: CompileTsFlags): Promise<number> {
+  const written = await writeTsModule(input, flags);
+  if (!written) return 1;
+  const { path, module: m } = written;
   const bytes = m.program.buffers.reduce((a, b) => a + b, 0);
   print(
-    `wrote ${path}: ${m.model.name} for ${batch} images per run, ${m.program.kernels.length} kernels (${m.program.shaders.length} distinct shaders), ` +
+    `wrote ${path}: ${m.model.name} for ${m.model.batch} images per run, ${m.program.kernels.length} kernels (${m.program.shaders.length} distinct shaders), ` +
       `${m.program.buffers.length} buffers of ${(bytes / 1024).toFixed(1)} KiB; at run time it imports ${flags.runtime ?? "unetc/runtime"}: createModel(device, weights)`,
   );
   return 0;

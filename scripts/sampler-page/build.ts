@@ -2,10 +2,10 @@
 // model's module, esbuild bundles web/main.ts with it (`unetc/runtime` resolved to this
 // repository's runtime entry), and the page, its stylesheet and the checkpoint are copied beside
 // the bundle, so the folder is a static site.
-import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
+import { copyFileSync, mkdirSync, rmSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { build } from "esbuild";
-import { runCompileTs } from "../../cli/commands/compile-ts.js";
+import { writeTsModule } from "../../cli/commands/compile-ts.js";
 import { checkpointPath } from "../../runtime/train/checkpoint.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -20,9 +20,12 @@ export interface PageBuild {
 
 export async function buildSamplerPage(run: string, dir: string, o: { batch?: number } = {}): Promise<PageBuild> {
   const gen = join(dir, "gen");
+  rmSync(gen, { recursive: true, force: true }); // a module of an earlier build must not linger
   mkdirSync(dir, { recursive: true });
-  if ((await runCompileTs(run, { out: gen, set: [], batch: o.batch })) !== 0) throw new Error(`cannot compile the model of ${run}`);
-  const module = join(gen, readdirSync(gen).find((f) => f.endsWith(".ts"))!);
+  const written = await writeTsModule(run, { out: gen, set: [], batch: o.batch });
+  if (!written) throw new Error(`cannot compile the model of ${run}`);
+  const module = written.path;
+  console.log(`wrote ${module}: ${written.module.model.name}, ${written.module.program.kernels.length} kernels per run of ${written.module.model.batch}`);
   // The entry: the page's code given the generated module.
   const entry = [`import * as generated from ${JSON.stringify(`./${relative(dir, module)}`)};`, `import { startPage } from ${JSON.stringify(resolve(ROOT, "web/main.ts"))};`, `void startPage(generated, ${JSON.stringify(CHECKPOINT_URL)});`].join("\n");
   const r = await build({
