@@ -30,7 +30,9 @@ export function tuneText(r: TuneResult, top: number): string {
     `GEMM kernels: ${ms(r.baseline.gemmMs)} ms with the default tiles, ${ms(r.tuned.gemmMs)} ms tuned (${ratio(r.baseline.gemmMs, r.tuned.gemmMs)})`,
     `all kernels:  ${ms(r.baseline.kernelMs)} ms with the default tiles, ${ms(r.tuned.kernelMs)} ms tuned (${ratio(r.baseline.kernelMs, r.tuned.kernelMs)})`,
     `first step:   ${ms(r.baseline.firstStepMs)} ms with the default tiles, ${ms(r.tuned.firstStepMs)} ms tuned (shaders compiled, or from the driver's cache)`,
-    chosen
+    !r.confirmed
+      ? `the chosen tiles were not faster together than the defaults in this run, so the defaults stay${r.saved ? ` (${r.path} records that for this adapter)` : ""}; tune again on an idle machine`
+      : chosen
       ? `${r.saved ? "wrote" : "would write (--dry-run)"} ${chosen} tuned GEMM${chosen === 1 ? "" : "s"} for this adapter to ${r.path}; every compile on this adapter uses them (UNETC_TILES=default ignores them)`
       : `the default tiles were best for every GEMM${r.saved ? `; ${r.path} records that for this adapter` : ""}`,
   ].join("\n");

@@ -62,7 +62,10 @@ export interface TuneResult {
   readonly table: TileTable;
   /** Default tiles, then the chosen table, profiled in this run. */
   readonly baseline: TuneRun;
+  /** The chosen tiles' step; when it was not faster than the default's, `table` is empty. */
   readonly tuned: TuneRun;
+  /** Whether the chosen tiles' step beat the default's (else the defaults were kept). */
+  readonly confirmed: boolean;
   /** Where the table was written (save), or would be. */
   readonly path: string;
   readonly saved: boolean;
@@ -109,7 +112,7 @@ export async function tuneStep(model: ModelGraph, o: TuneOptions, progress: (lin
     const g = gemms.get(k.gemm.signature) ?? { op: k.gemm.signature.split(" ")[0], kernels: 0, flops: 0, tiles: k.gemm.tiles };
     gemms.set(k.gemm.signature, { ...g, kernels: g.kernels + 1, flops: g.flops + k.flops });
   }
-  timesOf(first); // an adapter without timestamps stops here, with the profile's reason
+  const firstTimes = timesOf(first); // an adapter without timestamps stops here, with the profile's reason
   const signatures = [...gemms.keys()];
 
   const candidateTimes: Map<string, number>[] = [];
@@ -123,7 +126,8 @@ export async function tuneStep(model: ModelGraph, o: TuneOptions, progress: (lin
   const table: Record<string, GemmTiles> = {};
   const rows: TuneRow[] = signatures.map((signature) => {
     const g = gemms.get(signature)!;
-    const defaultMs = baseTimes.bySignature.get(signature) ?? 0;
+    // the better of the default's two runs: a candidate must beat the default at its best
+    const defaultMs = Math.min(baseTimes.bySignature.get(signature) ?? 0, firstTimes.bySignature.get(signature) ?? Number.POSITIVE_INFINITY);
     const candidateMs = candidateTimes.map((t) => t.get(signature) ?? Number.POSITIVE_INFINITY);
     const best = candidateMs.reduce((bi, ms, i) => (ms < candidateMs[bi] ? i : bi), 0);
     const wins = candidates.length > 0 && candidateMs[best] < defaultMs * (1 - o.margin) && !sameTiles(candidates[best], g.tiles);
@@ -132,11 +136,21 @@ export async function tuneStep(model: ModelGraph, o: TuneOptions, progress: (lin
   });
   rows.sort((a, b) => b.defaultMs - a.defaultMs);
 
-  const tuned = Object.keys(table).length ? timesOf(await profile(`the chosen tiles (${Object.keys(table).length} of ${signatures.length} GEMMs)`, table)).run : baseTimes.run;
+  const chosen = Object.keys(table).length;
+  const tuned = chosen ? timesOf(await profile(`the chosen tiles (${chosen} of ${signatures.length} GEMMs)`, table)).run : baseTimes.run;
+  // The per-GEMM choices come from separate runs; the step with all of them must confirm the
+  // gain against the default in this run, or the default stays (a loaded machine's timings can
+  // mislead one run and not the next).
+  const confirmed = chosen === 0 || tuned.gemmMs < baseTimes.run.gemmMs * (1 - o.margin / 2);
+  if (!confirmed) {
+    progress(`the chosen tiles took ${tuned.gemmMs.toFixed(1)} ms of GEMMs against ${baseTimes.run.gemmMs.toFixed(1)} ms with the defaults: keeping the defaults (was the machine busy?)`);
+    for (const k of Object.keys(table)) delete table[k];
+  }
   const path = tileCachePath();
   if (o.save) {
     await writeFileAtomic(path, new TextEncoder().encode(tileFileWith(gpu.adapterInfo, table, signatures)));
     forgetTunedTiles(gpu);
   }
-  return { model: model.name, batch: o.batch, adapter: base.adapter.split("\n")[0], candidates, rows, table, baseline: baseTimes.run, tuned, path, saved: o.save };
+  const shown = confirmed ? rows : rows.map((row) => ({ ...row, chosen: null }));
+  return { model: model.name, batch: o.batch, adapter: base.adapter.split("\n")[0], candidates, rows: shown, table, baseline: baseTimes.run, tuned, confirmed, path, saved: o.save };
 }
