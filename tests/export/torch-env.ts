@@ -25,7 +25,9 @@ export function describeWithTorch(name: string, body: () => void): void {
     });
     return;
   }
-  describe.skip(`${name} (skipped: ${WHY}; UNETC_REQUIRE_TORCH=1 makes this a failure)`, body);
+  const reason = `skipped: ${WHY}; UNETC_REQUIRE_TORCH=1 makes this a failure`;
+  console.warn(`${name}: ${reason}`);
+  describe.skip(`${name} (${reason})`, body);
 }
 
 /** Runs a Python script; throws with its output when it fails. */

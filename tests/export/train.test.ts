@@ -5,7 +5,7 @@
 // exported module with load_state_dict(strict=True) and gives unetc's output; train.py's own
 // interrupted and resumed run equals its uninterrupted one bit for bit.
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -25,7 +25,8 @@ import { train } from "../../runtime/train/loop.js";
 import { barData, config, SPEC, TINY } from "../train/support.js";
 import { describeWithTorch, python } from "./torch-env.js";
 
-const root = mkdtempSync(join(tmpdir(), "unetc-export-train-"));
+// Made in beforeAll: a skipped suite leaves nothing behind.
+const root = join(tmpdir(), `unetc-export-train-${process.pid}-${Date.now()}`);
 const exported = join(root, "export");
 const data = join(root, "bars.safetensors");
 const bars = barData(24, 4); // 48 training images: 6 steps of 8 per epoch; 8 held out
@@ -68,6 +69,7 @@ const trainPy = (args: string[]) => python([join(exported, "train.py"), "--data"
 
 describeWithTorch("train.py (unetc export --to pytorch) and unetc", () => {
   beforeAll(async () => {
+    mkdirSync(root, { recursive: true });
     const r = checkSpec(SPEC, { set: TINY });
     model = r.graph!;
     spec = specInfo(SPEC, r, model, TINY);

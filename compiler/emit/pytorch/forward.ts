@@ -249,6 +249,8 @@ export function emitForward(model: ModelGraph, tree: ModuleTree): ForwardCode {
 
   const baseName = (it: Item): string => {
     const n = it.node;
+    // A vector many blocks read is the conditioning (the time embedding, plus the class's).
+    if (it.defines.length === 1 && n.shape.length === 1 && uses[n.id] > 2) return "emb";
     if (it.kind === "unit") {
       const part = it.unit.path.split(".").reverse().find((p) => !/^\d+$/.test(p));
       if (part) return part;
@@ -260,7 +262,6 @@ export function emitForward(model: ModelGraph, tree: ModuleTree): ForwardCode {
     if (n.op === "concat") return "cat";
     if (n.op === "sinusoidal") return "temb";
     const rank = n.shape.length;
-    if (rank === 1 && uses[n.id] > 2) return "emb";
     return rank === 3 ? "h" : rank === 2 ? "tok" : rank === 1 ? "v" : "s";
   };
 
@@ -282,6 +283,7 @@ export function emitForward(model: ModelGraph, tree: ModuleTree): ForwardCode {
   };
 
   const lines: string[] = [];
+  let lastHeaded = false;
   let s = 0;
   for (const g of groups) {
     const start = s;
@@ -309,10 +311,14 @@ export function emitForward(model: ModelGraph, tree: ModuleTree): ForwardCode {
     };
     let body = render(true);
     if (base && refs < 2) body = render(false);
-    base = "";
-    if (lines.length) lines.push("");
-    if (g.section) lines.push(`${I}# ${g.section}`);
+    // A block of a line or two whose calls name it already joins its neighbours' paragraph;
+    // others get a blank line and a header.
+    const headed = g.section !== "" && (base !== "" || g.statements.length >= 3);
+    if (lines.length && (headed || lastHeaded)) lines.push("");
+    if (headed) lines.push(`${I}# ${g.section}`);
     lines.push(...body);
+    lastHeaded = headed;
+    base = "";
   }
   const outName = returnsLast ? "out" : ref(out).text;
   if (taps.length) lines.push(`${I}return (${outName}, taps) if return_taps else ${outName}`);
