@@ -6,10 +6,8 @@ import { describe, expect, it } from "vitest";
 import { checkSpec } from "../../compiler/check/check.js";
 import { buildGraph } from "../../compiler/compile.js";
 import { isSource } from "../../compiler/ir/types.js";
-import { LOSS } from "../../compiler/ir/step-contract.js";
-import { createStepSession, syntheticBatch } from "../../runtime/session/step-session.js";
-import { Rng } from "../../runtime/session/rng.js";
 import type { DeviceKind } from "../../runtime/session/runner.js";
+import { twoSteps } from "../support/two-steps.js";
 import { getGpu } from "../webgpu/gpu-harness.js";
 
 const checked = checkSpec("models/lesson/emb_unet.unet", { set: ["nfs=[4,8]", "num_layers=1", "attn_chans=0", "classes=3"] });
@@ -17,24 +15,6 @@ const model = checked.graph!;
 const gpu = await getGpu();
 
 const ops = (opt: 0 | 1, mode: "step" | "eval") => buildGraph(model, { batch: 2, mode, opt }).nodes.filter((n) => !isSource(n)).map((n) => n.op);
-
-type Data = Float32Array | Float64Array | Int32Array;
-
-/** Losses of two Adam steps, then every parameter and buffer. */
-async function twoSteps(device: DeviceKind, opt: 0 | 1): Promise<{ losses: number[]; state: Map<string, Data> }> {
-  const session = await createStepSession(model, { batch: 4, optimizer: "adam", device, seed: 3, opt });
-  const batch = syntheticBatch(model, 4, new Rng(5));
-  const losses: number[] = [];
-  for (let step = 1; step <= 2; step++) {
-    session.feedBatch(batch);
-    session.setHyper({ lr: 1e-2, beta1: 0.9, beta2: 0.99, eps: 1e-5, weightDecay: 0, step });
-    session.runner.run();
-    losses.push((await session.runner.read(LOSS)).data[0]);
-  }
-  const state = new Map<string, Data>();
-  for (const p of model.parameters) state.set(p.name, (await session.runner.read(p.name)).data);
-  return { losses, state };
-}
 
 describe("fused BatchNorm", () => {
   it("opt 1 lowers training BatchNorm to the fused ops, opt 0 to reductions; eval keeps the running statistics", () => {
@@ -48,7 +28,7 @@ describe("fused BatchNorm", () => {
 
   const devices: DeviceKind[] = typeof gpu === "string" ? ["reference"] : ["reference", "webgpu"];
   it.each(devices.map((d) => [d]))("trains the same with and without it (%s)", { timeout: 120_000 }, async (device) => {
-    const [a, b] = [await twoSteps(device, 1), await twoSteps(device, 0)];
+    const [a, b] = [await twoSteps(model, device, 1, { buffers: true }), await twoSteps(model, device, 0, { buffers: true })];
     for (let s = 0; s < 2; s++) expect(Math.abs(a.losses[s] - b.losses[s])).toBeLessThan(1e-5 * Math.abs(b.losses[s]) + 1e-6);
     let worst = 0;
     for (const [name, want] of b.state) {
