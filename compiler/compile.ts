@@ -8,6 +8,7 @@ import { modelTask, type ModelGraph } from "./check/model-graph.js";
 import { hasErrors, type Diagnostic } from "./diagnostics/diagnostic.js";
 import type { Graph } from "./ir/types.js";
 import { lowerModel } from "./passes/lower/lower.js";
+import { fuseNormActivations } from "./passes/lower/fuse-norm-act.js";
 import { addLoopState, buildTrainStep, emaTargets, lossForTask, type LossKind, type OptimizerKind } from "./passes/step/index.js";
 import { scheduleGraph } from "./passes/schedule/schedule.js";
 import { memoryReport, planMemory } from "./passes/memory-plan.js";
@@ -77,7 +78,8 @@ export interface Compiled extends CompiledGraph {
 export function buildGraph(model: ModelGraph, o: CompileOptions): Graph {
   const fusedAttention = o.fuseAttention ?? (o.opt ?? 1) >= 1;
   const fusedBatchNorm = o.fuseBatchNorm ?? (o.opt ?? 1) >= 1;
-  const forward = lowerModel(model, { batch: o.batch, mode: o.mode === "eval" ? "eval" : "train", fusedAttention, fusedBatchNorm });
+  const lowered = lowerModel(model, { batch: o.batch, mode: o.mode === "eval" ? "eval" : "train", fusedAttention, fusedBatchNorm });
+  const forward = fusedBatchNorm ? fuseNormActivations(lowered) : lowered;
   if (o.mode !== "step") return forward;
   const step = buildTrainStep(forward, { optimizer: o.optimizer ?? "adam", loss: o.loss ?? lossForTask(modelTask(model)) });
   return addLoopState(step, { lossSum: o.lossSum ?? false, ema: o.ema ? emaTargets(model) : [] });

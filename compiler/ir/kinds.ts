@@ -24,6 +24,12 @@ export interface ReduceParams {
   readonly keepdims: boolean;
 }
 
+/** Fused BatchNorm (ops/batchnorm.ts): its epsilon, and an activation applied to its output. */
+export interface BatchNormParams {
+  readonly eps: number;
+  readonly act?: "silu";
+}
+
 export interface ConvParams {
   readonly stride: number;
   readonly padding: number;
@@ -67,12 +73,12 @@ export interface OpParamsMap extends UnaryParams, BinaryParams, ReduceParamsMap 
   attention_grad: { readonly heads: number };
   // fused training-mode BatchNorm (ops/batchnorm.ts), x [N, C, ...]: x -> [2, C] (mean, biased var)
   batchnorm_stats: NoParams;
-  // x, stats, weight [C], bias [C] -> y
-  batchnorm_apply: { readonly eps: number };
-  // its backward: x, dy, stats -> [2, C] (sum dy, sum dy * xhat)
-  batchnorm_grad_stats: { readonly eps: number };
-  // x, dy, stats, weight, grad stats -> dx
-  batchnorm_input_grad: { readonly eps: number };
+  // x, stats, weight [C], bias [C] -> y, or silu(y) with act "silu"
+  batchnorm_apply: BatchNormParams;
+  // its backward: x, dy, stats (act "silu": x, dh, stats, weight, bias) -> [2, C] (sum dy, sum dy * xhat)
+  batchnorm_grad_stats: BatchNormParams;
+  // x, dy, stats, weight, grad stats (act "silu": then bias) -> dx
+  batchnorm_input_grad: BatchNormParams;
   cast: { readonly to: DType };
   // every element = value
   fill: { readonly value: number; readonly shape: Shape; readonly dtype: DType };

@@ -13,6 +13,10 @@
 // one reading pass for the statistics, one pass for y, and two passes back (PyTorch's
 // batch_norm_backward: dx = w rstd (dy - sum(dy) / n - xhat sum(dy xhat) / n)).
 //
+// With act "silu" batchnorm_apply computes silu(y) (the pre-activation blocks' norm + SiLU, fused
+// by passes/lower/fuse-norm-act.ts), so y is never stored: the backward ops take the cotangent of
+// silu(y) and the weight and bias, and recompute y and silu'(y) where they read dy.
+//
 // batchnorm_apply's VJP differentiates through the statistics: its `stats` input must be
 // batchnorm_stats of its `x` (graph/composites/norms.ts builds exactly that), and `stats` gets
 // no cotangent of its own.
@@ -29,6 +33,7 @@ import type { ValueType } from "../ir/types.js";
 import { Dims } from "../wgsl/dims.js";
 import type { KernelLimits, KernelSource } from "../wgsl/kernel.js";
 import { bindings, flatDims, flatKernel, grid, opaqueBound } from "../wgsl/wgsl.js";
+import type { BatchNormParams } from "../ir/kinds.js";
 import { allocFloat, check, floats, noVjp, requireDType, type OpDef } from "./def.js";
 import { LANES_WG, LOOP_BLOCK } from "./reduce.js";
 
@@ -162,16 +167,29 @@ function statsKernel(x: ValueType, out: ValueType, g: Geometry, limits: KernelLi
   }, dims);
 }
 
-function gradStatsKernel(inputs: readonly ValueType[], out: ValueType, g: Geometry, eps: number, limits: KernelLimits): KernelSource {
+/**
+ * WGSL for `dy`, the cotangent of y at flat offset `o`: the input itself, or with act "silu" the
+ * cotangent of silu(y) (binding `dh`) times silu'(y), y recomputed from x (in0), mean, rstd and
+ * the channel's weight and bias.
+ */
+function dyAt(act: BatchNormParams["act"], o: string, dh: string, weight: string, bias: string): string {
+  if (!act) return `let dy = ${dh}[${o}];`;
+  return `let y = (in0[${o}] - mean) * rstd * ${weight} + ${bias};
+    let sg = 1.0 / (1.0 + exp(-y));
+    let dy = ${dh}[${o}] * sg * (1.0 + y * (1.0 - sg));`;
+}
+
+function gradStatsKernel(inputs: readonly ValueType[], out: ValueType, g: Geometry, p: BatchNormParams, limits: KernelLimits): KernelSource {
   const dims = new Dims();
   const C = dims.u("c", g.c);
   return channelSums(inputs, out, g, limits, {
-    setup: `  let mean = in2[ch];`,
-    accumulate: (a1, a2) => `    let dy = in1[o];
+    setup: `  let mean = in2[ch];
+  let rstd = inverseSqrt(in2[${C} + ch] + ${dims.f("eps", p.eps)});${p.act ? "\n  let w = in3[ch];\n  let bias = in4[ch];" : ""}`,
+    accumulate: (a1, a2) => `    ${dyAt(p.act, "o", "in1", "w", "bias")}
     ${a1} += dy;
     ${a2} += dy * (in0[o] - mean);`,
     finish: `    out[ch] = t1;
-    out[${C} + ch] = t2 * inverseSqrt(in2[${C} + ch] + ${dims.f("eps", eps)});`,
+    out[${C} + ch] = t2 * rstd;`,
   }, dims);
 }
 
@@ -224,10 +242,26 @@ export const batchnormStats: OpDef<"batchnorm_stats"> = {
   wgsl: ({ inputs: [x], out, limits }) => statsKernel(x, out, geometry("batchnorm_stats", x), limits),
 };
 
+/** y's value at offset o of channel ch in the reference, and silu(y) or y as the op's output. */
+const affineAt = (src: ArrayLike<number>, st: ArrayLike<number>, wt: ArrayLike<number>, bs: ArrayLike<number>, rstd: number, ch: number, o: number): number =>
+  (src[o] - st[ch]) * rstd * wt[ch] + bs[ch];
+const sigmoid = (y: number): number => 1 / (1 + Math.exp(-y));
+/** The reference's dy: the cotangent itself, or (act "silu") the cotangent of silu(y) times silu'(y). */
+const dyOf = (act: BatchNormParams["act"], d: number, y: () => number): number => {
+  if (!act) return d;
+  const v = y();
+  const sg = sigmoid(v);
+  return d * sg * (1 + v * (1 - sg));
+};
+
+/** The inputs a backward op takes: 3 or 5 (grad stats), 5 or 6 (input grad), by act. */
+const backwardArity = (op: string, inputs: readonly ValueType[], plain: number, act: BatchNormParams["act"]): void =>
+  check(op, inputs.length === plain + (act ? (plain === 3 ? 2 : 1) : 0), () => `takes ${plain + (act ? (plain === 3 ? 2 : 1) : 0)} inputs${act ? ` with act ${act}` : ""}, got ${inputs.length}`);
+
 export const batchnormApply: OpDef<"batchnorm_apply"> = {
   kind: "batchnorm_apply",
   arity: 4,
-  shape: (inputs, _p) => {
+  shape: (inputs) => {
     const op = "batchnorm_apply";
     requireDType(op, inputs, "f32");
     const [x, stats, w, b] = inputs;
@@ -237,96 +271,116 @@ export const batchnormApply: OpDef<"batchnorm_apply"> = {
     requireShape(op, "bias", b, [g.c]);
     return { shape: [...x.shape], dtype: "f32" };
   },
-  vjp: ({ b, g: dy, inputs: [x, stats, w], params, wants }) => {
-    const gstats = b.op("batchnorm_grad_stats", [x, dy, stats], params);
+  vjp: ({ b, g: dout, inputs: [x, stats, w, bias], params, wants }) => {
+    // with act "silu", dout is the cotangent of silu(y): the backward ops recompute y from x
+    const gstats = b.op("batchnorm_grad_stats", params.act ? [x, dout, stats, w, bias] : [x, dout, stats], params);
     const c = x.shape[1];
     return [
-      wants[0] ? b.op("batchnorm_input_grad", [x, dy, stats, w, gstats], params) : null,
+      wants[0] ? b.op("batchnorm_input_grad", params.act ? [x, dout, stats, w, gstats, bias] : [x, dout, stats, w, gstats], params) : null,
       null, // the statistics are x's: their part of dx is in batchnorm_input_grad
       wants[2] ? b.reshape(b.sliceAxis(gstats, 0, 1, 2), [c]) : null,
       wants[3] ? b.reshape(b.sliceAxis(gstats, 0, 0, 1), [c]) : null,
     ];
   },
-  reference: ([x, stats, w, bias], { eps }, out, ctx) => {
+  reference: ([x, stats, w, bias], { eps, act }, out, ctx) => {
     const g = geometry("batchnorm_apply", x);
     const [src, st, wt, bs] = [floats(x), floats(stats), floats(w), floats(bias)];
     const y = allocFloat(ctx, numel(out.shape));
     for (let ch = 0; ch < g.c; ch++) {
       const rstd = rstdOf(st, g, ch, eps);
-      eachOfChannel(g, ch, (o) => (y[o] = (src[o] - st[ch]) * rstd * wt[ch] + bs[ch]));
+      eachOfChannel(g, ch, (o) => {
+        const v = affineAt(src, st, wt, bs, rstd, ch, o);
+        y[o] = act ? v * sigmoid(v) : v;
+      });
     }
     return y;
   },
-  wgsl: ({ inputs, out, params: { eps }, limits }) =>
-    perElement(inputs, out, geometry("batchnorm_apply", inputs[0]), eps, 1, () => `  out[i] = (in0[i] - mean) * rstd * in2[ch] + in3[ch];`, limits),
+  wgsl: ({ inputs, out, params: { eps, act }, limits }) =>
+    perElement(inputs, out, geometry("batchnorm_apply", inputs[0]), eps, 1, () => `  let y = (in0[i] - mean) * rstd * in2[ch] + in3[ch];
+  out[i] = ${act ? "y / (1.0 + exp(-y))" : "y"};`, limits),
 };
 
 export const batchnormGradStats: OpDef<"batchnorm_grad_stats"> = {
   kind: "batchnorm_grad_stats",
-  arity: 3,
-  shape: (inputs) => {
+  arity: "variadic",
+  shape: (inputs, { act }) => {
     const op = "batchnorm_grad_stats";
+    backwardArity(op, inputs, 3, act);
     requireDType(op, inputs, "f32");
-    const [x, dy, stats] = inputs;
+    const [x, dy, stats, w, b] = inputs;
     const g = geometry(op, x);
     requireShape(op, "dy", dy, x.shape);
     requireShape(op, "stats", stats, statsShape(g));
+    if (act) {
+      requireShape(op, "weight", w, [g.c]);
+      requireShape(op, "bias", b, [g.c]);
+    }
     return { shape: statsShape(g), dtype: "f32" };
   },
   vjp: noVjp("the step differentiates once"),
-  reference: ([x, dy, stats], { eps }, out, ctx) => {
+  reference: ([x, dout, stats, w, bias], { eps, act }, out, ctx) => {
     const g = geometry("batchnorm_grad_stats", x);
-    const [src, d, st] = [floats(x), floats(dy), floats(stats)];
+    const [src, d, st] = [floats(x), floats(dout), floats(stats)];
+    const [wt, bs] = act ? [floats(w), floats(bias)] : [[], []];
     const y = allocFloat(ctx, numel(out.shape));
     for (let ch = 0; ch < g.c; ch++) {
+      const rstd = rstdOf(st, g, ch, eps);
       let s1 = 0;
       let s2 = 0;
       eachOfChannel(g, ch, (o) => {
-        s1 += d[o];
-        s2 += d[o] * (src[o] - st[ch]);
+        const dy = dyOf(act, d[o], () => affineAt(src, st, wt, bs, rstd, ch, o));
+        s1 += dy;
+        s2 += dy * (src[o] - st[ch]);
       });
       y[ch] = s1;
-      y[g.c + ch] = s2 * rstdOf(st, g, ch, eps);
+      y[g.c + ch] = s2 * rstd;
     }
     return y;
   },
-  wgsl: ({ inputs, out, params: { eps }, limits }) => gradStatsKernel(inputs, out, geometry("batchnorm_grad_stats", inputs[0]), eps, limits),
+  wgsl: ({ inputs, out, params, limits }) => gradStatsKernel(inputs, out, geometry("batchnorm_grad_stats", inputs[0]), params, limits),
 };
 
 export const batchnormInputGrad: OpDef<"batchnorm_input_grad"> = {
   kind: "batchnorm_input_grad",
-  arity: 5,
-  shape: (inputs) => {
+  arity: "variadic",
+  shape: (inputs, { act }) => {
     const op = "batchnorm_input_grad";
+    backwardArity(op, inputs, 5, act);
     requireDType(op, inputs, "f32");
-    const [x, dy, stats, w, gstats] = inputs;
+    const [x, dy, stats, w, gstats, b] = inputs;
     const g = geometry(op, x);
     requireShape(op, "dy", dy, x.shape);
     requireShape(op, "stats", stats, statsShape(g));
     requireShape(op, "weight", w, [g.c]);
     requireShape(op, "gstats", gstats, statsShape(g));
+    if (act) requireShape(op, "bias", b, [g.c]);
     return { shape: [...x.shape], dtype: "f32" };
   },
   vjp: noVjp("the step differentiates once"),
-  reference: ([x, dy, stats, w, gstats], { eps }, out, ctx) => {
+  reference: ([x, dout, stats, w, gstats, bias], { eps, act }, out, ctx) => {
     const g = geometry("batchnorm_input_grad", x);
-    const [src, d, st, wt, gs] = [floats(x), floats(dy), floats(stats), floats(w), floats(gstats)];
+    const [src, d, st, wt, gs] = [floats(x), floats(dout), floats(stats), floats(w), floats(gstats)];
+    const bs = act ? floats(bias) : [];
     const y = allocFloat(ctx, numel(out.shape));
     const count = g.n * g.s;
     for (let ch = 0; ch < g.c; ch++) {
       const rstd = rstdOf(st, g, ch, eps);
       const [meanDy, meanDyXhat] = [gs[ch] / count, gs[g.c + ch] / count];
-      eachOfChannel(g, ch, (o) => (y[o] = wt[ch] * rstd * (d[o] - meanDy - (src[o] - st[ch]) * rstd * meanDyXhat)));
+      eachOfChannel(g, ch, (o) => {
+        const dy = dyOf(act, d[o], () => affineAt(src, st, wt, bs, rstd, ch, o));
+        y[o] = wt[ch] * rstd * (dy - meanDy - (src[o] - st[ch]) * rstd * meanDyXhat);
+      });
     }
     return y;
   },
-  wgsl: ({ inputs, out, params: { eps }, limits }) => {
+  wgsl: ({ inputs, out, params: { eps, act }, limits }) => {
     const g = geometry("batchnorm_input_grad", inputs[0]);
     return perElement(inputs, out, g, eps, 2, (dims) => {
       const C = dims.u("c", g.c);
       const count = dims.f("countf", g.n * g.s);
-      return `  let xhat = (in0[i] - mean) * rstd;
-  out[i] = in3[ch] * rstd * (in1[i] - in4[ch] / ${count} - xhat * in4[${C} + ch] / ${count});`;
+      return `  ${dyAt(act, "i", "in1", "in3[ch]", "in5[ch]")}
+  let xhat = (in0[i] - mean) * rstd;
+  out[i] = in3[ch] * rstd * (dy - in4[ch] / ${count} - xhat * in4[${C} + ch] / ${count});`;
     }, limits);
   },
 };

@@ -98,6 +98,12 @@ const compositeCases: GradCase[] = [
     rtol: 1e-5,
   },
   {
+    name: "batchnorm_apply with act silu (BatchNorm + SiLU fused)",
+    inputs: [{ shape: [3, 2, 3, 3] }, { shape: [2] }, { shape: [2] }],
+    build: (b, [x, w, bias]) => b.op("batchnorm_apply", [x, b.op("batchnorm_stats", [x], {}), w, bias], { eps: 1e-5, act: "silu" }),
+    rtol: 1e-5,
+  },
+  {
     name: "batchNorm training running var (fused ops)",
     inputs: [{ shape: [4, 3, 2] }, { shape: [3] }, { shape: [3] }, { shape: [3] }, { shape: [3], domain: "positive" }],
     build: (b, [x, w, bias, rm, rv]) => c.batchNorm(b, x, w, bias, rm, rv, { training: true, fused: true }).runningVar!,

@@ -5,6 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { checkSpec } from "../../compiler/check/check.js";
 import { buildGraph } from "../../compiler/compile.js";
+import { GraphBuilder } from "../../compiler/graph/builder.js";
+import { fuseNormActivations } from "../../compiler/passes/lower/fuse-norm-act.js";
 import { isSource } from "../../compiler/ir/types.js";
 import type { DeviceKind } from "../../runtime/session/runner.js";
 import { twoSteps } from "../support/two-steps.js";
@@ -24,6 +26,27 @@ describe("fused BatchNorm", () => {
     expect(plain.filter((k) => k === "reduce_mean").length).toBeGreaterThan(fused.filter((k) => k === "reduce_mean").length);
     expect(fused.length).toBeLessThan(plain.length);
     expect(ops(1, "eval").some((k) => k.startsWith("batchnorm_"))).toBe(false);
+  });
+
+  it("fuses each norm's SiLU into it (act silu), and only where nothing else reads the norm's output", () => {
+    const step = buildGraph(model, { batch: 2, mode: "step", opt: 1 });
+    const applies = step.nodes.filter((n) => !isSource(n) && n.op === "batchnorm_apply");
+    expect(applies.length).toBeGreaterThan(3);
+    // every BatchNorm of emb_unet is followed by a SiLU (pre-activation blocks, the embedding MLP)
+    expect(applies.every((n) => !isSource(n) && n.op === "batchnorm_apply" && n.params.act === "silu")).toBe(true);
+    const sigmoids = (g: typeof step) => g.nodes.filter((n) => !isSource(n) && n.op === "sigmoid").length;
+    expect(sigmoids(step)).toBe(sigmoids(buildGraph(model, { batch: 2, mode: "step", opt: 0 })) - applies.length);
+
+    // by hand: fused where y feeds only its SiLU; left as it is where y is read besides (an output here)
+    const b = new GraphBuilder();
+    const x = b.input("x", [4, 3, 2, 2]);
+    const y = b.op("batchnorm_apply", [x, b.op("batchnorm_stats", [x], {}), b.param("w", [3]), b.param("bias", [3])], { eps: 1e-5 });
+    b.output("h", b.mul(y, b.sigmoid(y)));
+    const fused = fuseNormActivations(b.build());
+    expect(fused.nodes.filter((n) => !isSource(n)).map((n) => n.op)).toEqual(["batchnorm_stats", "batchnorm_apply"]);
+    b.output("y", y);
+    const kept = b.build();
+    expect(fuseNormActivations(kept)).toBe(kept);
   });
 
   const devices: DeviceKind[] = typeof gpu === "string" ? ["reference"] : ["reference", "webgpu"];

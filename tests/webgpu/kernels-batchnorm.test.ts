@@ -1,5 +1,6 @@
 // The fused BatchNorm kernels (compiler/ops/batchnorm.ts) against the reference interpreter, in
-// both layouts (8 lanes per channel on a software adapter, 256 threads on a GPU): BatchNorm2d
+// both layouts (8 lanes per channel on a software adapter, 256 threads on a GPU), plain and with
+// the fused SiLU (act "silu": y recomputed in the backward ops): BatchNorm2d
 // and BatchNorm1d shapes, spatial runs shorter and longer than a block and no multiple of it,
 // one sample (variance 0), more channels than a workgroup row, inputs far from zero (the
 // shifted sums), and a tensor past FLAT_BAKE_MIN (sizes baked into the per-element kernels).
@@ -38,6 +39,15 @@ function inputsFor(op: Op, shape: number[]): InputSpec[] {
 
 const params = (op: Op) => (op === "batchnorm_stats" ? {} : { eps: 1e-5 });
 
+/** The act "silu" forms: apply computes silu(y); the backward ops take dh, the weight and the bias. */
+function siluInputsFor(op: Exclude<Op, "batchnorm_stats">, shape: number[]): InputSpec[] {
+  const perChannel: InputSpec = { shape: [shape[1]], range: [-2, 2] };
+  const base = inputsFor(op, shape);
+  if (op === "batchnorm_apply") return base;
+  if (op === "batchnorm_grad_stats") return [...base, perChannel, perChannel];
+  return [...base, perChannel];
+}
+
 describe.skipIf(typeof gpu === "string")(`batchnorm kernels ${typeof gpu === "string" ? `(skipped: ${gpu})` : ""}`, () => {
   for (const layout of ["device", "hardware"] as const) {
     for (const op of ["batchnorm_stats", "batchnorm_apply", "batchnorm_grad_stats", "batchnorm_input_grad"] as const) {
@@ -45,6 +55,16 @@ describe.skipIf(typeof gpu === "string")(`batchnorm kernels ${typeof gpu === "st
         if (typeof gpu === "string") return;
         const ctx = layout === "hardware" ? asHardware(gpu) : gpu;
         await expectKernelMatchesReference(ctx, op, inputsFor(op, shape), params(op) as never, { rtol: 2e-5, atol: 2e-5 });
+      });
+    }
+  }
+
+  for (const layout of ["device", "hardware"] as const) {
+    for (const op of ["batchnorm_apply", "batchnorm_grad_stats", "batchnorm_input_grad"] as const) {
+      it.each(cases.map((c) => [c]))(`${op} with act silu %j (${layout} layout)`, async (shape) => {
+        if (typeof gpu === "string") return;
+        const ctx = layout === "hardware" ? asHardware(gpu) : gpu;
+        await expectKernelMatchesReference(ctx, op, siluInputsFor(op, shape), { eps: 1e-5, act: "silu" }, { rtol: 2e-5, atol: 2e-5 });
       });
     }
   }

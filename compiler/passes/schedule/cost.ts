@@ -103,14 +103,17 @@ export function opFlops(graph: Graph, n: OpNode): number {
       const perPair = n.op === "attention" ? 6 * d + 3 : n.op === "attention_stats" ? 2 * d + 2 : 14 * d + 6;
       return pairs * perPair;
     }
-    // per element: the statistics 3 (shifted sum and square), apply 4, grad stats 3, input grad 7
+    // per element: the statistics 3 (shifted sum and square), apply 4, grad stats 3, input grad 7;
+    // a fused SiLU adds its own (4: exp, add, divide, multiply) and, backward, y's recomputation
+    // and silu' (9)
     case "batchnorm_stats":
-    case "batchnorm_grad_stats":
       return 3 * numel(shape(0));
+    case "batchnorm_grad_stats":
+      return (3 + (n.params.act ? 9 : 0)) * numel(shape(0));
     case "batchnorm_apply":
-      return 4 * numel(shape(0));
+      return (4 + (n.params.act ? 4 : 0)) * numel(shape(0));
     case "batchnorm_input_grad":
-      return 7 * numel(shape(0));
+      return (7 + (n.params.act ? 9 : 0)) * numel(shape(0));
     default:
       return isElementwise(n) ? numel(n.shape) : 0; // movement, gather, cast: no arithmetic
   }
