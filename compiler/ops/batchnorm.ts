@@ -9,7 +9,7 @@
 //
 // Why: decomposed into means, subtractions, squares and the reductions autodiff makes of their
 // broadcasts, one BatchNorm was ~31 kernels and ~14 passes over its activation per step; on
-// lavapipe (config S) norms were a fifth of the step, more than any convolution kind. Here it is
+// lavapipe (config S) norms were a fifth of the step, as much as any convolution kind. Here it is
 // one reading pass for the statistics, one pass for y, and two passes back (PyTorch's
 // batch_norm_backward: dx = w rstd (dy - sum(dy) / n - xhat sum(dy xhat) / n)).
 //
