@@ -9,6 +9,7 @@
 // neighbours' cache state and the dispatch pattern it really runs in.
 import { kernelLimits, tileCandidates, type GemmTiles, type OptimizerKind, type TileTable } from "../../compiler/compile.js";
 import type { ModelGraph } from "../../compiler/check/model-graph.js";
+import { UserError } from "../../compiler/diagnostics/user-error.js";
 import { writeFileAtomic } from "../data/atomic-write.js";
 import { acquireDevice, deviceTarget, forgetTunedTiles } from "../webgpu/device.js";
 import { tileCachePath, tileFileWith } from "../webgpu/tile-cache.js";
@@ -81,7 +82,7 @@ const sameTiles = (a: GemmTiles, b: GemmTiles): boolean => tilesName(a) === tile
 /** GEMM kernels' summed median time per signature, and the step's totals. */
 function timesOf(p: Profile): { bySignature: Map<string, number>; run: TuneRun } {
   const timing = p.timing;
-  if (!timing) throw new Error(p.unavailable ?? "the step could not be timed");
+  if (!timing) throw new UserError(`cannot tune on this adapter: ${p.unavailable ?? "the step could not be timed"}`);
   const bySignature = new Map<string, number>();
   let gemmMs = 0;
   for (const k of timing.kernels) {
@@ -148,7 +149,11 @@ export async function tuneStep(model: ModelGraph, o: TuneOptions, progress: (lin
   }
   const path = tileCachePath();
   if (o.save) {
-    await writeFileAtomic(path, new TextEncoder().encode(tileFileWith(gpu.adapterInfo, table, signatures)));
+    try {
+      await writeFileAtomic(path, new TextEncoder().encode(tileFileWith(gpu.adapterInfo, table, signatures)));
+    } catch (err) {
+      throw new UserError(`cannot write the tuned tiles to ${path}: ${(err as Error).message} (set UNETC_CACHE_DIR to a writable folder, or use --dry-run)`);
+    }
     forgetTunedTiles(gpu);
   }
   const shown = confirmed ? rows : rows.map((row) => ({ ...row, chosen: null }));
