@@ -124,9 +124,10 @@ export const defaultTiles: TileChooser = ({ batch, m, n }, limits) => {
 /**
  * What a tuner times (runtime/session/tune.ts) on this adapter, each forced on every GEMM of a
  * step. Software adapters: the broadcast direct tiles around the default 16x16/16x2 (more
- * columns a lane, more rows, fewer of either; 32x16/32x2 spills its 64 accumulators on AVX2 but
- * may still pay on wider machines). Hardware: the staged tiles, 64x64 with and without the
- * unrolled inner loop and 32x32. Only those that fit the adapter (tilesFit).
+ * columns a lane, more rows, fewer of either). On lavapipe (2 cores, AVX2) 32x16/32x2 and
+ * 16x32/16x4, 64 accumulators, won most large convolutions of the lesson's step, at a longer
+ * compile per pipeline (bench/RESULTS.md). Hardware: the staged tiles, 64x64 with and without
+ * the unrolled inner loop and 32x32. Only those that fit the adapter (tilesFit).
  */
 export function tileCandidates(limits: KernelLimits): GemmTiles[] {
   const candidates = limits.hardware
