@@ -310,8 +310,15 @@ export class GraphBuilder implements OpEmitter {
     return pruneAndRenumber(this.nodes, outputs);
   }
 
-  /** A builder holding a copy of `graph` (sources, nodes and outputs), to extend it. */
-  static fromGraph(graph: Graph): { builder: GraphBuilder; valueOf: (id: ValueId) => Value } {
+/**
+   * A builder holding a copy of `graph` (sources, nodes and outputs), to extend it. `rewrite`,
+   * where given, sees each op node first (under the node's label): it returns the node's new
+   * value, "drop" for a node nothing reads in the copy, or undefined to copy it as it is.
+   */
+  static fromGraph(
+    graph: Graph,
+    rewrite?: (node: OpNode, valueOf: (id: ValueId) => Value, b: GraphBuilder) => Value | "drop" | undefined,
+  ): { builder: GraphBuilder; valueOf: (id: ValueId) => Value } {
     const b = new GraphBuilder();
     const map = new Map<ValueId, Value>();
     const valueOf = (id: ValueId): Value => {
@@ -320,12 +327,11 @@ export class GraphBuilder implements OpEmitter {
       return v;
     };
     for (const node of graph.nodes) {
-      const v = b.withLabel(node.label, () =>
-        isSource(node)
-          ? b.source(node.op, node.name, node.shape, node.dtype)
-          : b.op<OpKind>(node.op, node.inputs.map(valueOf), node.params),
-      );
-      map.set(node.id, v);
+      const v = b.withLabel(node.label, () => {
+        if (isSource(node)) return b.source(node.op, node.name, node.shape, node.dtype);
+        return rewrite?.(node, valueOf, b) ?? b.op<OpKind>(node.op, node.inputs.map(valueOf), node.params);
+      });
+      if (v !== "drop") map.set(node.id, v);
     }
     for (const out of graph.outputs) b.output(out.name, valueOf(out.value));
     return { builder: b, valueOf };

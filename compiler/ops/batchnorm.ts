@@ -254,9 +254,9 @@ const dyOf = (act: BatchNormParams["act"], d: number, y: () => number): number =
   return d * sg * (1 + v * (1 - sg));
 };
 
-/** The inputs a backward op takes: 3 or 5 (grad stats), 5 or 6 (input grad), by act. */
-const backwardArity = (op: string, inputs: readonly ValueType[], plain: number, act: BatchNormParams["act"]): void =>
-  check(op, inputs.length === plain + (act ? (plain === 3 ? 2 : 1) : 0), () => `takes ${plain + (act ? (plain === 3 ? 2 : 1) : 0)} inputs${act ? ` with act ${act}` : ""}, got ${inputs.length}`);
+/** A backward op's input count, which depends on act (the fused SiLU adds the weight and bias). */
+const requireInputs = (op: string, inputs: readonly ValueType[], want: number, act: BatchNormParams["act"]): void =>
+  check(op, inputs.length === want, () => `takes ${want} inputs${act ? ` with act ${act}` : ""}, got ${inputs.length}`);
 
 export const batchnormApply: OpDef<"batchnorm_apply"> = {
   kind: "batchnorm_apply",
@@ -305,7 +305,7 @@ export const batchnormGradStats: OpDef<"batchnorm_grad_stats"> = {
   arity: "variadic",
   shape: (inputs, { act }) => {
     const op = "batchnorm_grad_stats";
-    backwardArity(op, inputs, 3, act);
+    requireInputs(op, inputs, act ? 5 : 3, act);
     requireDType(op, inputs, "f32");
     const [x, dy, stats, w, b] = inputs;
     const g = geometry(op, x);
@@ -345,7 +345,7 @@ export const batchnormInputGrad: OpDef<"batchnorm_input_grad"> = {
   arity: "variadic",
   shape: (inputs, { act }) => {
     const op = "batchnorm_input_grad";
-    backwardArity(op, inputs, 5, act);
+    requireInputs(op, inputs, act ? 6 : 5, act);
     requireDType(op, inputs, "f32");
     const [x, dy, stats, w, gstats, b] = inputs;
     const g = geometry(op, x);

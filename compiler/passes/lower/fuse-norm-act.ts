@@ -12,7 +12,6 @@ import { GraphBuilder } from "../../graph/builder.js";
 import type { Graph, Node, OpNodeOf, ValueId } from "../../ir/types.js";
 import { isSource } from "../../ir/types.js";
 import type { OpKind } from "../../ir/kinds.js";
-import type { Value } from "../../ir/value.js";
 
 const isOp = <K extends OpKind>(n: Node | undefined, op: K): n is Node & OpNodeOf<K> => n !== undefined && !isSource(n) && n.op === op;
 
@@ -40,21 +39,11 @@ export function fuseNormActivations(graph: Graph): Graph {
   }
   if (!fused.size) return graph;
 
-  const b = new GraphBuilder();
-  const map = new Map<ValueId, Value>();
-  const valueOf = (id: ValueId): Value => {
-    const v = map.get(id);
-    if (!v) throw new Error(`internal: value %${id} used before its definition`);
-    return v;
-  };
-  for (const node of graph.nodes) {
-    if (skipped.has(node.id)) continue;
+  const { builder } = GraphBuilder.fromGraph(graph, (node, valueOf, b) => {
+    if (skipped.has(node.id)) return "drop";
     const norm = fused.get(node.id);
-    const v = norm
-      ? b.withLabel(norm.label, () => b.op("batchnorm_apply", norm.inputs.map(valueOf), { ...norm.params, act: "silu" }))
-      : b.withLabel(node.label, () => (isSource(node) ? b.source(node.op, node.name, node.shape, node.dtype) : b.op<OpKind>(node.op, node.inputs.map(valueOf), node.params)));
-    map.set(node.id, v);
-  }
-  for (const out of graph.outputs) b.output(out.name, valueOf(out.value));
-  return b.build();
+    // labelled as the norm's layer, whose kernel it is
+    return norm && b.withLabel(norm.label, () => b.op("batchnorm_apply", norm.inputs.map(valueOf), { ...norm.params, act: "silu" }));
+  });
+  return builder.build();
 }
