@@ -1,6 +1,7 @@
 // The fused attention kernels (compiler/ops/attention.ts) timed alone at the shapes of the
 // lesson's attention layers, on this machine's adapter: ms per dispatch and pairs (query, key)
-// per second. npx tsx bench/attention.ts [--shape N,S,heads,d] [--runs 3]
+// per second, and the first dispatch (on lavapipe, with LLVM's compile; run with
+// MESA_SHADER_CACHE_DISABLE=true to see it cold). npx tsx bench/attention.ts [--shape N,S,heads,d] [--runs 3]
 import { acquireDevice, describeAdapter, deviceTarget } from "../runtime/webgpu/device.js";
 import { kernelLimits } from "../compiler/compile.js";
 import { PipelineCache } from "../runtime/webgpu/pipelines.js";
@@ -33,6 +34,6 @@ const pairs = n * heads * s * s;
 for (const { op, inputs, out } of ops) {
   const kernel = registry[op].wgsl!({ inputs, out, params: { heads }, limits });
   const t = await time(ctx, pipelines, { name: op, flops: 0, inputs, out, kernel: () => kernel, gemm: [0, 0, 0] }, kernel, runs);
-  console.log(`${op.padEnd(16)} [${n}, ${s}, ${heads}x${d}]  ${(t.wall * 1000).toFixed(2).padStart(8)} ms  ${(pairs / t.wall / 1e6).toFixed(1).padStart(7)} M pairs/s`);
+  console.log(`${op.padEnd(16)} [${n}, ${s}, ${heads}x${d}]  ${(t.wall * 1000).toFixed(2).padStart(8)} ms  ${(pairs / t.wall / 1e6).toFixed(1).padStart(7)} M pairs/s  first dispatch ${((t.first ?? 0) * 1000).toFixed(0).padStart(6)} ms`);
 }
 process.exit(0);

@@ -131,6 +131,8 @@ export interface Timing {
   wall: number;
   /** Median process CPU seconds per dispatch: lavapipe's real cost when other work shares the CPU. */
   cpu: number;
+  /** Wall seconds of the first dispatch: on lavapipe it includes LLVM compiling the shader. */
+  first?: number;
 }
 
 /** Times one kernel; every GPU object stays referenced until its work is done. */
@@ -185,7 +187,7 @@ export async function time(ctx: GpuContext, pipelines: PipelineCache, c: Case, k
     keep.push(encoder, pass, commands);
     return { wall: (performance.now() - t0) / 1000 / reps, cpu: (cpu.user + cpu.system) / 1e6 / reps };
   };
-  await run(1); // warm-up (lavapipe compiles the shader at its first dispatch)
+  const first = (await run(1)).wall; // warm-up (lavapipe compiles the shader at its first dispatch)
   let reps = 1;
   while ((await run(reps)).wall * reps < 0.02 && reps < 4096) reps *= 4;
   const times: Timing[] = [];
@@ -194,7 +196,7 @@ export async function time(ctx: GpuContext, pipelines: PipelineCache, c: Case, k
   for (const b of buffers) b.destroy();
   keep.length = 0;
   const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  return { wall: median(times.map((t) => t.wall)), cpu: median(times.map((t) => t.cpu)) };
+  return { wall: median(times.map((t) => t.wall)), cpu: median(times.map((t) => t.cpu)), first };
 }
 
 async function main(): Promise<void> {

@@ -103,19 +103,20 @@ const dot = (d: number, a: (e: number) => string, b: (e: number) => string): str
 
 /**
  * Rows (queries, or keys in the backward) each invocation owns on a software adapter. On
- * lavapipe every storage load is a per-lane gather, a workgroup-uniform address too (measured:
- * forcing the streamed rows' addresses to differ per lane cost nothing), so what pays is using
- * each streamed value for several rows' fmas. bench/attention.ts at [32, 256, 4 heads x 8]
- * (lavapipe, 2 cores), forward / stats / grad ms: 1 row 147 / 97 / 191, 4 rows 51 / 32 / 85,
- * 8 rows 29 / 18 / 52, 16 rows 22 / 13 / (8: 52). Lavapipe compiles a shader at its first
- * dispatch, and the hot loop's rows are straight-line code: cold, in the first step of config S
- * (`MESA_SHADER_CACHE_DISABLE=true unetc profile ... --warmup 0 --steps 1`), forward and stats
- * took 0.44 / 0.35 s at 8 rows and 0.85 / 0.69 s at 16, the gradient 1.25 s at 4 and 1.37 s at
- * 8 (with the per-row loads and stores in loops, loadRows/storeRows; before those, 8 rows cost
- * ~15 s for the three). So 8 each: 16 would gain ~13 ms a forward + stats for ~0.75 s of first
- * step. A GPU keeps one row per thread.
+ * lavapipe every storage load is a per-lane gather, a workgroup-uniform address too, so what
+ * pays is using each streamed value for several rows' fmas; and lavapipe compiles a shader at
+ * its first dispatch, where the rows' straight-line code costs LLVM time. bench/attention.ts
+ * at [32, 256, 4 heads x 8] (lavapipe, 2 cores, MESA_SHADER_CACHE_DISABLE=true), forward /
+ * stats / grad, ms a dispatch (first dispatch, with LLVM, in ms):
+ *   plain loads, 8 / 8 / 8 rows:       27.6 / 20.4 / 57.1   (488 / 399 / 1584)
+ *   broadcast rows, 8 / 8 / 8 rows:    14.9 / 11.4 / 41.5   (234 / 263 / 1041)
+ *   broadcast rows, 4 / 4 / 4 rows:    19.1 / 14.9 / 41.8   (198 / 245 / 848)
+ *   broadcast rows, 16 / 16 / 16 rows: 12.0 / 10.5 / 39.2   (357 / 308 / 1413)
+ * So 8 / 8 / 4: the gradient gains nothing past 4 rows, and 16 would save ~4 ms a layer for
+ * ~170 ms of first step. (Before loadRows/storeRows put the owned rows' loads and stores in
+ * loops, 8 rows cost ~15 s of LLVM for the three.) A GPU keeps one row per thread.
  */
-export const ATTENTION_ROWS_CPU = { forward: 8, stats: 8, grad: 8 } as const;
+export const ATTENTION_ROWS_CPU = { forward: 8, stats: 8, grad: 4 } as const;
 
 /** Rows per invocation: no more than a workgroup needs to cover the sequence (a power of two, so few variants). */
 function rowsPerLane(limits: KernelLimits, kind: keyof typeof ATTENTION_ROWS_CPU, s: number): number {
@@ -131,11 +132,11 @@ function rowsPerLane(limits: KernelLimits, kind: keyof typeof ATTENTION_ROWS_CPU
  * lane, a uniform: loadRows/storeRows loop over them). `kv` is the offset of row 0's head h in qkv. `passes` sets of workgroups
  * each cover all rows once (`role` says which); `body` follows.
  */
-function attentionMain(g: Geometry, dims: Dims, wg: number, rpl: number, passes: number, body: string): { code: string; total: number } {
+function attentionMain(g: Geometry, dims: Dims, wg: number, rpl: number, passes: number, bc: boolean, body: string): { code: string; total: number } {
   const blocks = Math.ceil(g.s / (wg * rpl));
   const groups = g.n * g.heads * blocks;
   const code = `@compute @workgroup_size(${wg})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32${bc ? ", @builtin(subgroup_invocation_id) sgl: u32" : ""}) {
   let t = wid.x + wid.y * nwg.x;
   if (t >= ${dims.u("total", groups * passes)}) { return; }
   let role = t / ${dims.u("groups", groups)};
@@ -157,7 +158,7 @@ ${body}
 
 function kernel(inputs: readonly ValueType[], out: ValueType, dims: Dims, main: { code: string; total: number }, wg: number, limits: KernelLimits): KernelSource {
   return {
-    code: `${bindings(inputs, out)}
+    code: `${broadcastRows(limits) ? "enable subgroups;\n" : ""}${bindings(inputs, out)}
 ${dims.declare(inputs.length + 1)}
 ${main.code}`,
     workgroups: grid(main.total * wg, limits, wg),
@@ -167,8 +168,28 @@ ${main.code}`,
 
 /** Statements `f(r)` for each owned row r, one line each. */
 const perRow = (rpl: number, f: (r: number) => string, indent = "  ") => range(rpl).map((r) => `${indent}${f(r)}`).join("\n");
-/** `let <name><e> = <src(e)>;` for each feature: a streamed row's values, loaded once for all owned rows. */
-const load = (d: number, name: string, src: (e: number) => string) => each(d, (e) => `let ${name}${e} = ${src(e)};`);
+
+/**
+ * Whether the streamed rows reach the lanes by `subgroupBroadcast`: on a software adapter whose
+ * subgroups hold the whole 8-lane workgroup. A streamed row's address is the same in every lane,
+ * yet lavapipe compiles each storage load as a per-lane gather (a bounds test and a branch per
+ * lane, ~8 ms of LLVM each, cold): there, lane l loads feature 8c + l and the broadcasts hand
+ * every lane feature e, so a row of d features costs ceil(d / 8) gathers instead of d.
+ * Measured in bench/attention.ts: 1.3-1.9x faster a dispatch and ~0.5-1 s less LLVM in all
+ * (ATTENTION_ROWS_CPU has the figures).
+ */
+const broadcastRows = (limits: KernelLimits) => !limits.hardware && (limits.subgroupMinSize ?? 0) >= rowsPerGroup(limits);
+
+/**
+ * Loads a streamed row: `let <name><e> = ...;` for each feature e < d, where `at(i)` is the
+ * element at u32 index expression i of the row. With broadcast, lane `sgl` loads feature
+ * 8c + sgl (clamped into the row) and `subgroupBroadcast` hands it out.
+ */
+function load(d: number, name: string, at: (i: string) => string, bc: boolean): string {
+  if (!bc) return each(d, (e) => `let ${name}${e} = ${at(`${e}u`)};`);
+  const chunks = range(Math.ceil(d / 8)).map((c) => `let ${name}L${c} = ${at(d <= 8 * c + 1 ? `${8 * c}u` : `min(${8 * c}u + sgl, ${d - 1}u)`)};`);
+  return `${chunks.join(" ")} ${each(d, (e) => `let ${name}${e} = subgroupBroadcast(${name}L${e >> 3}, ${e & 7}u);`)}`;
+}
 
 /**
  * The owned rows' own values and results go through private arrays and a loop over the rows
@@ -212,13 +233,13 @@ const fromRows = (name: string, width: number, e: number) => `${name}_rows[r * $
  * The first pass of the forward and of the stats: each owned query row's scaled q (q<r>_<e>)
  * and the max of its scores over every key (m<r>).
  */
-function rowMaxima(g: Geometry, rpl: number, wg: number): string {
+function rowMaxima(g: Geometry, rpl: number, wg: number, bc: boolean): string {
   const { d } = g;
   return `${loadRows(rpl, wg, [{ name: "q", width: d, src: (e) => `in0[kv + row * c3 + ${e}u] * ${f32Literal(g.scale)}` }])}
 ${perRow(rpl, (r) => `var m${r} = -3.4e38;`)}
   for (var j = 0u; j < s; j++) {
     let kr = kv + j * c3;
-    ${load(d, "k", (e) => `in0[kr + ${d + e}u]`)}
+    ${load(d, "k", (i) => `in0[kr + ${d}u + ${i}]`, bc)}
 ${perRow(rpl, (r) => `m${r} = max(m${r}, ${dot(d, (e) => `q${r}_${e}`, (e) => `k${e}`)});`, "    ")}
   }`;
 }
@@ -230,15 +251,15 @@ ${perRow(rpl, (r) => `m${r} = max(m${r}, ${dot(d, (e) => `q${r}_${e}`, (e) => `k
  */
 function forwardKernel(qkv: ValueType, out: ValueType, g: Geometry, limits: KernelLimits): KernelSource {
   const { d } = g;
-  const [wg, rpl] = [rowsPerGroup(limits), rowsPerLane(limits, "forward", g.s)];
+  const [wg, rpl, bc] = [rowsPerGroup(limits), rowsPerLane(limits, "forward", g.s), broadcastRows(limits)];
   const dims = new Dims();
   const score = (r: number) => dot(d, (e) => `q${r}_${e}`, (e) => `k${e}`);
-  const main = attentionMain(g, dims, wg, rpl, 1, `${rowMaxima(g, rpl, wg)}
+  const main = attentionMain(g, dims, wg, rpl, 1, bc, `${rowMaxima(g, rpl, wg, bc)}
 ${perRow(rpl, (r) => `var t${r} = 0.0; ${each(d, (e) => `var o${r}_${e} = 0.0;`)}`)}
   for (var j = 0u; j < s; j++) {
     let kr = kv + j * c3;
-    ${load(d, "k", (e) => `in0[kr + ${d + e}u]`)}
-    ${load(d, "v", (e) => `in0[kr + ${2 * d + e}u]`)}
+    ${load(d, "k", (i) => `in0[kr + ${d}u + ${i}]`, bc)}
+    ${load(d, "v", (i) => `in0[kr + ${2 * d}u + ${i}]`, bc)}
 ${perRow(rpl, (r) => `{ let p = exp(${score(r)} - m${r}); t${r} += p; ${each(d, (e) => `o${r}_${e} = fma(p, v${e}, o${r}_${e});`)} }`, "    ")}
   }
 ${perRow(rpl, (r) => `let t${r}_0 = t${r};`)}
@@ -249,14 +270,14 @@ ${storeRows(rpl, wg, [{ name: "o", width: d }, { name: "t", width: 1 }], `let in
 /** Per query row: the logsumexp of its scaled scores and g . out. */
 function statsKernel(inputs: readonly ValueType[], out: ValueType, g: Geometry, limits: KernelLimits): KernelSource {
   const { d } = g;
-  const [wg, rpl] = [rowsPerGroup(limits), rowsPerLane(limits, "stats", g.s)];
+  const [wg, rpl, bc] = [rowsPerGroup(limits), rowsPerLane(limits, "stats", g.s), broadcastRows(limits)];
   const dims = new Dims();
   const score = (r: number) => dot(d, (e) => `q${r}_${e}`, (e) => `k${e}`);
-  const main = attentionMain(g, dims, wg, rpl, 1, `${rowMaxima(g, rpl, wg)}
+  const main = attentionMain(g, dims, wg, rpl, 1, bc, `${rowMaxima(g, rpl, wg, bc)}
 ${perRow(rpl, (r) => `var t${r} = 0.0;`)}
   for (var j = 0u; j < s; j++) {
     let kr = kv + j * c3;
-    ${load(d, "k", (e) => `in0[kr + ${d + e}u]`)}
+    ${load(d, "k", (i) => `in0[kr + ${d}u + ${i}]`, bc)}
 ${perRow(rpl, (r) => `t${r} += exp(${score(r)} - m${r});`, "    ")}
   }
   let heads = ${dims.u("heads", g.heads)};
@@ -268,10 +289,10 @@ ${storeRows(rpl, wg, [{ name: "m", width: 1 }, { name: "t", width: 1 }], `let or
 /** dqkv: pass 0 owns query rows (dQ), pass 1 key rows (dK, dV). */
 function gradKernel(inputs: readonly ValueType[], out: ValueType, g: Geometry, limits: KernelLimits): KernelSource {
   const { d } = g;
-  const [wg, rpl] = [rowsPerGroup(limits), rowsPerLane(limits, "grad", g.s)];
+  const [wg, rpl, bc] = [rowsPerGroup(limits), rowsPerLane(limits, "grad", g.s), broadcastRows(limits)];
   const dims = new Dims();
   const sc = f32Literal(g.scale);
-  const main = attentionMain(g, dims, wg, rpl, 2, `  let st0 = (n * ${dims.u("heads", g.heads)} + h) * s * 2u;
+  const main = attentionMain(g, dims, wg, rpl, 2, bc, `  let st0 = (n * ${dims.u("heads", g.heads)} + h) * s * 2u;
   let gb = n * s * c + h * ${d}u;
   if (role == 0u) {
     // query rows i: dq_i = scale sum_j P_ij (g_i . v_j - D_i) k_j
@@ -288,8 +309,8 @@ ${loadRows(
 ${perRow(rpl, (r) => `let lse${r} = st${r}_0; let D${r} = st${r}_1; ${each(d, (e) => `var a${r}_${e} = 0.0;`)}`, "    ")}
     for (var j = 0u; j < s; j++) {
       let kr = kv + j * c3;
-      ${load(d, "k", (e) => `in0[kr + ${d + e}u]`)}
-      ${load(d, "v", (e) => `in0[kr + ${2 * d + e}u]`)}
+      ${load(d, "k", (i) => `in0[kr + ${d}u + ${i}]`, bc)}
+      ${load(d, "v", (i) => `in0[kr + ${2 * d}u + ${i}]`, bc)}
 ${perRow(rpl, (r) => `{ let p = exp(${dot(d, (e) => `q${r}_${e}`, (e) => `k${e}`)} - lse${r}); let ds = p * (${dot(d, (e) => `g${r}_${e}`, (e) => `v${e}`)} - D${r}); ${each(d, (e) => `a${r}_${e} = fma(ds, k${e}, a${r}_${e});`)} }`, "      ")}
     }
 ${storeRows(rpl, wg, [{ name: "a", width: d }], `let own = kv + row * c3; ${each(d, (e) => `out[own + ${e}u] = ${fromRows("a", d, e)} * ${sc};`)}`, "    ")}
@@ -308,10 +329,10 @@ ${perRow(rpl, (r) => each(d, (e) => `var a${r}_${e} = 0.0; var b${r}_${e} = 0.0;
     for (var j = 0u; j < s; j++) {
       let qr = kv + j * c3;
       let gr = gb + j * c;
-      ${load(d, "q", (e) => `in0[qr + ${e}u]`)}
-      ${load(d, "g", (e) => `in1[gr + ${e}u]`)}
-      let lse = in2[st0 + j * 2u];
-      let D = in2[st0 + j * 2u + 1u];
+      ${load(d, "q", (i) => `in0[qr + ${i}]`, bc)}
+      ${load(d, "g", (i) => `in1[gr + ${i}]`, bc)}
+      ${load(2, "ld", (i) => `in2[st0 + j * 2u + ${i}]`, bc)}
+      let lse = ld0; let D = ld1;
 ${perRow(rpl, (r) => `{ let p = exp(${dot(d, (e) => `k${r}_${e}`, (e) => `q${e}`)} - lse); ${each(d, (e) => `b${r}_${e} = fma(p, g${e}, b${r}_${e});`)} let ds = p * (${dot(d, (e) => `v${r}_${e}`, (e) => `g${e}`)} - D); ${each(d, (e) => `a${r}_${e} = fma(ds, q${e}, a${r}_${e});`)} }`, "      ")}
     }
 ${storeRows(rpl, wg, [{ name: "a", width: d }, { name: "b", width: d }], `let own = kv + row * c3; ${each(d, (e) => `out[own + ${d + e}u] = ${fromRows("a", d, e)} * ${sc}; out[own + ${2 * d + e}u] = ${fromRows("b", d, e)};`)}`, "    ")}

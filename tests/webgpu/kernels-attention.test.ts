@@ -1,11 +1,12 @@
 // The fused attention kernels (compiler/ops/attention.ts) against the reference interpreter, in
-// both layouts (8 rows per workgroup on a software adapter, 64 on a GPU): head sizes 1..16, one
+// both layouts (8 rows per workgroup on a software adapter, with the streamed rows by subgroup
+// broadcast where the adapter has subgroups and without; 64 on a GPU): head sizes 1..16, one
 // to four heads (three: not a power of two), sequences shorter than a workgroup, no multiple of
 // it, and the 16x16 tokens of the lesson's attention.
 import { describe, it } from "vitest";
 import type { InputSpec } from "./gpu-harness.js";
 import { expectKernelMatchesReference, getGpu } from "./gpu-harness.js";
-import { asHardware, withWorkgroupLimit } from "./small-limits.js";
+import { asHardware, withoutSubgroups, withWorkgroupLimit } from "./small-limits.js";
 
 const gpu = await getGpu();
 
@@ -23,11 +24,11 @@ const inputsFor = (op: "attention" | "attention_stats" | "attention_grad", [n, s
 };
 
 describe.skipIf(typeof gpu === "string")(`attention kernels ${typeof gpu === "string" ? `(skipped: ${gpu})` : ""}`, () => {
-  for (const layout of ["device", "hardware"] as const) {
+  for (const layout of ["device", "no subgroups", "hardware"] as const) {
     for (const op of ["attention", "attention_stats", "attention_grad"] as const) {
       it.each(cases.map((c) => [c]))(`${op} [N, S, heads, d] = %j (${layout} layout)`, async (c) => {
         if (typeof gpu === "string") return;
-        const ctx = layout === "hardware" ? asHardware(gpu) : gpu;
+        const ctx = layout === "hardware" ? asHardware(gpu) : layout === "no subgroups" ? withoutSubgroups(gpu) : gpu;
         await expectKernelMatchesReference(ctx, op, inputsFor(op, c), { heads: c[2] }, { rtol: 1e-5, atol: 1e-5 });
       });
     }

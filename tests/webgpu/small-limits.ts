@@ -18,3 +18,11 @@ export function withWorkgroupLimit(ctx: GpuContext, maxWorkgroupsPerDimension: n
 export function asHardware(ctx: GpuContext): GpuContext {
   return { ...ctx, adapterInfo: { ...ctx.adapterInfo, isSoftware: false } };
 }
+
+/**
+ * A view of the test device without subgroups, so templates that broadcast with subgroup
+ * operations where the adapter has them are checked in their plain form too.
+ */
+export function withoutSubgroups(ctx: GpuContext): GpuContext {
+  return { ...ctx, adapterInfo: { ...ctx.adapterInfo, subgroupMinSize: 0 } };
+}
