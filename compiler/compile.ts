@@ -48,6 +48,8 @@ export interface GraphOptions extends Target {
   readonly fuseAttention?: boolean;
   /** Training-mode BatchNorm as fused statistics/apply ops, forward and backward (default: on from opt 1). */
   readonly fuseBatchNorm?: boolean;
+  /** LayerNorm as fused statistics/apply ops, forward and backward (default: on from opt 1). */
+  readonly fuseLayerNorm?: boolean;
 }
 
 export interface CompileOptions extends GraphOptions {
@@ -78,7 +80,8 @@ export interface Compiled extends CompiledGraph {
 export function buildGraph(model: ModelGraph, o: CompileOptions): Graph {
   const fusedAttention = o.fuseAttention ?? (o.opt ?? 1) >= 1;
   const fusedBatchNorm = o.fuseBatchNorm ?? (o.opt ?? 1) >= 1;
-  const lowered = lowerModel(model, { batch: o.batch, mode: o.mode === "eval" ? "eval" : "train", fusedAttention, fusedBatchNorm });
+  const fusedLayerNorm = o.fuseLayerNorm ?? (o.opt ?? 1) >= 1;
+  const lowered = lowerModel(model, { batch: o.batch, mode: o.mode === "eval" ? "eval" : "train", fusedAttention, fusedBatchNorm, fusedLayerNorm });
   const forward = fusedBatchNorm ? fuseNormActivations(lowered) : lowered;
   if (o.mode !== "step") return forward;
   const step = buildTrainStep(forward, { optimizer: o.optimizer ?? "adam", loss: o.loss ?? lossForTask(modelTask(model)) });

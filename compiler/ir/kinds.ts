@@ -79,6 +79,14 @@ export interface OpParamsMap extends UnaryParams, BinaryParams, ReduceParamsMap 
   batchnorm_grad_stats: BatchNormParams;
   // x, dy, stats, weight, grad stats (act "silu": then bias) -> dx
   batchnorm_input_grad: BatchNormParams;
+  // fused LayerNorm over the last axis (ops/layernorm.ts), x [..., D] as R rows: x -> [R, 2] (mean, rstd)
+  layernorm_stats: { readonly eps: number };
+  // x, stats, weight [D], bias [D] -> y
+  layernorm_apply: NoParams;
+  // its backward: x, dy, stats, weight -> dx
+  layernorm_input_grad: NoParams;
+  // x, dy, stats -> [2, D] (sum dy, sum dy * xhat over the rows)
+  layernorm_param_grad: NoParams;
   cast: { readonly to: DType };
   // every element = value
   fill: { readonly value: number; readonly shape: Shape; readonly dtype: DType };

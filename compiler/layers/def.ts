@@ -28,6 +28,8 @@ export interface LowerCtx {
   readonly fusedAttention: boolean;
   /** Training-mode BatchNorm as the fused ops (ops/batchnorm.ts) rather than reductions and elementwise ops. */
   readonly fusedBatchNorm: boolean;
+  /** LayerNorm as the fused ops (ops/layernorm.ts) rather than means and elementwise ops. */
+  readonly fusedLayerNorm: boolean;
   /** The lowered value of an earlier node. */
   get(id: number): Lowered;
   /** The graph source of a parameter or buffer the node owns, by its local name (`weight`), or

@@ -31,7 +31,7 @@ export const NORMS: Pick<LayerTable, "batchnorm" | "groupnorm" | "layernorm"> = 
     check: BUILTINS.layernorm,
     lower: (cx, n) => {
       const x = cx.get(n.inputs[0]);
-      return like(x, C.layerNorm(cx.b, x.v, cx.own(n, "weight"), cx.own(n, "bias"), n.attrs.eps));
+      return like(x, C.layerNorm(cx.b, x.v, cx.own(n, "weight"), cx.own(n, "bias"), n.attrs.eps, cx.fusedLayerNorm));
     },
   },
 };

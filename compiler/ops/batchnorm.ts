@@ -71,12 +71,13 @@ const rstdOf = (stats: ArrayLike<number>, g: Geometry, ch: number, eps: number):
 // ---- kernels --------------------------------------------------------------------------------
 
 /**
- * A kernel with one workgroup per channel that folds two sums over the channel's elements.
+ * A kernel with one workgroup per channel that folds two sums over the channel's elements
+ * (also layernorm.ts's column sums, with x read as [R, D, 1]).
  * `setup` runs once per workgroup (may read `ch`, the channel); `accumulate(a1, a2)` adds the
  * element at offset `o` into the two accumulators; `finish` writes out[ch] and out[C + ch]
  * from the totals `t1`, `t2`.
  */
-function channelSums(
+export function channelSums(
   inputs: readonly ValueType[],
   out: ValueType,
   g: Geometry,

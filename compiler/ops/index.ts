@@ -4,6 +4,7 @@
 import { attention, attentionGrad, attentionStats } from "./attention.js";
 import { batchnormApply, batchnormGradStats, batchnormInputGrad, batchnormStats } from "./batchnorm.js";
 import { binaryOps } from "./binary.js";
+import { layernormApply, layernormInputGrad, layernormParamGrad, layernormStats } from "./layernorm.js";
 import { cast } from "./cast.js";
 import { concat } from "./concat.js";
 import { constant, fill } from "./constant.js";
@@ -47,6 +48,10 @@ export const registry: Registry = {
   batchnorm_apply: batchnormApply,
   batchnorm_grad_stats: batchnormGradStats,
   batchnorm_input_grad: batchnormInputGrad,
+  layernorm_stats: layernormStats,
+  layernorm_apply: layernormApply,
+  layernorm_input_grad: layernormInputGrad,
+  layernorm_param_grad: layernormParamGrad,
   cast,
   fill,
   constant,

@@ -120,6 +120,10 @@ const compositeCases: GradCase[] = [
   },
   { name: "groupNorm", inputs: [{ shape: [2, 4, 3, 3] }, { shape: [4] }, { shape: [4] }], build: (b, [x, w, bias]) => c.groupNorm(b, x, 2, w, bias), rtol: 1e-5 },
   { name: "layerNorm", inputs: [{ shape: [2, 3, 6] }, { shape: [6] }, { shape: [6] }], build: (b, [x, w, bias]) => c.layerNorm(b, x, w, bias), rtol: 1e-5 },
+  { name: "layerNorm (fused ops)", inputs: [{ shape: [2, 3, 6] }, { shape: [6] }, { shape: [6] }], build: (b, [x, w, bias]) => c.layerNorm(b, x, w, bias, 1e-5, true), rtol: 1e-5 },
+  { name: "layerNorm [R, 1] (fused ops)", inputs: [{ shape: [4, 1] }, { shape: [1] }, { shape: [1] }], build: (b, [x, w, bias]) => c.layerNorm(b, x, w, bias, 1e-5, true), rtol: 1e-5 },
+  // the statistics read directly (layernorm_apply gives them no cotangent): their own VJP
+  { name: "layernorm_stats", inputs: [{ shape: [3, 5] }], build: (b, [x]) => b.op("layernorm_stats", [x], { eps: 1e-5 }), rtol: 1e-5 },
   { name: "silu", inputs: [{ shape: [3, 4] }], build: (b, [x]) => c.silu(b, x) },
   { name: "gelu", inputs: [{ shape: [3, 4] }], build: (b, [x]) => c.gelu(b, x) },
   { name: "upsampleNearest2x", inputs: [{ shape: [2, 2, 3, 3] }], build: (b, [x]) => c.upsampleNearest2x(b, x) },

@@ -28,7 +28,7 @@ export interface OnnxOptions {
 
 /** Model `model` with weights `weights` (every parameter and buffer by name) as an ONNX file's bytes. */
 export function modelToOnnx(model: ModelGraph, weights: ReadonlyMap<string, Tensor>, o: OnnxOptions): Uint8Array {
-  const graph = buildGraph(model, { batch: o.batch, mode: "eval", fuseAttention: false, fuseBatchNorm: false });
+  const graph = buildGraph(model, { batch: o.batch, mode: "eval", fuseAttention: false, fuseBatchNorm: false, fuseLayerNorm: false });
   return graphToOnnx(graph, weights, { name: model.name, ...o });
 }
 

@@ -91,8 +91,12 @@ export function groupNorm(b: GraphBuilder, x: Value, groups: number, weight: Val
   return affine(b, xhat, weight, bias, 1);
 }
 
-/** nn.LayerNorm over the last axis: x [..., D], weight, bias [D]. */
-export function layerNorm(b: GraphBuilder, x: Value, weight: Value | null, bias: Value | null, eps = 1e-5): Value {
+/**
+ * nn.LayerNorm over the last axis: x [..., D], weight, bias [D]. `fused`: as the ops of
+ * ops/layernorm.ts (statistics, apply, and their backward), where there are a weight and a bias.
+ */
+export function layerNorm(b: GraphBuilder, x: Value, weight: Value | null, bias: Value | null, eps = 1e-5, fused = false): Value {
+  if (fused && weight && bias) return b.op("layernorm_apply", [x, b.op("layernorm_stats", [x], { eps }), weight, bias], {});
   const mean = b.mean(x, -1, true);
   const centered = b.sub(x, mean);
   const variance = b.mean(b.square(centered), -1, true);

@@ -17,6 +17,8 @@ export interface LowerOptions {
   fusedAttention?: boolean;
   /** Training-mode BatchNorm as the fused ops (default), or decomposed (--opt 0). */
   fusedBatchNorm?: boolean;
+  /** LayerNorm as the fused ops (default), or decomposed (--opt 0). */
+  fusedLayerNorm?: boolean;
 }
 
 export function lowerModel(model: ModelGraph, opts: LowerOptions): Graph {
@@ -30,6 +32,7 @@ export function lowerModel(model: ModelGraph, opts: LowerOptions): Graph {
     training: opts.mode === "train",
     fusedAttention: opts.fusedAttention ?? true,
     fusedBatchNorm: opts.fusedBatchNorm ?? true,
+    fusedLayerNorm: opts.fusedLayerNorm ?? true,
     get: (id) => vals.get(id)!,
     own: (n, local) => {
       const spec = n.params.find((p) => p.name === (n.path ? `${n.path}.${local}` : local));
