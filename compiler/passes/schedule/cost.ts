@@ -114,6 +114,13 @@ export function opFlops(graph: Graph, n: OpNode): number {
       return (4 + (n.params.act ? 4 : 0)) * numel(shape(0));
     case "batchnorm_input_grad":
       return (7 + (n.params.act ? 9 : 0)) * numel(shape(0));
+    // LayerNorm per element: statistics 4 (two passes), apply 4, parameter grad 4, input grad 10
+    case "layernorm_stats":
+    case "layernorm_apply":
+    case "layernorm_param_grad":
+      return 4 * numel(shape(0));
+    case "layernorm_input_grad":
+      return 10 * numel(shape(0));
     default:
       return isElementwise(n) ? numel(n.shape) : 0; // movement, gather, cast: no arithmetic
   }
