@@ -86,17 +86,21 @@ const directTiles = (bm: number, bn: number, tn: number): GemmTiles => ({ bm, bn
  * A's rows by subgroupBroadcast. lavapipe (Mesa 25.0.7), bench/kernels-real.ts over the GEMMs of
  * the lesson's S step at batch 32, ms per step (count x kernel) of the conv and matmul shapes
  * with N > 16 and M >= 16: 2872 with the unbroadcast 8x32/8x4 before, broadcast 16x32/16x4
- * 1399, 32x16/32x2 1637, 16x16/16x2 1665, 8x32/8x4 1852, 16x8/16x1 2390. 16x16/16x2 it is
- * (2 + 2 gathers a K step for 32 FMAs): the 64 accumulators of 16x32/16x4 and 32x16/32x2 spill
- * and compile ~2.5x longer (0.7 s a pipeline), and the step's first run without a shader cache
- * took 44 s against 27-31 s with 32 accumulators (as before), for 1.4 s instead of ~1.8 s of
- * convs per step. With N <= 16 the same (2.5 ms against 6.6 before); with N <= 8 the columns a
- * lane would hold past N are waste: 16x8/16x1. M < 5 keeps unbroadcast rows (pow2 >= M): a
- * group of 8 would load rows past M for nothing (10 ms unbroadcast, 18-51 broadcast).
+ * 1399, 32x16/32x2 1637, 16x16/16x2 1665, 8x32/8x4 1852, 16x8/16x1 2390. 16x32/16x4 (2 + 4
+ * gathers a K step for 64 FMAs) was long passed over because its 64 accumulators compiled ~2.5x
+ * longer (0.7 s a pipeline) while the tile's stores were straight-line code; since the stores
+ * are a loop (gemm-direct.ts) it costs no more first step than 16x16/16x2: config S cold
+ * (`MESA_SHADER_CACHE_DISABLE=true`, bench/step.ts, two runs each) first step 7.29-7.54 s with
+ * 16x16/16x2 and 7.54-7.73 s with 16x32/16x4, then 2,314-2,356 against 1,932-1,977 ms a step
+ * (1.18x), and `unetc tune` picked it for most large GEMMs of S and M. With N <= 16 16x16/16x2
+ * (2.5 ms against 6.6 before); with N <= 8 the columns a lane would hold past N are waste:
+ * 16x8/16x1. Without broadcast rows (no subgroups, or subgroups of 4: lavapipe on SSE) a lane
+ * loads all of A's rows itself, and 16x16/16x2 stays. M < 5 keeps unbroadcast rows (pow2 >= M):
+ * a group of 8 would load rows past M for nothing (10 ms unbroadcast, 18-51 broadcast).
  */
-export const TILES_CPU = directTiles(16, 16, 2);
+export const TILES_CPU = directTiles(16, 32, 4);
 export const TILES_CPU_N8 = directTiles(16, 8, 1);
-export const TILES_CPU_N16 = TILES_CPU;
+export const TILES_CPU_N16 = directTiles(16, 16, 2);
 
 const pow2AtLeast = (x: number) => 2 ** Math.ceil(Math.log2(Math.max(1, x)));
 
@@ -104,15 +108,16 @@ const pow2AtLeast = (x: number) => 2 ** Math.ceil(Math.log2(Math.max(1, x)));
  * The fallback when nothing was tuned. Hardware adapters: 64x64 tiles unless that leaves
  * fewer than 128 workgroups (a GPU has ~100 cores), then 32x32; the 64x64 tiles get the
  * unrolled inner loop (H200: conv2d x [64,64,32,32] w [64,64,3,3] 0.21 ms against 0.33 ms).
- * Software adapters: the direct tiles above by N, with no more rows than M needs (M = 1..8:
- * the weight gradient of a 1-channel conv, tiny linears).
+ * Software adapters: the direct tiles above by N and by whether rows can be broadcast, with no
+ * more rows than M needs (M = 1..8: the weight gradient of a 1-channel conv, tiny linears).
  */
 export const defaultTiles: TileChooser = ({ batch, m, n }, limits) => {
   if (!limits?.hardware) {
-    const base = n <= 8 ? TILES_CPU_N8 : n <= 16 ? TILES_CPU_N16 : TILES_CPU;
-    const t = m >= base.bm ? base : directTiles(pow2AtLeast(m), base.bn, base.tn);
     // broadcast rows need subgroups of at least the workgroup's 8 lanes (lavapipe on AVX2 has 8; on SSE, 4)
-    if (!t.broadcast || (limits?.subgroupMinSize ?? 0) >= t.bn / t.tn) return t;
+    const broadcast = (limits?.subgroupMinSize ?? 0) >= 8;
+    const base = n <= 8 ? TILES_CPU_N8 : n <= 16 || !broadcast ? TILES_CPU_N16 : TILES_CPU;
+    const t = m >= base.bm ? base : directTiles(pow2AtLeast(m), base.bn, base.tn);
+    if (!t.broadcast || broadcast) return t;
     const { broadcast: _, ...rows } = t;
     return rows;
   }
@@ -123,10 +128,9 @@ export const defaultTiles: TileChooser = ({ batch, m, n }, limits) => {
 
 /**
  * What a tuner times (runtime/session/tune.ts) on this adapter, each forced on every GEMM of a
- * step. Software adapters: the broadcast direct tiles around the default 16x16/16x2 (more
- * columns a lane, more rows, fewer of either). On lavapipe (2 cores, AVX2) 32x16/32x2 and
- * 16x32/16x4, 64 accumulators, won most large convolutions of the lesson's step, at a longer
- * compile per pipeline (bench/RESULTS.md). Hardware: the staged tiles, 64x64 with and without
+ * step. Software adapters: the broadcast direct tiles around the default 16x32/16x4 (fewer
+ * columns a lane, more rows, fewer of either). On lavapipe (2 cores, AVX2) 16x32/16x4 won most
+ * large convolutions of the lesson's step, 32x16/32x2 some input gradients (bench/RESULTS.md). Hardware: the staged tiles, 64x64 with and without
  * the unrolled inner loop and 32x32. Only those that fit the adapter (tilesFit).
  */
 export function tileCandidates(limits: KernelLimits): GemmTiles[] {

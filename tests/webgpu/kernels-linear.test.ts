@@ -92,8 +92,8 @@ describe("GEMM kernel generation", () => {
     expect(defaultTiles(conv, sub8)).toBe(TILES_CPU);
     expect(defaultTiles({ ...conv, batch: 128, m: 256, n: 8 }, sub8)).toBe(TILES_CPU_N8);
     expect(defaultTiles({ ...conv, n: 12 }, sub8)).toBe(TILES_CPU_N16);
-    expect(defaultTiles({ ...conv, m: 3 }, sub8)).toEqual({ bm: 4, bn: 16, bk: 1, tm: 4, tn: 2, direct: true });
-    // no subgroups (or subgroups of 4: lavapipe on SSE), and no limits at all: the same tiles, rows loaded per lane
+    expect(defaultTiles({ ...conv, m: 3 }, sub8)).toEqual({ bm: 4, bn: 32, bk: 1, tm: 4, tn: 4, direct: true });
+    // no subgroups (or subgroups of 4: lavapipe on SSE), and no limits at all: 16x16/16x2, rows loaded per lane
     for (const l of [limits, { ...sub8, subgroupMinSize: 4 }, undefined]) {
       expect(defaultTiles(conv, l)).toEqual({ bm: 16, bn: 16, bk: 1, tm: 16, tn: 2, direct: true });
       expect(() => checkTiles(defaultTiles(conv, l))).not.toThrow();
