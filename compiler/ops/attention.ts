@@ -24,12 +24,11 @@
 // attention_grad runs two kinds of workgroups: the first half own query rows (dQ), the second
 // key rows (dK and dV, streaming the queries with their logsumexp and D).
 
-import { formatType } from "../ir/shape.js";
 import type { ValueType } from "../ir/types.js";
 import type { KernelLimits, KernelSource } from "../wgsl/kernel.js";
 import { Dims } from "../wgsl/dims.js";
 import { bindings, f32Literal, grid } from "../wgsl/wgsl.js";
-import { allocFloat, check, floats, noVjp, requireDType, type OpDef } from "./def.js";
+import { allocFloat, check, floats, noVjp, requireDType, requireShape, type OpDef } from "./def.js";
 
 /** Sizes of an attention over qkv [N, S, 3C]. */
 interface Geometry {
@@ -57,10 +56,6 @@ function outType(g: Geometry): ValueType {
 
 /** stats [N, heads, S, 2]: per query row, the logsumexp and g . out. */
 const statsShape = (g: Geometry): number[] => [g.n, g.heads, g.s, 2];
-
-function requireShape(op: string, name: string, t: ValueType, want: readonly number[]): void {
-  check(op, t.shape.length === want.length && t.shape.every((x, i) => x === want[i]), () => `${name} must be [${want.join(", ")}], got ${formatType(t)}`);
-}
 
 // ---- reference kernels (the test oracle): scores in full, one row at a time -------------------
 

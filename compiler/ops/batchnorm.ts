@@ -28,13 +28,13 @@
 // channel's N * S elements and fold in a tree. The variance is summed shifted by the channel's
 // first element (the shifted-data algorithm): one pass, without the cancellation of a plain
 // sum of squares.
-import { formatType, numel } from "../ir/shape.js";
+import { numel } from "../ir/shape.js";
 import type { ValueType } from "../ir/types.js";
 import { Dims } from "../wgsl/dims.js";
 import type { KernelLimits, KernelSource } from "../wgsl/kernel.js";
 import { bindings, flatDims, flatKernel, grid, opaqueBound } from "../wgsl/wgsl.js";
 import type { BatchNormParams } from "../ir/kinds.js";
-import { allocFloat, check, floats, noVjp, requireDType, type OpDef } from "./def.js";
+import { allocFloat, check, floats, noVjp, requireDType, requireShape, type OpDef } from "./def.js";
 import { LANES_WG, LOOP_BLOCK } from "./reduce.js";
 
 /** x [N, C, ...] read as [N, C, S]. */
@@ -48,10 +48,6 @@ function geometry(op: string, x: { readonly shape: readonly number[] }): Geometr
   check(op, x.shape.length >= 2, () => `x must be [N, C, ...], got [${x.shape.join(", ")}]`);
   const [n, c] = x.shape;
   return { n, c, s: numel(x.shape.slice(2)) };
-}
-
-function requireShape(op: string, name: string, t: ValueType, want: readonly number[]): void {
-  check(op, t.shape.length === want.length && t.shape.every((x, i) => x === want[i]), () => `${name} must be [${want.join(", ")}], got ${formatType(t)}`);
 }
 
 const statsShape = (g: Geometry): number[] => [2, g.c];

@@ -100,6 +100,10 @@ export function requireRank(op: string, name: string, t: ValueType, rank: number
   check(op, t.shape.length === rank, () => `${name} must have rank ${rank}, got ${formatType(t)}`);
 }
 
+export function requireShape(op: string, name: string, t: ValueType, want: readonly number[]): void {
+  check(op, t.shape.length === want.length && t.shape.every((x, i) => x === want[i]), () => `${name} must be [${want.join(", ")}], got ${formatType(t)}`);
+}
+
 /** Float view of a tensor whose dtype the shape rule has already checked. */
 export function floats(t: Tensor): Float32Array | Float64Array {
   if (t.data instanceof Int32Array) throw new Error("internal: expected float data, got Int32Array");

@@ -19,13 +19,13 @@
 // channels of one token: 32-256 values, read from cache on the second pass); the parameter
 // gradient reduces each column in one workgroup, as the BatchNorm statistics reduce a channel
 // (channelSums in batchnorm.ts, with x read as [R, D, 1]).
-import { formatType, numel } from "../ir/shape.js";
+import { numel } from "../ir/shape.js";
 import type { ValueType } from "../ir/types.js";
 import { Dims } from "../wgsl/dims.js";
 import type { KernelLimits, KernelSource } from "../wgsl/kernel.js";
 import { flatDims, flatKernel } from "../wgsl/wgsl.js";
 import { channelSums } from "./batchnorm.js";
-import { allocFloat, check, floats, noVjp, requireDType, type OpDef } from "./def.js";
+import { allocFloat, check, floats, noVjp, requireDType, requireShape, type OpDef } from "./def.js";
 
 /** x [..., D] read as [R, D]. */
 interface Geometry {
@@ -37,10 +37,6 @@ function geometry(op: string, x: { readonly shape: readonly number[] }): Geometr
   check(op, x.shape.length >= 1, () => "x must have at least one axis");
   const d = x.shape[x.shape.length - 1];
   return { r: numel(x.shape) / Math.max(d, 1), d };
-}
-
-function requireShape(op: string, name: string, t: ValueType, want: readonly number[]): void {
-  check(op, t.shape.length === want.length && t.shape.every((x, i) => x === want[i]), () => `${name} must be [${want.join(", ")}], got ${formatType(t)}`);
 }
 
 const statsShape = (g: Geometry): number[] => [g.r, 2];
