@@ -170,8 +170,8 @@ const perRow = (rpl: number, f: (r: number) => string, indent = "  ") => range(r
  * yet lavapipe compiles each storage load as a per-lane gather (a bounds test and a branch per
  * lane, ~8 ms of LLVM each, cold): there, lane l loads feature 8c + l and the broadcasts hand
  * every lane feature e, so a row of d features costs ceil(d / 8) gathers instead of d.
- * Measured in bench/attention.ts: 1.3-1.9x faster a dispatch and ~0.5-1 s less LLVM in all
- * (ATTENTION_ROWS_CPU has the figures).
+ * Measured in bench/attention.ts: 1.4-1.9x faster a dispatch, and ~1.1 s less LLVM for the
+ * three kernels' first dispatches (ATTENTION_ROWS_CPU has the figures).
  */
 const broadcastRows = (limits: KernelLimits) => !limits.hardware && (limits.subgroupMinSize ?? 0) >= rowsPerGroup(limits);
 
