@@ -108,6 +108,13 @@ describe("cost of a training step", () => {
     expect(cost.kernels.some((k) => k.phase === "optimizer" && k.layer === "conv_in")).toBe(true);
   });
 
+  test("each parameter's Adam update is three kernels: the two moments (each computing g + wd * p itself) and the parameter", () => {
+    const updates = cost.kernels.filter((k) => k.phase === "optimizer" && k.layer !== "(optimizer scalars)");
+    const params = model.parameters.filter((p) => p.kind === "param").length;
+    expect(params).toBeGreaterThan(3);
+    expect(updates).toHaveLength(3 * params);
+  });
+
   test("opt 0 compiles more kernels for the same arithmetic", () => {
     const unopt = stepCost(compile(model, { batch: 2, mode: "step", opt: 0 }));
     expect(unopt.totals.kernels).toBeGreaterThan(cost.totals.kernels);
