@@ -50,6 +50,8 @@ export interface GraphOptions extends Target {
   readonly fuseBatchNorm?: boolean;
   /** LayerNorm as fused statistics/apply ops, forward and backward (default: on from opt 1). */
   readonly fuseLayerNorm?: boolean;
+  /** Adam's g + wd * p built once per moment, fused into each (default: on from opt 1). */
+  readonly fuseDecayedGrad?: boolean;
 }
 
 export interface CompileOptions extends GraphOptions {
@@ -84,7 +86,7 @@ export function buildGraph(model: ModelGraph, o: CompileOptions): Graph {
   const lowered = lowerModel(model, { batch: o.batch, mode: o.mode === "eval" ? "eval" : "train", fusedAttention, fusedBatchNorm, fusedLayerNorm });
   const forward = fusedBatchNorm ? fuseNormActivations(lowered) : lowered;
   if (o.mode !== "step") return forward;
-  const step = buildTrainStep(forward, { optimizer: o.optimizer ?? "adam", loss: o.loss ?? lossForTask(modelTask(model)) });
+  const step = buildTrainStep(forward, { optimizer: o.optimizer ?? "adam", loss: o.loss ?? lossForTask(modelTask(model)), fuseDecayedGrad: o.fuseDecayedGrad ?? (o.opt ?? 1) >= 1 });
   return addLoopState(step, { lossSum: o.lossSum ?? false, ema: o.ema ? emaTargets(model) : [] });
 }
 

@@ -55,13 +55,16 @@ export interface AdamState {
   readonly v: Value;
 }
 
-/** One parameter's update; returns the new parameter and moments. */
-export function adamUpdate(b: GraphBuilder, kind: OptimizerKind, s: AdamScalars, state: AdamState, grad: Value): AdamState {
+/**
+ * One parameter's update; returns the new parameter and moments. `perMoment`: Adam's g' is
+ * built once for each moment, so that with one reader each copy fuses into its moment's kernel
+ * (2 flops again) instead of being a kernel of its own, stored and read back (nothing merges
+ * equal nodes; config S: 172 fewer kernels a step). --opt 0 builds it once.
+ */
+export function adamUpdate(b: GraphBuilder, kind: OptimizerKind, s: AdamScalars, state: AdamState, grad: Value, perMoment = true): AdamState {
   const { param: p, m, v } = state;
-  // Adam's g' is built once for each moment: with one reader each, each copy fuses into its
-  // moment's kernel (2 flops again) instead of being a kernel of its own, stored and read back
-  // (nothing merges equal nodes). Config S: 172 fewer kernels a step.
-  const g = () => (kind === "adam" ? b.add(grad, b.mul(p, s.weightDecay)) : grad);
+  const once = kind === "adam" && !perMoment ? b.add(grad, b.mul(p, s.weightDecay)) : null;
+  const g = () => once ?? (kind === "adam" ? b.add(grad, b.mul(p, s.weightDecay)) : grad);
   const decayed = kind === "adamw" ? b.mul(p, s.decay) : p;
   const m1 = b.add(b.mul(m, s.beta1), b.mul(g(), s.oneMinusBeta1));
   const v1 = b.add(b.mul(v, s.beta2), b.mul(b.square(g()), s.oneMinusBeta2));

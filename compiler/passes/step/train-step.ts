@@ -28,6 +28,8 @@ export interface TrainStepOptions {
   /** "mse" (diffusion: the noise or the preconditioned target) or "cross_entropy" (a classifier's
    *  logits [B, K] against class probabilities [B, K], one-hot for labels). Default "mse". */
   readonly loss?: LossKind;
+  /** Adam's g + wd * p built once per moment, to fuse into each (adam.ts); default true, off at --opt 0. */
+  readonly fuseDecayedGrad?: boolean;
 }
 
 export type LossKind = "mse" | "cross_entropy";
@@ -59,7 +61,7 @@ export function buildTrainStep(forward: Graph, opts: TrainStepOptions): Graph {
     params.forEach((p, i) => {
       const m = b.buffer(adamStateName("m", p.name), p.shape);
       const v = b.buffer(adamStateName("v", p.name), p.shape);
-      const next = adamUpdate(b, opts.optimizer, scalars, { param: paramValues[i], m, v }, grads[i]);
+      const next = adamUpdate(b, opts.optimizer, scalars, { param: paramValues[i], m, v }, grads[i], opts.fuseDecayedGrad ?? true);
       b.output(gradName(p.name), grads[i]);
       b.output(newName(p.name), next.param);
       b.output(newName(adamStateName("m", p.name)), next.m);
