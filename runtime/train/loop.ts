@@ -8,12 +8,13 @@
 // epoch: eval loss, metrics, loss plot, checkpoint. A stop request (Ctrl-C) lets the current step
 // finish, then writes a checkpoint that a resumed run continues from exactly (same data order,
 // same noise, same parameters bit for bit on the same device).
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { modelTask, type ModelGraph } from "../../compiler/check/model-graph.js";
 import { emaTargets } from "../../compiler/compile.js";
 import { isSource } from "../../compiler/ir/types.js";
 import { adamStateName, EMA_DECAY, emaName, isAdamState, LOSS_SUM, TARGET, type HyperParam } from "../../compiler/ir/step-contract.js";
+import { writeFileAtomic } from "../data/atomic-write.js";
 import { DataError } from "../data/types.js";
 import { mixSeed, Rng } from "../diffusion/rng.js";
 import { noisify, type NoisedBuffers } from "../diffusion/schedules.js";
@@ -151,7 +152,7 @@ export async function train(o: TrainRunOptions): Promise<TrainResult> {
 
   await mkdir(o.out, { recursive: true });
   const ckptPath = join(o.out, CHECKPOINT_FILE);
-  const metrics = MetricsLog.open(join(o.out, METRICS_FILE), o.resume ? pos.step : undefined);
+  const metrics = await MetricsLog.open(join(o.out, METRICS_FILE), o.resume ? pos.step : undefined);
   const timeBase = o.resume ? metrics.lastTime() : 0;
 
   const img = model.inputs.find((i) => i.kind === "image")!;
@@ -258,9 +259,9 @@ export async function train(o: TrainRunOptions): Promise<TrainResult> {
     };
 
     if (!o.resume) {
-      await writeFile(
+      await writeFileAtomic(
         join(o.out, CONFIG_FILE),
-        JSON.stringify({ spec: { ...o.spec, source: undefined, files: o.spec.files?.map((f) => ({ key: f.key, path: f.path, sha256: f.sha256 })) }, config, data: { source: data.source, train: data.train.count, test: data.test.count, classes: data.classNames, fit }, device: o.device, schedule, ...o.extra }, null, 2) + "\n",
+        new TextEncoder().encode(JSON.stringify({ spec: { ...o.spec, source: undefined, files: o.spec.files?.map((f) => ({ key: f.key, path: f.path, sha256: f.sha256 })) }, config, data: { source: data.source, train: data.train.count, test: data.test.count, classes: data.classNames, fit }, device: o.device, schedule, ...o.extra }, null, 2) + "\n"),
       );
     }
 

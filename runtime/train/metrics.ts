@@ -6,7 +6,8 @@
 //       the epoch's mean train loss and the eval loss on the held-out split (fixed noise)
 // Epochs count from 1; steps count optimizer updates from 1. `time_s` is the run's training time.
 // On --resume, lines past the checkpoint's step are dropped (a killed run may have logged them).
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { writeFileAtomic } from "../data/atomic-write.js";
 import { writeLossChart, type LossPoint, type TrainPoint } from "../image/loss-chart.js";
 
 export interface TrainRecord {
@@ -56,11 +57,15 @@ export class MetricsLog {
     return records;
   }
 
-  /** Starts a fresh log, or (resuming) keeps the records up to `step` and rewrites the file with them. */
-  static open(path: string, resumeStep?: number): MetricsLog {
+  /**
+   * Starts a fresh log, or (resuming) keeps the records up to `step` and rewrites the file with
+   * them, atomically: a run killed while resuming keeps its log. Appends are not fsynced; a torn
+   * last line is dropped when the log is read.
+   */
+  static async open(path: string, resumeStep?: number): Promise<MetricsLog> {
     const log = new MetricsLog(path);
     if (resumeStep !== undefined) log.records.push(...MetricsLog.read(path).filter((r) => r.step <= resumeStep));
-    writeFileSync(path, log.records.map((r) => JSON.stringify(r) + "\n").join(""));
+    await writeFileAtomic(path, new TextEncoder().encode(log.records.map((r) => JSON.stringify(r) + "\n").join("")));
     return log;
   }
 
