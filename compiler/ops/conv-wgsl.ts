@@ -87,7 +87,9 @@ export function conv2dKernel({ inputs: [x, w], out, params, limits, epilogue }: 
 }
 
 /** dx [N, Ci, H, W] from g [N, Co, OH, OW] and w [Co, Ci, kh, kw], as w^T @ taps(g). */
-export function conv2dInputGradKernel({ inputs: [gy, w], out, params, limits, epilogue }: KernelRequest<"conv2d_input_grad">, tiles?: GemmTiles): KernelSource {
+export function conv2dInputGradKernel(req: KernelRequest<"conv2d_input_grad">, tiles?: GemmTiles): KernelSource {
+  const { inputs: [gy, w], out, params, limits, epilogue } = req;
+  if (params.stride > 1) return stridedInputGradKernel(req, tiles);
   const g = convDims(out.shape, w.shape, gy.shape, params);
   const pixels = g.sizes.n * g.sizes.hw;
   // (h + p - i) must be a non-negative multiple of s; for s = 1 only the sign matters
@@ -126,6 +128,83 @@ export function conv2dInputGradKernel({ inputs: [gy, w], out, params, limits, ep
       },
       store: `  let q = ${g.div("n", "hw", pixels)};
   write((q * ${g.u("ci")} + m) * ${g.u("hw")} + n - q * ${g.u("hw")}, v);`,
+    },
+    limits,
+    tiles,
+  );
+}
+
+/**
+ * The input gradient of a strided convolution, by phases: input pixel (y, x) only meets the
+ * taps i = (y + p) mod s (mod s), j likewise, so the s^2 phases (py, px) = ((y + p) mod s,
+ * (x + p) mod s) are s^2 dense GEMMs, one a batch, each over its own pixels (y = y0 + s ty) and
+ * its ceil((kh - py) / s) x ceil((kw - px) / s) taps (spec.kEnd), the kernel's own K. As one
+ * GEMM over every tap, 3/4 of a 3x3 stride-2 kernel's K steps were taps that fail the stride
+ * test: ~2-3 GFLOP/s against ~12 for the other convolutions on lavapipe (bench/RESULTS.md).
+ * A phase's pixels are padded to ceil(H / s) x ceil(W / s); the store skips those past the image.
+ */
+function stridedInputGradKernel({ inputs: [gy, w], out, params, limits, epilogue }: KernelRequest<"conv2d_input_grad">, tiles?: GemmTiles): KernelSource {
+  const g = convDims(out.shape, w.shape, gy.shape, params);
+  const { s, p, kh, kw } = g;
+  const [hc, wc] = [Math.ceil(g.sizes.h / s), Math.ceil(g.sizes.w / s)];
+  const pixels = g.sizes.n * hc * wc;
+  const d = g.dims;
+  const HCWC = d.u("hcwc", hc * wc);
+  const WC = d.u("wc", wc);
+  // the phase of batch b, and its first pixel y0 = (py - p) mod s (the constant keeps it unsigned)
+  const phase = `let py = b / ${s}u; let px = b % ${s}u;`;
+  const first = (ph: string) => `(${ph} + ${s * (Math.floor(p / s) + 1) - p}u) % ${s}u`;
+  const taps = (ph: string, k: number) => `select(0u, (${k}u - ${ph} + ${s - 1}u) / ${s}u, ${ph} < ${k}u)`;
+  return gemmKernel(
+    {
+      op: "conv2d_input_grad", batch: s * s, m: g.sizes.ci, n: pixels, k: g.sizes.co * Math.ceil(kh / s) * Math.ceil(kw / s),
+      kEnd: `${g.u("co")} * ${taps("(b / " + s + "u)", kh)} * ${taps("(b % " + s + "u)", kw)}`,
+      ...gemmBindings(2, d, epilogue),
+      prelude: `${bindings([gy, w, ...(epilogue?.inputs ?? [])], out)}\n${PIXEL_STRUCT}\nstruct Tap { co: u32, i: u32, j: u32, py: u32, px: u32 }`,
+      // k walks the phase's taps (co, i, j), i = py, py + s, ...: decoded once, then stepped
+      kWalk: {
+        state: "Tap",
+        at: `  ${phase}
+  let nj = ${taps("px", kw)};
+  let per = max(${taps("py", kh)} * nj, 1u);
+  let r = k % per;
+  return Tap(k / per, py + ${s}u * (r / max(nj, 1u)), px + ${s}u * (r % max(nj, 1u)), py, px);`,
+        next: `  var t = k;
+  t.j += ${s}u;
+  if (t.j >= ${kw}u) {
+    t.j = t.px;
+    t.i += ${s}u;
+    if (t.i >= ${kh}u) { t.i = t.py; t.co += 1u; }
+  }
+  return t;`,
+      },
+      // A = w^T: row c, the tap (co, i, j) at w[co, c, i, j]
+      a: { fast: "k", state: "u32", col: `  return x * ${g.khw}u;`, at: `  return in1[k.co * ${g.u("cikhw")} + s + k.i * ${kw}u + k.j];` },
+      // B: column = a pixel of the phase (n, ty, tx) at (y, x) = (y0 + s ty, x0 + s tx); (y + p - i) / s is exact
+      b: {
+        fast: "x",
+        state: "Pixel",
+        col: `  ${phase}
+  let q = ${d.div("x", "hcwc", hc * wc, pixels)};
+  let r = x - q * ${HCWC};
+  let ty = ${d.div("r", "wc", wc, hc * wc)};
+  let y = ${first("py")} + ${s}u * ty;
+  let xx = ${first("px")} + ${s}u * (r - ty * ${WC});
+  return Pixel(i32(q * ${g.u("coohw")}), i32(y) + ${p}, i32(xx) + ${p});`,
+        at: `  let ty = s.y - i32(k.i);
+  let tx = s.x - i32(k.j);
+  let oy = u32(ty) / ${s}u;
+  let ox = u32(tx) / ${s}u;
+  let ok = ty >= 0 && tx >= 0 && oy < ${g.u("oh")} && ox < ${g.u("ow")};
+  return select(0.0, in0[select(0u, u32(s.off) + k.co * ${g.u("ohw")} + oy * ${g.u("ow")} + ox, ok)], ok);`,
+      },
+      store: `  ${phase}
+  let q = ${d.div("n", "hcwc", hc * wc, pixels)};
+  let r = n - q * ${HCWC};
+  let ty = ${d.div("r", "wc", wc, hc * wc)};
+  let y = ${first("py")} + ${s}u * ty;
+  let xx = ${first("px")} + ${s}u * (r - ty * ${WC});
+  if (y < ${g.u("h")} && xx < ${g.u("w")}) { write(((q * ${g.u("ci")} + m) * ${g.u("h")} + y) * ${g.u("w")} + xx, v); }`,
     },
     limits,
     tiles,

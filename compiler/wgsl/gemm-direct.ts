@@ -73,7 +73,7 @@ ${range(tm)
     if (m < ${d.m} && n < ${d.n}) { store(b, m, n, acc[e]); }
   }`;
   // the K bound is a uniform, so lavapipe cannot unroll the loop (which compiles several times longer)
-  const kRange = split ? `  let kBegin = b * ${d.chunk};\n  let kEnd = min(kBegin + ${d.chunk}, ${d.k});` : `  let kBegin = 0u;\n  let kEnd = ${d.k};`;
+  const kRange = split ? `  let kBegin = b * ${d.chunk};\n  let kEnd = min(kBegin + ${d.chunk}, ${d.k});` : `  let kBegin = 0u;\n  let kEnd = ${spec.kEnd ?? d.k};`;
   const code = `${bc ? "enable subgroups;\n" : ""}// ${spec.op} as GEMM${split ? " split along K" : ""}, direct tiles ${bm}x${bn}, ${tm}x${tn} per thread${bc ? ", rows by subgroupBroadcast" : ""}; sizes in dims
 ${gemmFunctions(spec)}
 @compute @workgroup_size(${wgx})
@@ -88,7 +88,7 @@ ${kRange}
 ${rowStates}
 ${colStates}
 ${acc}
-  var kw = kAt(kBegin);
+  var kw = kAt(b, kBegin);
   for (var k = kBegin; k < kEnd; k++) {
 ${bRegs}
 ${aRegs}${fma}

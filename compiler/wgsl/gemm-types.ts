@@ -31,8 +31,13 @@ export interface GemmSpec {
    */
   readonly splitK?: number;
   /**
+   * Without split-K: WGSL for batch `b`'s own K extent (at most K), where batches sum over
+   * different lengths (the strided input gradient's phases, conv-wgsl.ts). Unset: K.
+   */
+  readonly kEnd?: string;
+  /**
    * What the gathers see of the reduction index: a `state` decoded from k by `at` (body of
-   * `fn kAt(k: u32) -> state`) and advanced to k + 1 by `next` (body of `fn kNext(k: state) ->
+   * `fn kAt(b: u32, k: u32) -> state`, b the batch) and advanced to k + 1 by `next` (body of `fn kNext(k: state) ->
    * state`), so a layout that walks k in order decodes it once and then only steps it (the
    * weight gradient's k is a pixel: a division by the image size each, against a few adds).
    * Absent: the state is k itself.
@@ -64,7 +69,7 @@ export function gemmFunctions(spec: GemmSpec): string {
   return `${spec.prelude}
 ${spec.dims.declare(spec.dimsBinding)}
 
-fn kAt(k: u32) -> ${walk.state} {
+fn kAt(b: u32, k: u32) -> ${walk.state} {
 ${walk.at}
 }
 fn kNext(k: ${walk.state}) -> ${walk.state} {
@@ -107,7 +112,7 @@ function fnv1a(text: string): string {
  */
 export function gemmSignature(spec: GemmSpec): string {
   const walk = spec.kWalk ? spec.kWalk.at + spec.kWalk.next : "";
-  const gathers = fnv1a([spec.a.col, spec.a.at, spec.b.col, spec.b.at, walk].join("\n"));
+  const gathers = fnv1a([spec.a.col, spec.a.at, spec.b.col, spec.b.at, walk, ...(spec.kEnd ? [spec.kEnd] : [])].join("\n"));
   return `${spec.op} ${spec.batch}x${spec.m}x${spec.n}x${spec.k}${spec.splitK !== undefined ? ` split ${spec.splitK}` : ""} #${gathers}`;
 }
 

@@ -183,7 +183,7 @@ function tileLoads(name: "A" | "B", op: GemmOperand, extent: number, size: strin
     }
     // clamped indices keep every read in bounds; the select zeroes the tile outside the matrix
     load.push(`    { let kk = ${kk}; let k = ${split ? "kBase + " : ""}k0 + kk;`);
-    load.push(`      let v = at${name}(s${name}${v}, kAt(min(k, ${kSize} - 1u)));`);
+    load.push(`      let v = at${name}(s${name}${v}, kAt(b, min(k, ${kSize} - 1u)));`);
     load.push(`      tile${name}[kk * ${u(extent + 1)} + ${xx}] = select(0.0, v, x${name}${v} < ${size} && k < ${split ? "kEnd" : kSize}); }`);
   }
   return { setup: setup.join("\n"), load: load.join("\n") };
@@ -223,8 +223,10 @@ function gemmKernelWith(spec: GemmSpec, limits: KernelLimits, tiles: GemmTiles):
   const wgy = bm / tm;
   const threads = wgx * wgy;
   const d = gemmDims(spec, tiles);
-  const a = tileLoads("A", spec.a, bm, d.m, d.k, bk, threads, split);
-  const b = tileLoads("B", spec.b, bn, d.n, d.k, bk, threads, split);
+  // a batch's own K extent (spec.kEnd): the staged tiles are zero past it
+  const kSize = spec.kEnd && !split ? "kEnd" : d.k;
+  const a = tileLoads("A", spec.a, bm, d.m, kSize, bk, threads, split);
+  const b = tileLoads("B", spec.b, bn, d.n, kSize, bk, threads, split);
   const range = (n: number) => [...Array(n).keys()];
   const acc = range(tm).map((i) => `  ${range(tn).map((j) => `var c${i}_${j} = 0.0;`).join(" ")}`).join("\n");
   const fma = range(tm)
@@ -247,9 +249,9 @@ function gemmKernelWith(spec: GemmSpec, limits: KernelLimits, tiles: GemmTiles):
   // tile is zero past K, so BK is as correct). With split-K the loop walks one chunk; the
   // staged tile is zero past the chunk's end.
   const steps = Math.ceil(chunk / bk);
-  const kLoop = steps === 1 ? "  { let k0 = 0u;" : `  let kLen = ${d.chunk};\n  for (var k0 = 0u; k0 < kLen; k0 += ${u(bk)}) {`;
+  const kLoop = steps === 1 ? "  { let k0 = 0u;" : `  let kLen = ${kSize === "kEnd" ? "kEnd" : d.chunk};\n  for (var k0 = 0u; k0 < kLen; k0 += ${u(bk)}) {`;
   const kkBound = tiles.unroll ? u(bk) : steps === 1 ? d.chunk : `min(${u(bk)}, kLen - k0)`;
-  const kRange = split ? `\n  let kBase = b * ${d.chunk};\n  let kEnd = min(kBase + ${d.chunk}, ${d.k});` : "";
+  const kRange = split ? `\n  let kBase = b * ${d.chunk};\n  let kEnd = min(kBase + ${d.chunk}, ${d.k});` : kSize === "kEnd" ? `\n  let kEnd = ${spec.kEnd};` : "";
   const code = `// ${spec.op} as GEMM${split ? " split along K" : ""}, tiles ${bm}x${bn}x${bk}, ${tm}x${tn} per thread; sizes in dims
 ${gemmFunctions(spec)}
 var<workgroup> tileA: array<f32, ${bk * (bm + 1)}>; // [BK, BM + 1]
