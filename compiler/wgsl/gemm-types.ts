@@ -37,10 +37,10 @@ export interface GemmSpec {
   readonly kEnd?: string;
   /**
    * What the gathers see of the reduction index: a `state` decoded from k by `at` (body of
-   * `fn kAt(b: u32, k: u32) -> state`, b the batch) and advanced to k + 1 by `next` (body of `fn kNext(k: state) ->
-   * state`), so a layout that walks k in order decodes it once and then only steps it (the
-   * weight gradient's k is a pixel: a division by the image size each, against a few adds).
-   * Absent: the state is k itself.
+   * `fn kAt(b: u32, k: u32) -> state`, b the batch) and advanced to k + 1 by `next` (body of
+   * `fn kNext(k: state) -> state`), so a layout that walks k in order decodes it once and then
+   * only steps it (the weight gradient's k is a pixel: a division by the image size each,
+   * against a few adds). Absent: the state is k itself.
    */
   readonly kWalk?: { readonly state: string; readonly at: string; readonly next: string };
   /**
