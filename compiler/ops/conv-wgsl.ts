@@ -86,14 +86,12 @@ export function conv2dKernel({ inputs: [x, w], out, params, limits, epilogue }: 
   );
 }
 
-/** dx [N, Ci, H, W] from g [N, Co, OH, OW] and w [Co, Ci, kh, kw], as w^T @ taps(g). */
+/** dx [N, Ci, H, W] from g [N, Co, OH, OW] and w [Co, Ci, kh, kw], as w^T @ taps(g); strided: by phases. */
 export function conv2dInputGradKernel(req: KernelRequest<"conv2d_input_grad">, tiles?: GemmTiles): KernelSource {
   const { inputs: [gy, w], out, params, limits, epilogue } = req;
   if (params.stride > 1) return stridedInputGradKernel(req, tiles);
   const g = convDims(out.shape, w.shape, gy.shape, params);
   const pixels = g.sizes.n * g.sizes.hw;
-  // (h + p - i) must be a non-negative multiple of s; for s = 1 only the sign matters
-  const strided = g.s === 1 ? "" : ` && y % ${g.s} == 0 && x % ${g.s} == 0`;
   return gemmKernel(
     {
       op: "conv2d_input_grad", batch: 1, m: g.sizes.ci, n: pixels, k: g.sizes.co * g.khw,
@@ -116,15 +114,13 @@ export function conv2dInputGradKernel(req: KernelRequest<"conv2d_input_grad">, t
   let py = i32(y) + ${g.p};
   let px = i32(r - y * ${g.u("w")}) + ${g.p};
   let base = i32(q * ${g.u("coohw")});
-  return Pixel(${g.s === 1 ? `base + py * i32(${g.u("ow")}) + px` : "base"}, py, px);`,
-        // stride 1: (oy, ox) = (y - i, x - j), so the offset is off - (i * OW + j); else divide
+  return Pixel(base + py * i32(${g.u("ow")}) + px, py, px);`,
+        // (oy, ox) = (y + p - i, x + p - j), so the offset is off - (i * OW + j)
         at: `  ${splitTap("k", g.kh, g.kw)}
   let y = s.y - i32(i);
   let x = s.x - i32(j);
-  let oy = u32(y) / ${g.s}u;
-  let ox = u32(x) / ${g.s}u;
-  let ok = y >= 0 && x >= 0${strided} && oy < ${g.u("oh")} && ox < ${g.u("ow")};
-  return select(0.0, in0[select(0u, ${g.s === 1 ? `u32(s.off + i32(c * ${g.u("ohw")}) - i32(i * ${g.u("ow")} + j))` : `u32(s.off) + c * ${g.u("ohw")} + oy * ${g.u("ow")} + ox`}, ok)], ok);`,
+  let ok = y >= 0 && x >= 0 && u32(y) < ${g.u("oh")} && u32(x) < ${g.u("ow")};
+  return select(0.0, in0[select(0u, u32(s.off + i32(c * ${g.u("ohw")}) - i32(i * ${g.u("ow")} + j)), ok)], ok);`,
       },
       store: `  let q = ${g.div("n", "hw", pixels)};
   write((q * ${g.u("ci")} + m) * ${g.u("hw")} + n - q * ${g.u("hw")}, v);`,
