@@ -30,9 +30,10 @@ const PIXEL_STRUCT = "struct Pixel { off: i32, y: i32, x: i32 }";
 
 /**
  * A conv's geometry for the WGSL templates, as `dims.` expressions (one pipeline serves every
- * batch, channel count and image size); kernel size, stride and padding stay constants (they
- * shape the tap decode and the stride test). `div`/`mod` divide by a size (`ohw`, `ow`, `hw`,
- * `w`) an index that stays below `bound`.
+ * batch, channel count and image size); kernel size, stride and padding stay constants where
+ * they shape a K loop's tap decode and the stride test (the weight gradient's per-column decode
+ * reads them from the uniform, `d`). `div`/`mod` divide by a size (`ohw`, `ow`, `hw`, `w`) an
+ * index that stays below `bound`.
  */
 function convDims(x: readonly number[], wShape: readonly number[], out: readonly number[], { stride, padding }: ConvParams) {
   const [n, ci, h, w] = x;
@@ -43,6 +44,8 @@ function convDims(x: readonly number[], wShape: readonly number[], out: readonly
   const u = (name: keyof typeof sizes) => d.u(name, sizes[name]);
   return {
     dims: d, u, kh, kw, khw: kh * kw, s: stride, p: padding, sizes,
+    /** `dims.<name>` of another value, u32 ("pad" as i32) */
+    d: (name: "kw" | "pad", value: number) => (name === "pad" ? d.i(name, value) : d.u(name, value)),
     div: (x: string, name: "ohw" | "ow" | "hw" | "w", bound: number) => d.div(x, name, sizes[name], bound),
     mod: (x: string, name: "ohw" | "ow" | "hw" | "w", bound: number) => d.mod(x, name, sizes[name], bound),
   };
@@ -261,9 +264,14 @@ function weightGradGemm(
       b: {
         fast: "k",
         state: "Pixel",
-        col: `  ${splitTap("x", g.kh, g.kw)}
-  let py = i32(i) - ${g.p};
-  let px = i32(j) - ${g.p};
+        // kernel size and padding from the uniform (plain divisions, once per column, outside the
+        // K loop): a 1x1 and a 3x3 conv of one stride share the pipeline (~60-130 ms of LLVM each)
+        col: `  let c = x / ${g.u("khw")};
+  let t = x - c * ${g.u("khw")};
+  let i = t / ${g.d("kw", g.kw)};
+  let j = t - i * ${g.d("kw", g.kw)};
+  let py = i32(i) - ${g.d("pad", g.p)};
+  let px = i32(j) - ${g.d("pad", g.p)};
   return Pixel(i32(c * ${g.u("hw")}) + py * i32(${g.u("w")}) + px, py, px);`,
         at: `  let oy = k.oy * ${g.s}u;
   let ox = k.ox * ${g.s}u;
