@@ -154,6 +154,13 @@ function stridedInputGradKernel({ inputs: [gy, w], out, params, limits, epilogue
   const phase = `let py = b / ${s}u; let px = b % ${s}u;`;
   const first = (ph: string) => `(${ph} + ${s * (Math.floor(p / s) + 1) - p}u) % ${s}u`;
   const taps = (ph: string, k: number) => `select(0u, (${k}u - ${ph} + ${s - 1}u) / ${s}u, ${ph} < ${k}u)`;
+  // pixel `idx` of batch b's phase: its sample q and its place (y, xx) in the image
+  const pixelOf = (idx: string) => `  ${phase}
+  let q = ${d.div(idx, "hcwc", hc * wc, pixels)};
+  let r = ${idx} - q * ${HCWC};
+  let ty = ${d.div("r", "wc", wc, hc * wc)};
+  let y = ${first("py")} + ${s}u * ty;
+  let xx = ${first("px")} + ${s}u * (r - ty * ${WC});`;
   return gemmKernel(
     {
       op: "conv2d_input_grad", batch: s * s, m: g.sizes.ci, n: pixels, k: g.sizes.co * Math.ceil(kh / s) * Math.ceil(kw / s),
@@ -183,12 +190,7 @@ function stridedInputGradKernel({ inputs: [gy, w], out, params, limits, epilogue
       b: {
         fast: "x",
         state: "Pixel",
-        col: `  ${phase}
-  let q = ${d.div("x", "hcwc", hc * wc, pixels)};
-  let r = x - q * ${HCWC};
-  let ty = ${d.div("r", "wc", wc, hc * wc)};
-  let y = ${first("py")} + ${s}u * ty;
-  let xx = ${first("px")} + ${s}u * (r - ty * ${WC});
+        col: `${pixelOf("x")}
   return Pixel(i32(q * ${g.u("coohw")}), i32(y) + ${p}, i32(xx) + ${p});`,
         at: `  let ty = s.y - i32(k.i);
   let tx = s.x - i32(k.j);
@@ -197,12 +199,7 @@ function stridedInputGradKernel({ inputs: [gy, w], out, params, limits, epilogue
   let ok = ty >= 0 && tx >= 0 && oy < ${g.u("oh")} && ox < ${g.u("ow")};
   return select(0.0, in0[select(0u, u32(s.off) + k.co * ${g.u("ohw")} + oy * ${g.u("ow")} + ox, ok)], ok);`,
       },
-      store: `  ${phase}
-  let q = ${d.div("n", "hcwc", hc * wc, pixels)};
-  let r = n - q * ${HCWC};
-  let ty = ${d.div("r", "wc", wc, hc * wc)};
-  let y = ${first("py")} + ${s}u * ty;
-  let xx = ${first("px")} + ${s}u * (r - ty * ${WC});
+      store: `${pixelOf("n")}
   if (y < ${g.u("h")} && xx < ${g.u("w")}) { write(((q * ${g.u("ci")} + m) * ${g.u("h")} + y) * ${g.u("w")} + xx, v); }`,
     },
     limits,
