@@ -76,7 +76,7 @@ function decode(view: DataView, at: number, dtype: string, count: number): Parse
     if (dtype === "F32") out[i] = view.getFloat32(at + 4 * i, true);
     else if (dtype === "F64") out[i] = view.getFloat64(at + 8 * i, true);
     else if (dtype === "BF16") out[i] = bf16(view.getUint16(at + 2 * i, true));
-    else out[i] = f16(view.getUint16(at + 2 * i, true));
+    else out[i] = halfToFloat(view.getUint16(at + 2 * i, true));
   }
   return out;
 }
@@ -89,12 +89,16 @@ function bf16(bits: number): number {
   return bf16Scratch.getFloat32(0);
 }
 
-/** IEEE half precision: sign, 5-bit exponent, 10-bit fraction (subnormals, infinities and NaN included). */
-function f16(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exp = (bits >> 10) & 0x1f;
-  const frac = bits & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
+/**
+ * IEEE binary16 bits -> the float it denotes (every half is exact in float32): sign, 5-bit
+ * exponent, 10-bit fraction, subnormals, infinities and NaN included. The Node reader
+ * (safetensors.ts) uses it too; it lives here because this module imports nothing.
+ */
+export function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24; // zero and subnormals
   if (exp === 0x1f) return frac ? NaN : sign * Infinity;
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }

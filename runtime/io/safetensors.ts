@@ -11,6 +11,10 @@
 
 import { open, readFile, rename, writeFile, type FileHandle } from "node:fs/promises";
 import { UserError } from "../../compiler/diagnostics/user-error.js";
+import { halfToFloat } from "./safetensors-parse.js";
+
+// read back half precision with the browser-safe reader's decoder; the writers' encoders are below
+export { halfToFloat };
 
 export type SafetensorsDType = "F32" | "F64" | "F16" | "BF16" | "I32" | "I64";
 export type SafetensorsData = Float32Array | Float64Array | Int32Array;
@@ -299,16 +303,6 @@ function encodeData(view: DataView, at: number, dtype: SafetensorsDType, data: S
 }
 
 // ---- half precision ----------------------------------------------------------------------
-
-/** IEEE binary16 bits -> the float it denotes (every half is exact in float32). */
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24; // zero and subnormals
-  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
