@@ -15,12 +15,13 @@ import { renderDiagnostics } from "../../compiler/diagnostics/render.js";
 import type { Tensor } from "../../compiler/ir/tensor.js";
 import { isSource } from "../../compiler/ir/types.js";
 import { writePytorchExport } from "../../runtime/export/pytorch.js";
-import { readSafetensorsFile, writeSafetensorsFile, type StoredTensor, type TensorToWrite } from "../../runtime/io/safetensors.js";
+import { readSafetensorsFile, writeSafetensorsFile, type TensorToWrite } from "../../runtime/io/safetensors.js";
 import { runGraph, type Feed } from "../../runtime/reference/index.js";
 import { Rng } from "../../runtime/diffusion/rng.js";
 import { initParameters } from "../../runtime/session/init.js";
 import { specInfo } from "../../runtime/train/from-checkpoint.js";
 import { describeWithTorch, python } from "./torch-env.js";
+import { relErr } from "../support/rel-err.js";
 
 /** Every model file in models/, with overrides that keep a float64 step on two cores quick. */
 const MODELS: Record<string, string[]> = {
@@ -122,18 +123,6 @@ function reference(c: Case): Record<string, Tensor> {
   return { ...out, "eval.output": evalOut.output, "train.output": out.output };
 }
 
-/** max |a - b| over max(max |b|, floor): one number per tensor. */
-function relErr(a: Tensor, b: StoredTensor, floor = 1e-6): number {
-  expect([...a.shape]).toEqual([...b.shape]);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.data.length; i++) {
-    diff = Math.max(diff, Math.abs(Number(a.data[i]) - Number(b.data[i])));
-    scale = Math.max(scale, Math.abs(Number(b.data[i])));
-  }
-  return diff / Math.max(scale, floor);
-}
-
 // float64 on both sides: ~1e-15 typically, up to ~3e-10 for bias gradients that are sums with cancellation.
 const TOLERANCE = 1e-8;
 // Made in beforeAll: a skipped suite leaves nothing behind.
@@ -180,7 +169,7 @@ describeWithTorch("exported PyTorch modules equal the reference interpreter (flo
     const check = (key: string, got: Tensor | undefined) => {
       const want = tensors.get(key);
       if (!want || !got) throw new Error(`${key}: ${want ? "not in unetc's outputs" : "not in PyTorch's outputs"}`);
-      errors[key] = relErr(got, want);
+      errors[key] = relErr(got, want, 1e-6);
     };
     check("eval.output", ref["eval.output"]);
     check("train.output", ref["train.output"]);

@@ -5,7 +5,6 @@ import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { checkSpec } from "../../compiler/check/check.js";
 import { renderDiagnostics } from "../../compiler/diagnostics/render.js";
-import type { Tensor } from "../../compiler/ir/tensor.js";
 import type { Graph, SourceNode } from "../../compiler/ir/types.js";
 import { isSource } from "../../compiler/ir/types.js";
 import { verifyGraph } from "../../compiler/graph/verify.js";
@@ -14,25 +13,10 @@ import { buildTrainStep } from "../../compiler/passes/step/index.js";
 import { readSafetensorsFile, type StoredTensor } from "../../runtime/io/safetensors.js";
 import { runGraph, type Feed } from "../../runtime/reference/index.js";
 import { specFor, type RefConfig } from "../models/reference-configs.js";
+import { relErr } from "../support/rel-err.js";
 
 const DIR = "tests/reference/vectors";
 const files = readdirSync(DIR).filter((f) => f.endsWith(".safetensors"));
-
-/**
- * max |a - b| / max(max |b|, floor): one number per tensor, robust to elements near zero. The
- * floor makes tensors that vanish in exact arithmetic (the gradient of a bias that feeds a
- * train-mode BatchNorm is ~1e-17 in PyTorch, ~1e-14 here) compare absolutely.
- */
-function relErr(a: Tensor, b: StoredTensor, floor = 1e-12): number {
-  expect([...a.shape]).toEqual([...b.shape]);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.data.length; i++) {
-    diff = Math.max(diff, Math.abs(Number(a.data[i]) - Number(b.data[i])));
-    scale = Math.max(scale, Math.abs(Number(b.data[i])));
-  }
-  return diff / Math.max(scale, floor);
-}
 
 function feedsFor(graph: Graph, stored: Map<string, StoredTensor>, extra: Record<string, Feed> = {}): Record<string, Feed> {
   const feeds: Record<string, Feed> = { ...extra };
@@ -59,7 +43,7 @@ describe.each(files)("%s equals PyTorch", (file) => {
     const evalGraph = lowerModel(checked.graph, { batch, mode: "eval" });
     verifyGraph(evalGraph, "lower(eval)");
     const evalOut = runGraph(evalGraph, feedsFor(evalGraph, tensors)).outputs;
-    expect(relErr(evalOut.output, tensors.get("eval.output")!)).toBeLessThan(1e-5);
+    expect(relErr(evalOut.output, tensors.get("eval.output")!, 1e-12)).toBeLessThan(1e-5);
 
     const trainGraph = lowerModel(checked.graph, { batch, mode: "train" });
     verifyGraph(trainGraph, "lower(train)");
@@ -70,8 +54,8 @@ describe.each(files)("%s equals PyTorch", (file) => {
     const hyper = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-5, weight_decay: 0, step: 1 };
     const out = runGraph(step, feedsFor(step, tensors, { ...zeros, ...hyper })).outputs;
 
-    expect(relErr(out.output, tensors.get("train.output")!)).toBeLessThan(1e-5);
-    expect(relErr(out.loss, tensors.get("train.loss")!)).toBeLessThan(1e-5);
+    expect(relErr(out.output, tensors.get("train.output")!, 1e-12)).toBeLessThan(1e-5);
+    expect(relErr(out.loss, tensors.get("train.loss")!, 1e-12)).toBeLessThan(1e-5);
     const worst = { grad: 0, step: 0, buffer: 0 };
     for (const [name, ref] of tensors) {
       if (name.startsWith("grad.")) {
@@ -79,9 +63,9 @@ describe.each(files)("%s equals PyTorch", (file) => {
         if (e > 1e-4 && process.env.DEBUG_VECTORS) console.log(name, e, Math.max(...Array.from(ref.data as ArrayLike<number>, Math.abs)));
         worst.grad = Math.max(worst.grad, e);
       }
-      else if (name.startsWith("step.")) worst.step = Math.max(worst.step, relErr(out[`new.${name.slice(5)}`], ref));
+      else if (name.startsWith("step.")) worst.step = Math.max(worst.step, relErr(out[`new.${name.slice(5)}`], ref, 1e-12));
       else if (name.startsWith("train.") && name !== "train.output" && name !== "train.loss" && name !== "train.emb") {
-        worst.buffer = Math.max(worst.buffer, relErr(out[`new.${name.slice(6)}`], ref));
+        worst.buffer = Math.max(worst.buffer, relErr(out[`new.${name.slice(6)}`], ref, 1e-12));
       }
     }
     expect(worst.grad).toBeLessThan(1e-4);

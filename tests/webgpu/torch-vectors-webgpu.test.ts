@@ -7,22 +7,13 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkSpec } from "../../compiler/check/check.js";
 import { runModel } from "../../runtime/session/run-model.js";
-import { readSafetensorsFile, type StoredTensor } from "../../runtime/io/safetensors.js";
+import { readSafetensorsFile } from "../../runtime/io/safetensors.js";
 import { getGpu } from "./gpu-harness.js";
+import { relErr } from "../support/rel-err.js";
 
 const gpu = await getGpu();
 const VECTORS = "tests/reference/vectors/small_attn_cond.safetensors";
 const SET = ["nfs=[8,16]", "attn_chans=4", "classes=3", "size=8"];
-
-function relErr(a: StoredTensor, b: StoredTensor, floor: number): number {
-  let diff = 0;
-  let scale = floor;
-  for (let i = 0; i < b.data.length; i++) {
-    diff = Math.max(diff, Math.abs(Number(a.data[i]) - Number(b.data[i])));
-    scale = Math.max(scale, Math.abs(Number(b.data[i])));
-  }
-  return diff / scale;
-}
 
 describe.skipIf(typeof gpu === "string")(`PyTorch vectors on WebGPU ${typeof gpu === "string" ? `(skipped: ${gpu})` : ""}`, () => {
   it("unetc run --mode step --device webgpu equals PyTorch and the reference device", { timeout: 600_000 }, async () => {
