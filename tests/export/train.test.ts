@@ -6,6 +6,7 @@
 // interrupted and resumed run equals its uninterrupted one bit for bit.
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -47,6 +48,18 @@ const metrics = (run: string): Metric[] =>
     .trim()
     .split("\n")
     .map((l) => JSON.parse(l) as Metric);
+
+/** A TCP port nothing listens on now (the OS's pick for port 0). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 const relDiff = (a: number, b: number): number => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
 
@@ -152,7 +165,10 @@ describeWithTorch("train.py (unetc export --to pytorch) and unetc", () => {
 
   it("trains under torchrun with 2 gloo processes (DDP); unetc samples from the run", async () => {
     const run = join(root, "ddp");
-    python([join(exported, "launch.py"), "--standalone", "--nproc_per_node", "2", join(exported, "train.py"), "--data", data, "--out", run, "--epochs", "1", "--batch", "8", "--ema", "--log-every", "2"], { timeout: 120_000 });
+    // --standalone's rendezvous, but on a free port rather than its fixed 29400, which another
+    // torchrun on the machine may hold; LOGLEVEL=INFO puts the agent's own account in a failure's message.
+    const rendezvous = ["--nnodes", "1", "--rdzv_backend", "c10d", "--rdzv_endpoint", `127.0.0.1:${await freePort()}`];
+    python([join(exported, "launch.py"), ...rendezvous, "--nproc_per_node", "2", join(exported, "train.py"), "--data", data, "--out", run, "--epochs", "1", "--batch", "8", "--ema", "--log-every", "2"], { timeout: 120_000, env: { LOGLEVEL: "INFO" } });
     const ckpt = await readCheckpoint(run, { onUnsealed: (m) => expect.fail(m) });
     expect(ckpt.meta.position).toMatchObject({ step: 6, epoch: 1, batchInEpoch: 0 });
     expect(ckpt.meta.config).toMatchObject({ epochs: 1, batch: 8, ema: 0.999, seed: 42 });
