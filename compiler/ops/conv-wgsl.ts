@@ -31,9 +31,10 @@ const PIXEL_STRUCT = "struct Pixel { off: i32, y: i32, x: i32 }";
 /**
  * A conv's geometry for the WGSL templates, as `dims.` expressions (one pipeline serves every
  * batch, channel count and image size); kernel size, stride and padding stay constants where
- * they shape a K loop's tap decode and the stride test (the weight gradient's per-column decode
- * reads them from the uniform, `d`). `div`/`mod` divide by a size (`ohw`, `ow`, `hw`, `w`) an
- * index that stays below `bound`.
+ * they shape a K loop's tap decode and the stride test. Decodes outside the K loop read them from
+ * the uniform instead (`d`): the forward's stride and padding, the weight gradient's all three,
+ * so convolutions differing only there share a pipeline (~100 ms of LLVM each on lavapipe).
+ * `div`/`mod` divide by a size (`ohw`, `ow`, `hw`, `w`) an index that stays below `bound`.
  */
 function convDims(x: readonly number[], wShape: readonly number[], out: readonly number[], { stride, padding }: ConvParams) {
   const [n, ci, h, w] = x;
@@ -45,7 +46,7 @@ function convDims(x: readonly number[], wShape: readonly number[], out: readonly
   return {
     dims: d, u, kh, kw, khw: kh * kw, s: stride, p: padding, sizes,
     /** `dims.<name>` of another value, u32 ("pad" as i32) */
-    d: (name: "kw" | "pad", value: number) => (name === "pad" ? d.i(name, value) : d.u(name, value)),
+    d: (name: "kw" | "stride" | "pad", value: number) => (name === "pad" ? d.i(name, value) : d.u(name, value)),
     div: (x: string, name: "ohw" | "ow" | "hw" | "w", bound: number) => d.div(x, name, sizes[name], bound),
     mod: (x: string, name: "ohw" | "ow" | "hw" | "w", bound: number) => d.mod(x, name, sizes[name], bound),
   };
@@ -74,8 +75,8 @@ export function conv2dKernel({ inputs: [x, w], out, params, limits, epilogue }: 
         col: `  let q = ${g.div("x", "ohw", pixels)};
   let r = x - q * ${g.u("ohw")};
   let oy = ${g.div("r", "ow", g.sizes.ohw)};
-  let py = i32(oy * ${g.s}u) - ${g.p};
-  let px = i32((r - oy * ${g.u("ow")}) * ${g.s}u) - ${g.p};
+  let py = i32(oy * ${g.d("stride", g.s)}) - ${g.d("pad", g.p)};
+  let px = i32((r - oy * ${g.u("ow")}) * ${g.d("stride", g.s)}) - ${g.d("pad", g.p)};
   return Pixel(i32(q * ${g.u("cihw")}) + py * i32(${g.u("w")}) + px, py, px);`,
         at: `  ${splitTap("k", g.kh, g.kw)}
   let ok = u32(s.y + i32(i)) < ${g.u("h")} && u32(s.x + i32(j)) < ${g.u("w")};
@@ -262,7 +263,8 @@ function weightGradGemm(
         fast: "k",
         state: "Pixel",
         // kernel size and padding from the uniform (plain divisions, once per column, outside the
-        // K loop): a 1x1 and a 3x3 conv of one stride share the pipeline (~60-130 ms of LLVM each)
+        // K loop), and the stride (one multiply a K step, by a value the same in every lane): 1x1
+        // and 3x3 convs of any stride share the pipeline (~60-130 ms of LLVM each)
         col: `  let c = x / ${g.u("khw")};
   let t = x - c * ${g.u("khw")};
   let i = t / ${g.d("kw", g.kw)};
@@ -270,8 +272,8 @@ function weightGradGemm(
   let py = i32(i) - ${g.d("pad", g.p)};
   let px = i32(j) - ${g.d("pad", g.p)};
   return Pixel(i32(c * ${g.u("hw")}) + py * i32(${g.u("w")}) + px, py, px);`,
-        at: `  let oy = k.oy * ${g.s}u;
-  let ox = k.ox * ${g.s}u;
+        at: `  let oy = k.oy * ${g.d("stride", g.s)};
+  let ox = k.ox * ${g.d("stride", g.s)};
   let ok = u32(i32(oy) + s.y) < ${g.u("h")} && u32(i32(ox) + s.x) < ${g.u("w")};
   return select(0.0, in0[select(0u, u32(s.off + i32(k.q * ${g.u("cihw")} + oy * ${g.u("w")} + ox)), ok)], ok);`,
       },

@@ -2,7 +2,8 @@
 // so that one pipeline serves every shape of its kind. On lavapipe a GEMM pipeline costs
 // 0.1-0.3 s of LLVM at its first dispatch, and the lesson's step at config S had ~100 distinct
 // conv and matmul shapes: most of its first step was compilation. What still shapes the code
-// (kernel size, stride, padding, tiles, which axes broadcast) stays a constant.
+// (kernel size, stride and padding where a K loop decodes them, tiles, which axes broadcast)
+// stays a constant.
 //
 // Binding convention (kernel.ts): the struct `Dims` is bound as `var<uniform> dims` right after
 // the output binding; KernelSource.uniforms holds its words.

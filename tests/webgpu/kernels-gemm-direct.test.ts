@@ -6,8 +6,7 @@
 // 1x1 and strided convs, padding at every border, odd sizes); plus checks of the generated
 // WGSL and of the software chooser (no adapter needed).
 import { afterEach, describe, expect, it } from "vitest";
-import { convOutSize } from "../../compiler/ops/conv2d.js";
-import { conv2dWeightGradPartialKernel } from "../../compiler/ops/conv2d.js";
+import { conv2dKernel, conv2dWeightGradPartialKernel, convOutSize } from "../../compiler/ops/conv2d.js";
 import { matmulKernel } from "../../compiler/ops/matmul.js";
 import { readDims } from "../../compiler/wgsl/dims.js";
 import { TILES_64_UNROLLED, TILES_CPU, TILES_CPU_N16, TILES_CPU_N8, checkTiles, defaultTiles, setTileChooser, sharedBytes, type GemmTiles } from "../../compiler/wgsl/gemm.js";
@@ -102,6 +101,25 @@ describe("direct GEMM generation", () => {
     expect(readDims(b.code, b.uniforms)).toMatchObject({ ohw: 256, ow: 16, co: 64, cihw: 32 * 256, cikhw: 32 * 9, h: 16, w: 16 });
     const mm = (batch: number, m: number) => matmulKernel({ inputs: [f32([batch, m, 8]), f32([batch, 8, 16])], out: f32([batch, m, 16]), params: {}, limits }, direct(8, 16, 2));
     expect(mm(3, 20).code).toBe(mm(5, 64).code);
+  });
+
+  it("serves every stride and padding of a forward conv and a weight gradient with one pipeline", () => {
+    // output sizes powers of two in both (a power of two divides by a shift: that shapes the code)
+    const fwd = (size: number, stride: number, padding: number) => {
+      const hw = convOutSize(size, 3, { stride, padding });
+      return conv2dKernel({ inputs: [f32([4, 8, size, size]), f32([16, 8, 3, 3])], out: f32([4, 16, hw, hw]), params: { stride, padding }, limits }, direct(8, 16, 2));
+    };
+    const [a, b] = [fwd(16, 1, 1), fwd(17, 2, 0)];
+    expect(a.code).toBe(b.code);
+    expect(readDims(b.code, b.uniforms)).toMatchObject({ stride: 2, pad: 0 });
+    const wgrad = (stride: number, padding: number) => {
+      const hw = convOutSize(16, 3, { stride, padding });
+      const params = { stride, padding, kernelSize: [3, 3] as [number, number], splits: 2 };
+      return conv2dWeightGradPartialKernel({ inputs: [f32([4, 8, 16, 16]), f32([4, 16, hw, hw])], out: f32([2, 16, 8, 3, 3]), params, limits }, direct(8, 16, 2));
+    };
+    const [c, d] = [wgrad(1, 1), wgrad(2, 1)];
+    expect(c.code).toBe(d.code);
+    expect(readDims(d.code, d.uniforms)).toMatchObject({ stride: 2, pad: 1 });
   });
 
   it("is the software default; hardware adapters keep the staged tiles", () => {
