@@ -13,7 +13,7 @@
 import type { Graph, ValueId } from "../ir/types.js";
 import { isSource } from "../ir/types.js";
 import { numel } from "../ir/shape.js";
-import type { DeviceLimits, MemoryPlan, MemoryReport, Placement, ScheduledKernel } from "../wgsl/program.js";
+import { kernelWrites, type DeviceLimits, type MemoryPlan, type MemoryReport, type Placement, type ScheduledKernel } from "../wgsl/program.js";
 import { isHostValue } from "./schedule/schedule.js";
 import { UserError } from "../diagnostics/user-error.js";
 
@@ -75,18 +75,20 @@ function planTransient(graph: Graph, kernels: readonly ScheduledKernel[], roots:
   };
 
   kernels.forEach((k, pos) => {
-    const n = graph.nodes[k.output];
-    const bytes = valueBytes(n.shape);
-    if (bytes > maxBufferBytes) {
-      throw new MemoryLimitError(`a tensor of ${bytes} bytes (${k.label} %${n.id}${n.label ? `, ${n.label}` : ""}) exceeds the device's maxStorageBufferBindingSize (${maxBufferBytes} bytes); use a smaller batch`);
+    for (const id of kernelWrites(k)) {
+      const n = graph.nodes[id];
+      const bytes = valueBytes(n.shape);
+      if (bytes > maxBufferBytes) {
+        throw new MemoryLimitError(`a tensor of ${bytes} bytes (${k.label} %${n.id}${n.label ? `, ${n.label}` : ""}) exceeds the device's maxStorageBufferBindingSize (${maxBufferBytes} bytes); use a smaller batch`);
+      }
+      naive += bytes;
+      slotOf.set(n.id, take(bytes));
+      live += bytes;
+      peak = Math.max(peak, live);
+      const end = lastUse.get(n.id) ?? pos; // a value nobody reads dies at once
+      if (end !== Infinity) dying.set(end, [...(dying.get(end) ?? []), n.id]);
     }
-    naive += bytes;
-    slotOf.set(n.id, take(bytes));
-    live += bytes;
-    peak = Math.max(peak, live);
-    const end = lastUse.get(n.id) ?? pos; // a value nobody reads dies at once
-    if (end !== Infinity) dying.set(end, [...(dying.get(end) ?? []), n.id]);
-    // Values whose last reader is this kernel free their buffer after its output has one.
+    // Values whose last reader is this kernel free their buffer after its outputs have theirs.
     for (const id of dying.get(pos) ?? []) {
       free.push(slotOf.get(id)!);
       live -= valueBytes(graph.nodes[id].shape);
@@ -124,8 +126,9 @@ export function planMemory(graph: Graph, kernels: readonly ScheduledKernel[], li
   const p = packPersistent(graph, limits);
   const maxBindings = limits.maxStorageBuffersPerShaderStage;
   for (const k of kernels) {
-    if (k.inputs.length + 1 > maxBindings) {
-      throw new MemoryLimitError(`${k.label} %${k.output} needs ${k.inputs.length + 1} storage buffers, more than the device's maxStorageBuffersPerShaderStage (${maxBindings})`);
+    const bindings = k.inputs.length + kernelWrites(k).length;
+    if (bindings > maxBindings) {
+      throw new MemoryLimitError(`${k.label} %${k.output} needs ${bindings} storage buffers, more than the device's maxStorageBuffersPerShaderStage (${maxBindings})`);
     }
   }
   const placement = new Map<ValueId, Placement>();

@@ -23,8 +23,13 @@ export const DEFAULT_LIMITS: DeviceLimits = {
 };
 
 export interface ScheduledKernel {
-  /** The value the kernel writes. */
+  /** The value the kernel writes (its root). */
   readonly output: ValueId;
+  /**
+   * Values it writes besides `output` (a multi-output elementwise kernel: schedule.ts), bound
+   * after it in this order; absent where there are none. `kernelWrites` lists all.
+   */
+  readonly extraOutputs?: readonly ValueId[];
   /** The values it reads, in binding order. */
   readonly inputs: readonly ValueId[];
   readonly source: KernelSource;
@@ -32,6 +37,9 @@ export interface ScheduledKernel {
   readonly nodes: readonly ValueId[];
   readonly label: string;
 }
+
+/** Every value a kernel writes, in binding order (after its inputs). */
+export const kernelWrites = (k: ScheduledKernel): readonly ValueId[] => (k.extraOutputs?.length ? [k.output, ...k.extraOutputs] : [k.output]);
 
 /** Where one value lives: a whole transient buffer (`slot`), or a range of a persistent arena. */
 export type Placement =

@@ -10,10 +10,11 @@ export const WG = 64;
 
 const scalarType = (t: ValueType) => (t.dtype === "i32" ? "i32" : "f32");
 
-/** `@binding(i) var<storage, read> in{i}` for each input and `out` as the last binding. */
-export function bindings(inputs: readonly ValueType[], out: ValueType): string {
+/** `@binding(i) var<storage, read> in{i}` for each input, then `out`, then `out1`, `out2`... for extra outputs. */
+export function bindings(inputs: readonly ValueType[], out: ValueType, extraOuts: readonly ValueType[] = []): string {
   const lines = inputs.map((t, i) => `@group(0) @binding(${i}) var<storage, read> in${i}: array<${scalarType(t)}>;`);
   lines.push(`@group(0) @binding(${inputs.length}) var<storage, read_write> out: array<${scalarType(out)}>;`);
+  extraOuts.forEach((t, j) => lines.push(`@group(0) @binding(${inputs.length + 1 + j}) var<storage, read_write> out${j + 1}: array<${scalarType(t)}>;`));
   return lines.join("\n");
 }
 

@@ -11,7 +11,7 @@ import { numel } from "../../compiler/ir/shape.js";
 import { replacedSource } from "../../compiler/ir/step-contract.js";
 import { registry } from "../../compiler/ops/index.js";
 import type { Tensor } from "../../compiler/ir/tensor.js";
-import type { MemoryPlan, Program } from "../../compiler/wgsl/program.js";
+import { kernelWrites, type MemoryPlan, type Program } from "../../compiler/wgsl/program.js";
 import { refContext } from "../reference/index.js";
 import type { GpuContext } from "./device.js";
 import { PipelineCache } from "./pipelines.js";
@@ -96,7 +96,7 @@ export class GraphExecutor {
     for (const [i, k] of kernels.entries()) {
       const kernel = k.source;
       const pipeline = await created[i];
-      const entries: GPUBindGroupEntry[] = [...k.inputs, k.output].map((id, binding) => {
+      const entries: GPUBindGroupEntry[] = [...k.inputs, ...kernelWrites(k)].map((id, binding) => {
         const r = regions.get(id)!;
         return { binding, resource: { buffer: r.buffer, offset: r.offset, size: align(r.size, 4) } };
       });

@@ -108,11 +108,30 @@ describe("cost of a training step", () => {
     expect(cost.kernels.some((k) => k.phase === "optimizer" && k.layer === "conv_in")).toBe(true);
   });
 
-  test("each parameter's Adam update is three kernels: the two moments (each computing g + wd * p itself) and the parameter", () => {
+  test("each parameter's Adam update is three kernels within 8 bindings: the two moments (each computing g + wd * p itself) and the parameter", () => {
     const updates = cost.kernels.filter((k) => k.phase === "optimizer" && k.layer !== "(optimizer scalars)");
     const params = model.parameters.filter((p) => p.kind === "param").length;
     expect(params).toBeGreaterThan(3);
     expect(updates).toHaveLength(3 * params);
+  });
+
+  test("with 16 bindings it is one kernel per parameter, writing the parameter and both moments", () => {
+    const wide = compile(model, { batch: 2, mode: "step", limits: { maxStorageBuffersPerShaderStage: 16 } });
+    const updates = stepCost(wide).kernels.filter((k) => k.phase === "optimizer" && k.layer !== "(optimizer scalars)");
+    const params = model.parameters.filter((p) => p.kind === "param");
+    expect(updates).toHaveLength(params.length);
+    const names = new Map(wide.graph.outputs.map((o) => [o.value, o.name]));
+    for (const u of updates) {
+      const k = wide.kernels[u.index];
+      const written = [k.output, ...(k.extraOutputs ?? [])].map((id) => names.get(id)!);
+      const p = written[0].slice("new.".length);
+      expect(written.sort()).toEqual([`new.${p}`, `new.adam.m.${p}`, `new.adam.v.${p}`].sort());
+      expect(u.bytesWritten).toBe(3 * 4 * wide.graph.nodes[k.output].shape.reduce((a, b) => a * b, 1));
+      // every value written has a buffer of its own, none an input's
+      const slots = [k.output, ...k.extraOutputs!].map((id) => wide.plan.slotOf.get(id));
+      expect(new Set(slots).size).toBe(3);
+      for (const i of k.inputs) expect(slots).not.toContain(wide.plan.slotOf.get(i));
+    }
   });
 
   test("opt 0 compiles more kernels for the same arithmetic", () => {

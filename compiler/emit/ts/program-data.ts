@@ -8,7 +8,7 @@ import { replacedSource } from "../../ir/step-contract.js";
 import type { OpDef, RefContext } from "../../ops/def.js";
 import type { OpKind } from "../../ops/index.js";
 import { registry } from "../../ops/index.js";
-import type { Placement } from "../../wgsl/program.js";
+import { kernelWrites, type Placement } from "../../wgsl/program.js";
 import type { ConstantData, KernelData, OutputData, ProgramData, RegionData, SourceData } from "../../wgsl/program-data.js";
 
 // Float32 storage, as the device holds it (the interpreter's f32 context, without importing the runtime).
@@ -38,7 +38,7 @@ export function programData(c: CompiledGraph): ProgramData {
     const layer = graph.nodes[k.output].label;
     const label = layer ? `${k.label} (${layer})` : k.label;
     const uniforms = k.source.uniforms?.length ? { uniforms: [...k.source.uniforms] } : {};
-    return { shader, label, bindings: [...k.inputs, k.output].map(region), ...uniforms, workgroups: [...k.source.workgroups] };
+    return { shader, label, bindings: [...k.inputs, ...kernelWrites(k)].map(region), ...uniforms, workgroups: [...k.source.workgroups] };
   });
 
   const sources: SourceData[] = [];

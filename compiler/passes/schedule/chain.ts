@@ -27,6 +27,8 @@ export interface ChainWgsl {
   readonly helpers: string[];
   /** Every input has the root's shape or one element: the code depends on no size. */
   readonly shapeFree: boolean;
+  /** The WGSL name of every node's value and input (a multi-output kernel stores several). */
+  readonly names: ReadonlyMap<ValueId, string>;
 }
 
 /**
@@ -68,7 +70,7 @@ export function chainWgsl(graph: Graph, nodes: readonly ValueId[], inputs: reado
   const offsets = broadcast.length
     ? offsetsFromIndex(root.shape, broadcast.map((j) => broadcastStrides(ins[j].shape, root.shape)), broadcast.map((j) => `o${first + j}`), dims)
     : "";
-  return { body: [offsets, ...lines].filter(Boolean).join("\n"), result: name.get(root.id)!, helpers: [...helpers], shapeFree };
+  return { body: [offsets, ...lines].filter(Boolean).join("\n"), result: name.get(root.id)!, helpers: [...helpers], shapeFree, names: name };
 }
 
 /** The chain as a GEMM epilogue: `gemm` (one of its inputs) is the GEMM's result `v`. */

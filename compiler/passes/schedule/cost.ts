@@ -7,7 +7,7 @@ import { numel } from "../../ir/shape.js";
 import type { Graph, Node, OpNode, ValueId } from "../../ir/types.js";
 import { isSource } from "../../ir/types.js";
 import { ADAM_PREFIX, replacedSource, TARGET } from "../../ir/step-contract.js";
-import type { MemoryPlan, MemoryReport, Placement, ScheduledKernel } from "../../wgsl/program.js";
+import { kernelWrites, type MemoryPlan, type MemoryReport, type Placement, type ScheduledKernel } from "../../wgsl/program.js";
 import { isElementwise } from "./schedule.js";
 
 /** Where in the training step a kernel belongs. */
@@ -197,7 +197,8 @@ export function kernelCosts(graph: Graph, kernels: readonly ScheduledKernel[]): 
     const kind = !isElementwise(head) ? head.op : isElementwise(root) ? "elementwise" : root.op;
     const { layer, phase } = origin[isElementwise(head) ? k.output : head.id];
     const gemm = k.source.gemm;
-    return { index, label: k.label, kind, layer, phase, ops: k.nodes.length, flops, bytesRead, bytesWritten: bytesOf(root), ...(gemm ? { gemm } : {}) };
+    const bytesWritten = kernelWrites(k).reduce((a, id) => a + bytesOf(graph.nodes[id]), 0);
+    return { index, label: k.label, kind, layer, phase, ops: k.nodes.length, flops, bytesRead, bytesWritten, ...(gemm ? { gemm } : {}) };
   });
 }
 

@@ -1,7 +1,7 @@
 // Text forms of a kernel schedule, for `unetc compile --emit schedule|wgsl` and the goldens that
 // pin what the compiler generates: one line per dispatch, and each distinct shader once.
 import type { Graph } from "../../ir/types.js";
-import type { MemoryPlan, ScheduledKernel } from "../../wgsl/program.js";
+import { kernelWrites, type MemoryPlan, type ScheduledKernel } from "../../wgsl/program.js";
 
 /** Distinct shader sources in first-use order, each with the dispatches that use it. */
 function pipelines(kernels: readonly ScheduledKernel[]): Map<string, number[]> {
@@ -15,8 +15,9 @@ export function printSchedule(graph: Graph, kernels: readonly ScheduledKernel[],
   const lines = kernels.map((k, i) => {
     const label = graph.nodes[k.output].label;
     const ins = k.inputs.map((id) => `%${id}`).join(", ");
-    const slot = plan.slotOf.get(k.output);
-    return `k${i}: %${k.output} = ${k.label}(${ins}) p${pipelineOf.get(k.source.code)} wg=[${k.source.workgroups.join(",")}] buf=${slot ?? "-"}${label ? `  # ${label}` : ""}`;
+    const writes = kernelWrites(k);
+    const slots = writes.map((id) => plan.slotOf.get(id) ?? "-").join(",");
+    return `k${i}: ${writes.map((id) => `%${id}`).join(", ")} = ${k.label}(${ins}) p${pipelineOf.get(k.source.code)} wg=[${k.source.workgroups.join(",")}] buf=${slots}${label ? `  # ${label}` : ""}`;
   });
   const fused = kernels.reduce((a, k) => a + k.nodes.length, 0);
   lines.push(`# ${kernels.length} kernels computing ${fused} ops, ${pipelineOf.size} pipelines`);

@@ -2,8 +2,10 @@
 // values. Elementwise chains fuse into one kernel (a producer whose only reader is an elementwise
 // op of the same shape is computed in that op's kernel instead of going through memory), which
 // cuts dispatches and memory traffic; a chain that is the only reader of a matmul or convolution
-// result runs in that GEMM's store (chain.ts); every other op is its own kernel. Reshapes are
-// aliases and sources and constants are written from the host, so neither gets a kernel.
+// result runs in that GEMM's store (chain.ts); a chain whose readers all lie in one later chain
+// joins it, storing its value from there where the step outputs it (mergeProducers: a
+// multi-output kernel); every other op is its own kernel. Reshapes are aliases and sources and
+// constants are written from the host, so neither gets a kernel.
 //
 // A fused kernel whose external inputs all have the output's shape or a single element bakes no
 // shape into its code (it reads arrayLength(&out)); others read their sizes from the Dims
@@ -24,6 +26,13 @@ export interface ScheduleOptions {
   fuse: boolean;
   /** Storage buffers one kernel may bind (maxStorageBuffersPerShaderStage). */
   maxBindings: number;
+}
+
+/** An elementwise group: its nodes (ascending), the values it reads, and the roots it also stores (`mergeStoredProducers`). */
+interface Group {
+  nodes: ValueId[];
+  inputs: ValueId[];
+  extra: ValueId[];
 }
 
 const UNARY = new Set<string>(UNARY_KINDS);
@@ -49,7 +58,7 @@ export function scheduleGraph(graph: Graph, limits: KernelLimits, opts: Schedule
   const absorbed = new Set<ValueId>();
   const kernels: ScheduledKernel[] = [];
   // Walk backwards so each group starts at its last node (its root) and pulls producers in.
-  const groups = new Map<ValueId, { nodes: ValueId[]; inputs: ValueId[] }>();
+  const groups = new Map<ValueId, Group>();
   for (let k = graph.nodes.length - 1; k >= 0; k--) {
     const n = graph.nodes[k];
     if (absorbed.has(n.id) || !isElementwise(n) || !opts.fuse) continue;
@@ -73,7 +82,7 @@ export function scheduleGraph(graph: Graph, limits: KernelLimits, opts: Schedule
       for (const id of members) if (id !== n.id) absorbed.delete(id);
       continue;
     }
-    groups.set(n.id, { nodes: members.sort((a, b) => a - b), inputs: external });
+    groups.set(n.id, { nodes: members.sort((a, b) => a - b), inputs: external, extra: [] });
   }
 
   // A GEMM whose only reader is an elementwise chain of its shape computes the chain in its
@@ -89,8 +98,10 @@ export function scheduleGraph(graph: Graph, limits: KernelLimits, opts: Schedule
     }
   }
 
+  const merged = opts.fuse ? mergeProducers(graph, groups, epilogues, outputs, opts.maxBindings) : new Set<ValueId>();
+
   for (const n of graph.nodes) {
-    if (isHostValue(n) || absorbed.has(n.id) || n.op === "reshape") continue;
+    if (isHostValue(n) || absorbed.has(n.id) || merged.has(n.id) || n.op === "reshape") continue;
     const op = n as OpNode;
     const group = groups.get(n.id);
     const gemm = epilogues.get(n.id);
@@ -107,8 +118,15 @@ export function scheduleGraph(graph: Graph, limits: KernelLimits, opts: Schedule
     } else if (group || isElementwise(op)) {
       // Elementwise ops go through the fused-kernel generator even alone: it bakes no shapes
       // when it need not, so one pipeline serves every size.
-      const g = group ?? { nodes: [op.id], inputs: [...new Set(op.inputs)] };
-      kernels.push({ output: n.id, inputs: g.inputs, source: fusedKernel(graph, g.nodes, g.inputs, n, limits), nodes: g.nodes, label: g.nodes.map((id) => graph.nodes[id].op).join("+") });
+      const g = group ?? { nodes: [op.id], inputs: [...new Set(op.inputs)], extra: [] };
+      kernels.push({
+        output: n.id,
+        ...(g.extra.length ? { extraOutputs: g.extra } : {}),
+        inputs: g.inputs,
+        source: fusedKernel(graph, g, n, limits),
+        nodes: g.nodes,
+        label: g.nodes.map((id) => graph.nodes[id].op).join("+"),
+      });
     } else {
       kernels.push({ output: n.id, inputs: op.inputs, source: kernelFor(op, graph, limits), nodes: [n.id], label: op.op });
     }
@@ -116,17 +134,58 @@ export function scheduleGraph(graph: Graph, limits: KernelLimits, opts: Schedule
   return kernels;
 }
 
-function fusedKernel(graph: Graph, nodes: readonly ValueId[], inputs: readonly ValueId[], root: Node, limits: KernelLimits): KernelSource {
+/**
+ * Multi-output fusion. A group whose every reader lies in one later group of its shape, but which
+ * was not fused into it (it has several readers there, or is a graph output), is computed in that
+ * group's kernel instead; a graph output among them is also stored from there (`extra`). Its
+ * inputs are read once with the later group's, and its value does not go through memory to be
+ * read back. Adam's two moments (outputs of the step, read by the parameter's update) and the
+ * update become one kernel per parameter instead of three; a norm's output and the SiLU that
+ * reads it twice, one kernel. Mutates `groups`; returns the roots merged away.
+ */
+function mergeProducers(graph: Graph, groups: Map<ValueId, Group>, epilogues: ReadonlyMap<ValueId, OpNode>, outputs: ReadonlySet<ValueId>, maxBindings: number): Set<ValueId> {
+  const readers = new Map<ValueId, ValueId[]>();
+  for (const n of graph.nodes) {
+    if (isSource(n)) continue;
+    for (const i of new Set(n.inputs)) {
+      const list = readers.get(i);
+      if (list) list.push(n.id);
+      else readers.set(i, [n.id]);
+    }
+  }
+  const merged = new Set<ValueId>();
+  // In graph order, so a producer's own merges are done before its reader takes it in.
+  for (const root of [...groups.keys()].sort((a, b) => a - b)) {
+    const g = groups.get(root)!;
+    if (epilogues.has(root)) continue;
+    for (const a of [...g.inputs]) {
+      const ga = groups.get(a);
+      if (!ga || merged.has(a) || epilogues.has(a) || !shapesEqual(graph.nodes[a].shape, graph.nodes[root].shape)) continue;
+      const members = new Set(g.nodes);
+      if (!(readers.get(a) ?? []).every((r) => members.has(r))) continue;
+      const inputs = [...new Set([...g.inputs.filter((i) => i !== a), ...ga.inputs])];
+      const extra = [...g.extra, ...(outputs.has(a) ? [a] : []), ...ga.extra];
+      if (inputs.length + 1 + extra.length > maxBindings) continue;
+      g.nodes = [...g.nodes, ...ga.nodes].sort((x, y) => x - y);
+      g.inputs = inputs;
+      g.extra = extra;
+      groups.delete(a);
+      merged.add(a);
+    }
+  }
+  return merged;
+}
+
+function fusedKernel(graph: Graph, { nodes, inputs, extra }: Group, root: Node, limits: KernelLimits): KernelSource {
   const n = numel(root.shape);
   // sizes and strides in a uniform, so chains that differ only in shape share a pipeline
   const dims = flatDims(n);
   const chain = chainWgsl(graph, nodes, inputs, root, dims, 0);
-  const body = `${chain.body}
-  out[i] = ${chain.result};`;
+  const body = [chain.body, `  out[i] = ${chain.result};`, ...extra.map((id, j) => `  out${j + 1}[i] = ${chain.names.get(id)!};`)].join("\n");
   // shape-free chains read only `i`: the output's length is their bound
   const bound = chain.shapeFree ? "arrayLength(&out)" : dims.u("n", n);
-  const code = `${bindings(inputs.map((id) => graph.nodes[id]), root)}
-${[dims.declare(inputs.length + 1), ...chain.helpers].filter(Boolean).join("\n")}
+  const code = `${bindings(inputs.map((id) => graph.nodes[id]), root, extra.map((id) => graph.nodes[id]))}
+${[dims.declare(inputs.length + 1 + extra.length), ...chain.helpers].filter(Boolean).join("\n")}
 ${flatEntry(bound, body, limits)}`;
   return { code, workgroups: flatGrid(n, limits), ...(dims.empty ? {} : { uniforms: dims.words() }) };
 }
