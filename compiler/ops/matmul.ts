@@ -12,11 +12,15 @@ import { Dims } from "../wgsl/dims.js";
 /**
  * The tiled kernel (compiler/wgsl/gemm.ts) with A and B read in place: batch t of the
  * output reads a at aOff(t) + m*K + k and b at bOff(t) + k*N + n, offsets 0 along broadcast
- * batch axes.
+ * batch axes. An operand bound `transposed` is stored [..., K, M] (A) or [..., N, K] (B), the
+ * input of a transpose the schedule folded away: it is read at k*M + m (n*K + k) instead.
+ * `transposedOut`: the result is stored [..., N, M], a transpose of it folded in.
  */
-export function matmulKernel({ inputs: [a, b], out, limits, epilogue }: KernelRequest<"matmul">, tiles?: GemmTiles): KernelSource {
-  const [m, k] = a.shape.slice(-2);
-  const n = b.shape[b.shape.length - 1];
+export function matmulKernel({ inputs: [a, b], out, limits, epilogue, transposed, transposedOut }: KernelRequest<"matmul">, tiles?: GemmTiles): KernelSource {
+  const [ta, tb] = [transposed?.[0] ?? false, transposed?.[1] ?? false];
+  const last2 = (t: { shape: readonly number[] }, swap: boolean) => (swap ? t.shape.slice(-2).reverse() : t.shape.slice(-2));
+  const [m, k] = last2(a, ta);
+  const n = last2(b, tb)[1];
   const batchShape = out.shape.slice(0, -2);
   const batch = numel(batchShape);
   const strides = [
@@ -44,9 +48,13 @@ ${decode.reverse().join("\n")}
   return gemmKernel(
     {
       op: "matmul", batch, m, n, k, prelude, ...gemmBindings(2, dims, epilogue),
-      a: { fast: "k", state: "u32", col: `  return batchOffsets(b).x + x * ${dims.u("k", k)};`, at: "  return in0[s + k];" },
-      b: { fast: "x", state: "u32", col: "  return batchOffsets(b).y + x;", at: `  return in1[s + k * ${dims.u("n", n)}];` },
-      store: `  write((b * ${dims.u("m", m)} + m) * ${dims.u("n", n)} + n, v);`,
+      a: ta
+        ? { fast: "x", state: "u32", col: "  return batchOffsets(b).x + x;", at: `  return in0[s + k * ${dims.u("m", m)}];` }
+        : { fast: "k", state: "u32", col: `  return batchOffsets(b).x + x * ${dims.u("k", k)};`, at: "  return in0[s + k];" },
+      b: tb
+        ? { fast: "k", state: "u32", col: `  return batchOffsets(b).y + x * ${dims.u("k", k)};`, at: "  return in1[s + k];" }
+        : { fast: "x", state: "u32", col: "  return batchOffsets(b).y + x;", at: `  return in1[s + k * ${dims.u("n", n)}];` },
+      store: transposedOut ? `  write((b * ${dims.u("n", n)} + n) * ${dims.u("m", m)} + m, v);` : `  write((b * ${dims.u("m", m)} + m) * ${dims.u("n", n)} + n, v);`,
     },
     limits,
     tiles,

@@ -56,6 +56,13 @@ export interface KernelRequest<K extends OpKind> {
   readonly limits: KernelLimits;
   /** Only for the GEMM ops (EPILOGUE_OPS in the schedule). */
   readonly epilogue?: Epilogue;
+  /**
+   * Only for matmul: per input, whether it is bound as the tensor whose last two axes a folded
+   * transpose swapped (the schedule's foldTransposes), to be read transposed in place.
+   */
+  readonly transposed?: readonly boolean[];
+  /** Only for matmul: store the result with its last two axes swapped (a transpose folded into it). */
+  readonly transposedOut?: boolean;
 }
 
 export type KernelTemplate<K extends OpKind> = (req: KernelRequest<K>) => KernelSource;

@@ -4,7 +4,8 @@
 // cuts dispatches and memory traffic; a chain that is the only reader of a matmul or convolution
 // result runs in that GEMM's store (chain.ts); a chain whose readers all lie in one later chain
 // joins it, storing its value from there where the step outputs it (mergeProducers: a
-// multi-output kernel); every other op is its own kernel. Reshapes are aliases and sources and
+// multi-output kernel); transposes that only matmuls read are read in place by them
+// (foldTransposes); every other op is its own kernel. Reshapes are aliases and sources and
 // constants are written from the host, so neither gets a kernel.
 //
 // A fused kernel whose external inputs all have the output's shape or a single element bakes no
@@ -16,7 +17,7 @@ import { numel, shapesEqual } from "../../ir/shape.js";
 import { BINARY_KINDS, UNARY_KINDS } from "../../ir/kinds.js";
 import type { KernelLimits, KernelSource } from "../../wgsl/kernel.js";
 import type { ScheduledKernel } from "../../wgsl/program.js";
-import { kernelFor } from "./kernel-for.js";
+import { boundInputs, kernelFor, type View } from "./kernel-for.js";
 import { chainWgsl, epilogueFor, EPILOGUE_OPS } from "./chain.js";
 import { bindings, flatDims, flatEntry, flatGrid } from "../../wgsl/wgsl.js";
 
@@ -28,7 +29,7 @@ export interface ScheduleOptions {
   maxBindings: number;
 }
 
-/** An elementwise group: its nodes (ascending), the values it reads, and the roots it also stores (`mergeStoredProducers`). */
+/** An elementwise group: its nodes (ascending), the values it reads, and the roots it also stores (`mergeProducers`). */
 interface Group {
   nodes: ValueId[];
   inputs: ValueId[];
@@ -99,9 +100,20 @@ export function scheduleGraph(graph: Graph, limits: KernelLimits, opts: Schedule
   }
 
   const merged = opts.fuse ? mergeProducers(graph, groups, epilogues, outputs, opts.maxBindings) : new Set<ValueId>();
+  const folded = opts.fuse ? foldTransposes(graph, outputs) : new Map<ValueId, View>();
+  // A matmul whose one reader is a transpose of its last two axes stores the transpose (a weight's gradient): matmul -> transpose.
+  const storesTransposed = new Map<ValueId, ValueId>();
+  if (opts.fuse) {
+    for (const n of graph.nodes) {
+      if (!swapsLast2(n) || folded.has(n.id)) continue;
+      const m = graph.nodes[(n as OpNode).inputs[0]];
+      if (!isSource(m) && m.op === "matmul" && readers.get(m.id) === 1 && !outputs.has(m.id)) storesTransposed.set(m.id, n.id);
+    }
+  }
+  const transposeOf = new Set(storesTransposed.values());
 
   for (const n of graph.nodes) {
-    if (isHostValue(n) || absorbed.has(n.id) || merged.has(n.id) || n.op === "reshape") continue;
+    if (isHostValue(n) || absorbed.has(n.id) || merged.has(n.id) || folded.has(n.id) || transposeOf.has(n.id) || n.op === "reshape") continue;
     const op = n as OpNode;
     const group = groups.get(n.id);
     const gemm = epilogues.get(n.id);
@@ -110,8 +122,8 @@ export function scheduleGraph(graph: Graph, limits: KernelLimits, opts: Schedule
       const epilogue = epilogueFor(graph, group.nodes, rest, gemm.id, n);
       kernels.push({
         output: n.id,
-        inputs: [...gemm.inputs, ...rest],
-        source: kernelFor(gemm, graph, limits, epilogue),
+        inputs: [...boundInputs(gemm, folded), ...rest],
+        source: kernelFor(gemm, graph, limits, epilogue, folded),
         nodes: [gemm.id, ...group.nodes],
         label: [gemm.id, ...group.nodes].map((id) => graph.nodes[id].op).join("+"),
       });
@@ -128,7 +140,10 @@ export function scheduleGraph(graph: Graph, limits: KernelLimits, opts: Schedule
         label: g.nodes.map((id) => graph.nodes[id].op).join("+"),
       });
     } else {
-      kernels.push({ output: n.id, inputs: op.inputs, source: kernelFor(op, graph, limits), nodes: [n.id], label: op.op });
+      const t = storesTransposed.get(n.id);
+      if (t !== undefined) {
+        kernels.push({ output: t, inputs: boundInputs(op, folded), source: kernelFor(op, graph, limits, undefined, folded, true), nodes: [n.id, t], label: "matmul+transpose" });
+      } else kernels.push({ output: n.id, inputs: boundInputs(op, folded), source: kernelFor(op, graph, limits, undefined, folded), nodes: [n.id], label: op.op });
     }
   }
   return kernels;
@@ -174,6 +189,43 @@ function mergeProducers(graph: Graph, groups: Map<ValueId, Group>, epilogues: Re
     }
   }
   return merged;
+}
+
+/** A transpose that swaps the last two axes and keeps the others. */
+function swapsLast2(n: Node): boolean {
+  if (isSource(n) || n.op !== "transpose") return false;
+  const { perm } = n.params as { perm: readonly number[] };
+  const r = perm.length;
+  return r >= 2 && perm[r - 2] === r - 1 && perm[r - 1] === r - 2 && perm.slice(0, r - 2).every((p, i) => p === i);
+}
+
+/**
+ * Transposes of the last two axes that only matmuls read (directly, or through more such
+ * transposes), by their value: each matmul reads the stored tensor in place (`View`: which
+ * value, and whether transposed; matmulKernel), so no copy is made. Linear layers' weights, the
+ * backward's transpose of a transposed weight and its operands' transposes are such: config S
+ * had 120 transpose kernels a step.
+ */
+function foldTransposes(graph: Graph, outputs: ReadonlySet<ValueId>): Map<ValueId, View> {
+  const readers = new Map<ValueId, Node[]>();
+  for (const n of graph.nodes) {
+    if (isSource(n)) continue;
+    for (const i of new Set(n.inputs)) readers.set(i, [...(readers.get(i) ?? []), n]);
+  }
+  // Every reader a matmul or a transpose folded in turn (readers come later in the graph).
+  const foldable = new Map<ValueId, boolean>();
+  for (let k = graph.nodes.length - 1; k >= 0; k--) {
+    const n = graph.nodes[k];
+    const by = readers.get(n.id) ?? [];
+    foldable.set(n.id, swapsLast2(n) && !outputs.has(n.id) && by.length > 0 && by.every((m) => (!isSource(m) && m.op === "matmul") || foldable.get(m.id) === true));
+  }
+  const folded = new Map<ValueId, View>();
+  for (const n of graph.nodes) {
+    if (isSource(n) || !foldable.get(n.id)) continue;
+    const under = folded.get(n.inputs[0]);
+    folded.set(n.id, under ? { value: under.value, transposed: !under.transposed } : { value: n.inputs[0], transposed: true });
+  }
+  return folded;
 }
 
 function fusedKernel(graph: Graph, { nodes, inputs, extra }: Group, root: Node, limits: KernelLimits): KernelSource {
