@@ -7,10 +7,7 @@ import { GraphBuilder } from "../../compiler/graph/builder.js";
 import { compileGraph } from "../../compiler/compile.js";
 import type { Graph } from "../../compiler/ir/types.js";
 import type { Tensor } from "../../compiler/ir/tensor.js";
-import { runGraph } from "../../runtime/reference/index.js";
-import { GraphExecutor } from "../../runtime/webgpu/executor.js";
-import { deviceTarget } from "../../runtime/webgpu/device.js";
-import { getGpu, randomData } from "./gpu-harness.js";
+import { expectGraphMatchesReference, getGpu, randomData } from "./gpu-harness.js";
 
 const gpu = await getGpu();
 
@@ -66,21 +63,6 @@ describe.skipIf(typeof gpu === "string")("GEMM epilogues on the device", () => {
   ])("%s equals the reference interpreter, on CPU and GPU tile layouts", async (_, make) => {
     if (typeof gpu === "string") return;
     const { graph, feeds } = make();
-    const ref = runGraph(graph, feeds).outputs;
-    for (const hardware of [false, true]) {
-      const exec = await GraphExecutor.create(gpu, compileGraph(graph, { ...deviceTarget(gpu), hardware }));
-      try {
-        for (const [name, t] of Object.entries(feeds)) exec.write(name, t);
-        exec.run();
-        for (const o of graph.outputs) {
-          const got = await exec.read(o.name);
-          const want = ref[o.name];
-          const diff = Math.max(...Array.from(want.data, (v, i) => Math.abs(v - got.data[i])));
-          expect(diff, `${o.name} (hardware ${hardware})`).toBeLessThan(1e-5);
-        }
-      } finally {
-        exec.destroy();
-      }
-    }
+    for (const hardware of [false, true]) await expectGraphMatchesReference(gpu, graph, feeds, { hardware });
   });
 });

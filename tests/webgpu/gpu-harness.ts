@@ -1,14 +1,15 @@
 // Test support for WebGPU: one device per test file, a clear skip reason when no adapter can be
 // had (CI installs lavapipe, so there it must exist: UNETC_REQUIRE_GPU=1 turns a skip into a
-// failure), and a helper that checks one op's kernel against the reference interpreter.
+// failure), and helpers that check one op's kernel, or a whole graph's outputs, against the
+// reference interpreter.
 import { expect } from "vitest";
 import { GraphBuilder } from "../../compiler/graph/builder.js";
 import type { Tensor } from "../../compiler/ir/tensor.js";
-import type { DType, Shape } from "../../compiler/ir/types.js";
+import type { DType, Graph, Shape } from "../../compiler/ir/types.js";
 import type { OpKind, OpParams } from "../../compiler/ir/kinds.js";
 import type { Value } from "../../compiler/ir/value.js";
 import { runGraph } from "../../runtime/reference/index.js";
-import { compileGraph } from "../../compiler/compile.js";
+import { compileGraph, type CompiledGraph } from "../../compiler/compile.js";
 import { GraphExecutor } from "../../runtime/webgpu/executor.js";
 import { acquireDevice, deviceTarget, type GpuContext } from "../../runtime/webgpu/device.js";
 import { Rng } from "../../runtime/diffusion/rng.js";
@@ -76,6 +77,36 @@ export async function expectKernelMatchesReference<K extends OpKind>(
     }
     const bound = (tol.atol ?? 1e-6) + (tol.rtol ?? 1e-5) * scale;
     expect(diff, `${op} ${JSON.stringify(inputs.map((s) => s.shape))} ${JSON.stringify(params)}: max diff ${diff} > ${bound}`).toBeLessThanOrEqual(bound);
+  } finally {
+    exec.destroy();
+  }
+}
+
+/**
+ * Runs a whole graph compiled for the device (with `opts` over its target) and on the reference
+ * interpreter, and checks every output: the same shape, max |gpu - ref| < atol. Returns nothing;
+ * the compiled program goes to `inspect` first, for checks on its schedule.
+ */
+export async function expectGraphMatchesReference(
+  ctx: GpuContext,
+  graph: Graph,
+  feeds: Record<string, Tensor>,
+  opts: { hardware?: boolean; atol?: number; inspect?: (c: CompiledGraph) => void } = {},
+): Promise<void> {
+  const ref = runGraph(graph, feeds).outputs;
+  const compiled = compileGraph(graph, { ...deviceTarget(ctx), ...(opts.hardware !== undefined ? { hardware: opts.hardware } : {}) });
+  opts.inspect?.(compiled);
+  const exec = await GraphExecutor.create(ctx, compiled);
+  try {
+    for (const [name, t] of Object.entries(feeds)) exec.write(name, t);
+    exec.run();
+    for (const o of graph.outputs) {
+      const got = await exec.read(o.name);
+      const want = ref[o.name];
+      expect([...got.shape], o.name).toEqual([...want.shape]);
+      const diff = Math.max(...Array.from(want.data, (v, i) => Math.abs(v - got.data[i])));
+      expect(diff, `${o.name} (hardware: ${String(opts.hardware ?? "the device's")})`).toBeLessThan(opts.atol ?? 1e-5);
+    }
   } finally {
     exec.destroy();
   }

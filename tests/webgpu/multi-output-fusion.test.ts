@@ -5,13 +5,10 @@
 // the bindings for it, or at fuse: false (--opt 0), the chains stay apart.
 import { describe, expect, it } from "vitest";
 import { GraphBuilder } from "../../compiler/graph/builder.js";
-import { compileGraph } from "../../compiler/compile.js";
+import { compileGraph, type CompiledGraph } from "../../compiler/compile.js";
 import type { Graph } from "../../compiler/ir/types.js";
 import type { Tensor } from "../../compiler/ir/tensor.js";
-import { runGraph } from "../../runtime/reference/index.js";
-import { GraphExecutor } from "../../runtime/webgpu/executor.js";
-import { deviceTarget } from "../../runtime/webgpu/device.js";
-import { getGpu, randomData } from "./gpu-harness.js";
+import { expectGraphMatchesReference, getGpu, randomData } from "./gpu-harness.js";
 
 const gpu = await getGpu();
 const WIDE = { maxStorageBuffersPerShaderStage: 16 };
@@ -87,21 +84,7 @@ describe.skipIf(typeof gpu === "string")("multi-output kernels on the device", (
   ])("%s equals the reference interpreter in every output", async (_, make) => {
     if (typeof gpu === "string") return;
     const { graph, feeds } = make();
-    const ref = runGraph(graph, feeds).outputs;
-    const compiled = compileGraph(graph, { ...deviceTarget(gpu), hardware: false });
-    expect(compiled.kernels.some((k) => k.nodes.length > 3)).toBe(true);
-    const exec = await GraphExecutor.create(gpu, compiled);
-    try {
-      for (const [name, t] of Object.entries(feeds)) exec.write(name, t);
-      exec.run();
-      for (const o of graph.outputs) {
-        const got = await exec.read(o.name);
-        const want = ref[o.name];
-        const diff = Math.max(...Array.from(want.data, (v, i) => Math.abs(v - got.data[i]) / Math.max(1, Math.abs(v))));
-        expect(diff, o.name).toBeLessThan(1e-5);
-      }
-    } finally {
-      exec.destroy();
-    }
+    const fused = (c: CompiledGraph) => expect(c.kernels.some((k) => k.nodes.length > 3)).toBe(true);
+    await expectGraphMatchesReference(gpu, graph, feeds, { hardware: false, inspect: fused });
   });
 });

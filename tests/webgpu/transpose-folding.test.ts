@@ -6,13 +6,10 @@
 // interpreter's, in the CPU and the GPU tile layouts; fuse: false (--opt 0) keeps the copies.
 import { describe, expect, it } from "vitest";
 import { GraphBuilder } from "../../compiler/graph/builder.js";
-import { compileGraph } from "../../compiler/compile.js";
+import { compileGraph, type CompiledGraph } from "../../compiler/compile.js";
 import type { Graph } from "../../compiler/ir/types.js";
 import type { Tensor } from "../../compiler/ir/tensor.js";
-import { runGraph } from "../../runtime/reference/index.js";
-import { GraphExecutor } from "../../runtime/webgpu/executor.js";
-import { deviceTarget } from "../../runtime/webgpu/device.js";
-import { getGpu, randomData } from "./gpu-harness.js";
+import { expectGraphMatchesReference, getGpu, randomData } from "./gpu-harness.js";
 
 const gpu = await getGpu();
 
@@ -70,24 +67,7 @@ describe.skipIf(typeof gpu === "string")("folded transposes on the device", () =
   ])("%s equal the reference interpreter, on CPU and GPU tile layouts", async (_, make) => {
     if (typeof gpu === "string") return;
     const { graph, feeds } = make();
-    const ref = runGraph(graph, feeds).outputs;
-    for (const hardware of [false, true]) {
-      const compiled = compileGraph(graph, { ...deviceTarget(gpu), hardware });
-      expect(compiled.kernels.some((k) => k.label === "transpose")).toBe(false);
-      const exec = await GraphExecutor.create(gpu, compiled);
-      try {
-        for (const [name, t] of Object.entries(feeds)) exec.write(name, t);
-        exec.run();
-        for (const o of graph.outputs) {
-          const got = await exec.read(o.name);
-          const want = ref[o.name];
-          expect(got.shape, o.name).toEqual(want.shape);
-          const diff = Math.max(...Array.from(want.data, (v, i) => Math.abs(v - got.data[i])));
-          expect(diff, `${o.name} (hardware ${hardware})`).toBeLessThan(1e-5);
-        }
-      } finally {
-        exec.destroy();
-      }
-    }
+    const noTranspose = (c: CompiledGraph) => expect(c.kernels.some((k) => k.label === "transpose")).toBe(false);
+    for (const hardware of [false, true]) await expectGraphMatchesReference(gpu, graph, feeds, { hardware, inspect: noTranspose });
   });
 });
