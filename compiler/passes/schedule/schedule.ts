@@ -99,8 +99,18 @@ export function scheduleGraph(graph: Graph, limits: KernelLimits, opts: Schedule
     }
   }
 
-  const merged = opts.fuse ? mergeProducers(graph, groups, epilogues, outputs, opts.maxBindings) : new Set<ValueId>();
-  const folded = opts.fuse ? foldTransposes(graph, outputs) : new Map<ValueId, View>();
+  // Each op that reads a value, once.
+  const readerNodes = new Map<ValueId, OpNode[]>();
+  for (const n of graph.nodes) {
+    if (isSource(n)) continue;
+    for (const i of new Set(n.inputs)) {
+      const list = readerNodes.get(i);
+      if (list) list.push(n);
+      else readerNodes.set(i, [n]);
+    }
+  }
+  const merged = opts.fuse ? mergeProducers(graph, groups, epilogues, outputs, readerNodes, opts.maxBindings) : new Set<ValueId>();
+  const folded = opts.fuse ? foldTransposes(graph, outputs, readerNodes) : new Map<ValueId, View>();
   // A matmul whose one reader is a transpose of its last two axes stores the transpose (a weight's gradient): matmul -> transpose.
   const storesTransposed = new Map<ValueId, ValueId>();
   if (opts.fuse) {
@@ -158,16 +168,14 @@ export function scheduleGraph(graph: Graph, limits: KernelLimits, opts: Schedule
  * update become one kernel per parameter instead of three; a norm's output and the SiLU that
  * reads it twice, one kernel. Mutates `groups`; returns the roots merged away.
  */
-function mergeProducers(graph: Graph, groups: Map<ValueId, Group>, epilogues: ReadonlyMap<ValueId, OpNode>, outputs: ReadonlySet<ValueId>, maxBindings: number): Set<ValueId> {
-  const readers = new Map<ValueId, ValueId[]>();
-  for (const n of graph.nodes) {
-    if (isSource(n)) continue;
-    for (const i of new Set(n.inputs)) {
-      const list = readers.get(i);
-      if (list) list.push(n.id);
-      else readers.set(i, [n.id]);
-    }
-  }
+function mergeProducers(
+  graph: Graph,
+  groups: Map<ValueId, Group>,
+  epilogues: ReadonlyMap<ValueId, OpNode>,
+  outputs: ReadonlySet<ValueId>,
+  readers: ReadonlyMap<ValueId, readonly OpNode[]>,
+  maxBindings: number,
+): Set<ValueId> {
   const merged = new Set<ValueId>();
   // In graph order, so a producer's own merges are done before its reader takes it in.
   for (const root of [...groups.keys()].sort((a, b) => a - b)) {
@@ -177,7 +185,7 @@ function mergeProducers(graph: Graph, groups: Map<ValueId, Group>, epilogues: Re
       const ga = groups.get(a);
       if (!ga || merged.has(a) || epilogues.has(a) || !shapesEqual(graph.nodes[a].shape, graph.nodes[root].shape)) continue;
       const members = new Set(g.nodes);
-      if (!(readers.get(a) ?? []).every((r) => members.has(r))) continue;
+      if (!(readers.get(a) ?? []).every((r) => members.has(r.id))) continue;
       const inputs = [...new Set([...g.inputs.filter((i) => i !== a), ...ga.inputs])];
       const extra = [...g.extra, ...(outputs.has(a) ? [a] : []), ...ga.extra];
       if (inputs.length + 1 + extra.length > maxBindings) continue;
@@ -206,18 +214,13 @@ function swapsLast2(n: Node): boolean {
  * backward's transpose of a transposed weight and its operands' transposes are such: config S
  * had 120 transpose kernels a step.
  */
-function foldTransposes(graph: Graph, outputs: ReadonlySet<ValueId>): Map<ValueId, View> {
-  const readers = new Map<ValueId, Node[]>();
-  for (const n of graph.nodes) {
-    if (isSource(n)) continue;
-    for (const i of new Set(n.inputs)) readers.set(i, [...(readers.get(i) ?? []), n]);
-  }
+function foldTransposes(graph: Graph, outputs: ReadonlySet<ValueId>, readers: ReadonlyMap<ValueId, readonly OpNode[]>): Map<ValueId, View> {
   // Every reader a matmul or a transpose folded in turn (readers come later in the graph).
   const foldable = new Map<ValueId, boolean>();
   for (let k = graph.nodes.length - 1; k >= 0; k--) {
     const n = graph.nodes[k];
     const by = readers.get(n.id) ?? [];
-    foldable.set(n.id, swapsLast2(n) && !outputs.has(n.id) && by.length > 0 && by.every((m) => (!isSource(m) && m.op === "matmul") || foldable.get(m.id) === true));
+    foldable.set(n.id, swapsLast2(n) && !outputs.has(n.id) && by.length > 0 && by.every((m) => m.op === "matmul" || foldable.get(m.id) === true));
   }
   const folded = new Map<ValueId, View>();
   for (const n of graph.nodes) {
