@@ -25,9 +25,11 @@ const runs = Number(arg("runs") ?? 3);
 const qkv = f32([n, s, 3 * heads * d]);
 const rows = f32([n, s, heads * d]);
 const stats = f32([n, heads, s, 2]);
+const lse = f32([n, heads, s]);
 const ops = [
   { op: "attention" as const, inputs: [qkv], out: rows },
-  { op: "attention_stats" as const, inputs: [qkv, rows, rows], out: stats },
+  { op: "attention_lse" as const, inputs: [qkv], out: lse },
+  { op: "attention_stats" as const, inputs: [lse, rows, rows], out: stats },
   { op: "attention_grad" as const, inputs: [qkv, rows, stats], out: qkv },
 ];
 const pairs = n * heads * s * s;

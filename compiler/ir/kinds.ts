@@ -67,7 +67,10 @@ export interface OpParamsMap extends UnaryParams, BinaryParams, ReduceParamsMap 
   softmax: NoParams;
   // fused multi-head self-attention (ops/attention.ts): qkv [N, S, 3C] -> [N, S, C]
   attention: { readonly heads: number };
-  // its backward: qkv, out, g -> per query row [N, heads, S, 2] (logsumexp, g . out)
+  // its backward: qkv -> per query row [N, heads, S], the logsumexp of its scores (the schedule
+  // computes it in the forward's kernel)
+  attention_lse: { readonly heads: number };
+  // lse, out, g -> per query row [N, heads, S, 2] (logsumexp, g . out)
   attention_stats: { readonly heads: number };
   // qkv, g, stats -> dqkv [N, S, 3C]
   attention_grad: { readonly heads: number };

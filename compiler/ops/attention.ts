@@ -1,9 +1,14 @@
 // Fused multi-head self-attention, forward and backward, without the score matrix in memory.
 //
 //   attention        qkv [N, S, 3C] -> out [N, S, C]           softmax(Q K^T * scale) V per head
-//   attention_stats  qkv, out, g [N, S, C] -> [N, heads, S, 2] per query row: the logsumexp of
-//                    its scaled scores and D = g . out (the softmax VJP's row sum)
+//   attention_lse    qkv -> [N, heads, S]  per query row, the logsumexp of its scaled scores
+//   attention_stats  lse, out, g [N, S, C] -> [N, heads, S, 2] per query row: the logsumexp and
+//                    D = g . out (the softmax VJP's row sum), side by side for the backward
 //   attention_grad   qkv, g, stats -> dqkv [N, S, 3C]
+//
+// The forward has each row's logsumexp at hand: the schedule computes attention_lse in the
+// forward's kernel, stored beside its output (forwardKernel's `lse`), so the backward does not
+// pass over the keys again for it.
 //
 // Layout as graph/composites/attention.ts (the course's fused qkv): head h owns the features
 // [3d h, 3d (h + 1)) of a token, [q_h | k_h | v_h], d wide each; out's features are the heads
@@ -53,6 +58,9 @@ function geometry(op: string, qkv: { readonly shape: readonly number[] }, heads:
 function outType(g: Geometry): ValueType {
   return { shape: [g.n, g.s, g.heads * g.d], dtype: "f32" };
 }
+
+/** lse [N, heads, S]: per query row, the logsumexp of its scaled scores. */
+const lseShape = (g: Geometry): number[] => [g.n, g.heads, g.s];
 
 /** stats [N, heads, S, 2]: per query row, the logsumexp and g . out. */
 const statsShape = (g: Geometry): number[] => [g.n, g.heads, g.s, 2];
@@ -151,10 +159,10 @@ ${body}
   return { code, total: groups * passes };
 }
 
-function kernel(inputs: readonly ValueType[], out: ValueType, dims: Dims, main: { code: string; total: number }, wg: number, limits: KernelLimits): KernelSource {
+function kernel(inputs: readonly ValueType[], out: ValueType, dims: Dims, main: { code: string; total: number }, wg: number, limits: KernelLimits, extraOuts: readonly ValueType[] = []): KernelSource {
   return {
-    code: `${broadcastRows(limits) ? "enable subgroups;\n" : ""}${bindings(inputs, out)}
-${dims.declare(inputs.length + 1)}
+    code: `${broadcastRows(limits) ? "enable subgroups;\n" : ""}${bindings(inputs, out, extraOuts)}
+${dims.declare(inputs.length + 1 + extraOuts.length)}
 ${main.code}`,
     workgroups: grid(main.total * wg, limits, wg),
     uniforms: dims.words(),
@@ -242,9 +250,10 @@ ${perRow(rpl, (r) => `m${r} = max(m${r}, ${dot(d, (e) => `q${r}_${e}`, (e) => `k
 /**
  * Forward, two passes over the keys (the max of the scores, then the exponentials with the
  * values): a pass recomputes d fmas of scores per key, where an online softmax would rescale
- * the d accumulators and take a second exp at every key.
+ * the d accumulators and take a second exp at every key. `lse`: also store each row's
+ * logsumexp (attention_lse, [N, heads, S]) as `out1`, computed on the way.
  */
-function forwardKernel(qkv: ValueType, out: ValueType, g: Geometry, limits: KernelLimits): KernelSource {
+function forwardKernel(qkv: ValueType, out: ValueType, g: Geometry, limits: KernelLimits, lse?: ValueType): KernelSource {
   const { d } = g;
   const [wg, rpl, bc] = [rowsPerGroup(limits), rowsPerLane(limits, "forward", g.s), broadcastRows(limits)];
   const dims = new Dims();
@@ -257,13 +266,24 @@ ${perRow(rpl, (r) => `var t${r} = 0.0; ${each(d, (e) => `var o${r}_${e} = 0.0;`)
     ${load(d, "v", (i) => `in0[kr + ${2 * d}u + ${i}]`, bc)}
 ${perRow(rpl, (r) => `{ let p = exp(${score(r)} - m${r}); t${r} += p; ${each(d, (e) => `o${r}_${e} = fma(p, v${e}, o${r}_${e});`)} }`, "    ")}
   }
-${perRow(rpl, (r) => `let t${r}_0 = t${r};`)}
-${storeRows(rpl, wg, [{ name: "o", width: d }, { name: "t", width: 1 }], `let inv = 1.0 / t_rows[r]; let orow = (n * s + row) * c + h * ${d}u; ${each(d, (e) => `out[orow + ${e}u] = ${fromRows("o", d, e)} * inv;`)}`)}`);
-  return kernel([qkv], out, dims, main, wg, limits);
+${perRow(rpl, (r) => `let t${r}_0 = t${r};${lse ? ` let m${r}_0 = m${r};` : ""}`)}
+${lse ? `  let heads = ${dims.u("heads", g.heads)};
+` : ""}${storeRows(
+    rpl,
+    wg,
+    [{ name: "o", width: d }, { name: "t", width: 1 }, ...(lse ? [{ name: "m", width: 1 }] : [])],
+    `let inv = 1.0 / t_rows[r]; let orow = (n * s + row) * c + h * ${d}u; ${each(d, (e) => `out[orow + ${e}u] = ${fromRows("o", d, e)} * inv;`)}${lse ? " out1[(n * heads + h) * s + row] = m_rows[r] + log(t_rows[r]);" : ""}`,
+  )}`);
+  return kernel([qkv], out, dims, main, wg, limits, lse ? [lse] : []);
 }
 
-/** Per query row: the logsumexp of its scaled scores and g . out. */
-function statsKernel(inputs: readonly ValueType[], out: ValueType, g: Geometry, limits: KernelLimits): KernelSource {
+/** The forward of attention over `qkv` storing out and, as its second output, attention_lse's logsumexp (the schedule's fusion of the two). */
+export function attentionWithLseKernel(qkv: ValueType, out: ValueType, lse: ValueType, heads: number, limits: KernelLimits): KernelSource {
+  return forwardKernel(qkv, out, geometry("attention", qkv, heads), limits, lse);
+}
+
+/** Per query row, the logsumexp of its scaled scores (attention_lse alone, where no forward computes it). */
+function lseKernel(qkv: ValueType, out: ValueType, g: Geometry, limits: KernelLimits): KernelSource {
   const { d } = g;
   const [wg, rpl, bc] = [rowsPerGroup(limits), rowsPerLane(limits, "stats", g.s), broadcastRows(limits)];
   const dims = new Dims();
@@ -277,8 +297,30 @@ ${perRow(rpl, (r) => `t${r} += exp(${score(r)} - m${r});`, "    ")}
   }
   let heads = ${dims.u("heads", g.heads)};
 ${perRow(rpl, (r) => `let m${r}_0 = m${r}; let t${r}_0 = t${r};`)}
-${storeRows(rpl, wg, [{ name: "m", width: 1 }, { name: "t", width: 1 }], `let orow = (n * s + row) * c + h * ${d}u; let st = ((n * heads + h) * s + row) * 2u; out[st] = m_rows[r] + log(t_rows[r]); out[st + 1u] = ${dot(d, (e) => `in1[orow + ${e}u]`, (e) => `in2[orow + ${e}u]`)};`)}`);
-  return kernel(inputs, out, dims, main, wg, limits);
+${storeRows(rpl, wg, [{ name: "m", width: 1 }, { name: "t", width: 1 }], `out[(n * heads + h) * s + row] = m_rows[r] + log(t_rows[r]);`)}`);
+  return kernel([qkv], out, dims, main, wg, limits);
+}
+
+/** Per query row (n, h, i), one invocation: its logsumexp (from lse) and D = g . out over the head's features. */
+function statsKernel([lse, o, gy]: readonly ValueType[], out: ValueType, g: Geometry, limits: KernelLimits): KernelSource {
+  const { d } = g;
+  const rows = g.n * g.heads * g.s;
+  const dims = new Dims();
+  const code = `${bindings([lse, o, gy], out)}
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let t = gid.x + gid.y * nwg.x * 64u;
+  if (t >= ${dims.u("rows", rows)}) { return; }
+  let nh = ${dims.div("t", "s", g.s, rows)};
+  let i = t - nh * ${dims.u("s", g.s)};
+  let n = ${dims.div("nh", "heads", g.heads, g.n * g.heads)};
+  let h = nh - n * ${dims.u("heads", g.heads)};
+  let orow = (n * dims.s + i) * ${dims.u("c", g.heads * d)} + h * ${d}u;
+  out[t * 2u] = in0[t];
+  out[t * 2u + 1u] = ${dot(d, (e) => `in1[orow + ${e}u]`, (e) => `in2[orow + ${e}u]`)};
+}`;
+  return { code: code.replace("@compute", `${dims.declare(4)}
+@compute`), workgroups: grid(rows, limits), uniforms: dims.words() };
 }
 
 /** dqkv: pass 0 owns query rows (dQ), pass 1 key rows (dK, dV). */
@@ -345,7 +387,8 @@ export const attention: OpDef<"attention"> = {
     return outType(geometry("attention", qkv, heads));
   },
   vjp: ({ b, g, inputs: [qkv], out, params }) => {
-    const stats = b.op("attention_stats", [qkv, out, g], params);
+    const lse = b.op("attention_lse", [qkv], params);
+    const stats = b.op("attention_stats", [lse, out, g], params);
     return [b.op("attention_grad", [qkv, g, stats], params)];
   },
   reference: ([qkv], { heads }, out, ctx) => {
@@ -372,38 +415,69 @@ export const attention: OpDef<"attention"> = {
   wgsl: ({ inputs: [qkv], out, params, limits }) => forwardKernel(qkv, out, geometry("attention", qkv, params.heads), limits),
 };
 
-export const attentionStats: OpDef<"attention_stats"> = {
-  kind: "attention_stats",
-  arity: 3,
-  shape: ([qkv, out, g], { heads }) => {
-    requireDType("attention_stats", [qkv, out, g], "f32");
-    const geo = geometry("attention_stats", qkv, heads);
-    requireShape("attention_stats", "out", out, outType(geo).shape);
-    requireShape("attention_stats", "g", g, outType(geo).shape);
-    return { shape: statsShape(geo), dtype: "f32" };
+export const attentionLse: OpDef<"attention_lse"> = {
+  kind: "attention_lse",
+  arity: 1,
+  shape: ([qkv], { heads }) => {
+    requireDType("attention_lse", [qkv], "f32");
+    return { shape: lseShape(geometry("attention_lse", qkv, heads)), dtype: "f32" };
   },
   vjp: noVjp("only the attention backward reads it, and the step differentiates once"),
-  reference: ([qkv, out, g], { heads }, _o, ctx) => {
-    const geo = geometry("attention_stats", qkv, heads);
-    const [x, y, dy] = [floats(qkv), floats(out), floats(g)];
-    const dst = allocFloat(ctx, geo.n * geo.heads * geo.s * 2);
+  reference: ([qkv], { heads }, _o, ctx) => {
+    const geo = geometry("attention_lse", qkv, heads);
+    const x = floats(qkv);
+    const dst = allocFloat(ctx, geo.n * geo.heads * geo.s);
     const row = new Float64Array(geo.s);
     for (let n = 0; n < geo.n; n++) {
       for (let h = 0; h < geo.heads; h++) {
         for (let i = 0; i < geo.s; i++) {
           scoresRow(x, geo, n, h, i, row);
-          const o = (n * geo.s + i) * geo.heads * geo.d + h * geo.d;
-          let rowD = 0;
-          for (let e = 0; e < geo.d; e++) rowD += dy[o + e] * y[o + e];
-          const st = ((n * geo.heads + h) * geo.s + i) * 2;
-          dst[st] = softmaxRow(row);
-          dst[st + 1] = rowD;
+          dst[(n * geo.heads + h) * geo.s + i] = softmaxRow(row);
         }
       }
     }
     return dst;
   },
-  wgsl: ({ inputs, out, params, limits }) => statsKernel(inputs, out, geometry("attention_stats", inputs[0], params.heads), limits),
+  wgsl: ({ inputs: [qkv], out, params, limits }) => lseKernel(qkv, out, geometry("attention_lse", qkv, params.heads), limits),
+};
+
+/** The geometry of out [N, S, C] (and g) with `heads` heads (attention_stats has no qkv). */
+function rowGeometry(op: string, out: { readonly shape: readonly number[] }, heads: number): Geometry {
+  check(op, out.shape.length === 3, () => `out must have rank 3 [N, S, C], got [${out.shape.join(", ")}]`);
+  const [n, s, c] = out.shape;
+  return geometry(op, { shape: [n, s, 3 * c] }, heads);
+}
+
+export const attentionStats: OpDef<"attention_stats"> = {
+  kind: "attention_stats",
+  arity: 3,
+  shape: ([lse, out, g], { heads }) => {
+    requireDType("attention_stats", [lse, out, g], "f32");
+    const geo = rowGeometry("attention_stats", out, heads);
+    requireShape("attention_stats", "lse", lse, lseShape(geo));
+    requireShape("attention_stats", "g", g, outType(geo).shape);
+    return { shape: statsShape(geo), dtype: "f32" };
+  },
+  vjp: noVjp("only the attention backward reads it, and the step differentiates once"),
+  reference: ([lse, out, g], { heads }, _o, ctx) => {
+    const geo = rowGeometry("attention_stats", out, heads);
+    const [l, y, dy] = [floats(lse), floats(out), floats(g)];
+    const dst = allocFloat(ctx, geo.n * geo.heads * geo.s * 2);
+    for (let n = 0; n < geo.n; n++) {
+      for (let h = 0; h < geo.heads; h++) {
+        for (let i = 0; i < geo.s; i++) {
+          const o = (n * geo.s + i) * geo.heads * geo.d + h * geo.d;
+          let rowD = 0;
+          for (let e = 0; e < geo.d; e++) rowD += dy[o + e] * y[o + e];
+          const at = (n * geo.heads + h) * geo.s + i;
+          dst[at * 2] = l[at];
+          dst[at * 2 + 1] = rowD;
+        }
+      }
+    }
+    return dst;
+  },
+  wgsl: ({ inputs, out, params, limits }) => statsKernel(inputs, out, rowGeometry("attention_stats", inputs[1], params.heads), limits),
 };
 
 export const attentionGrad: OpDef<"attention_grad"> = {

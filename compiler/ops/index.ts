@@ -1,7 +1,7 @@
 // The primitive registry. Its type maps every OpKind to that op's definition, so an op
 // kind without a rule (shape, VJP or reference kernel) does not compile (jax-js).
 
-import { attention, attentionGrad, attentionStats } from "./attention.js";
+import { attention, attentionGrad, attentionLse, attentionStats } from "./attention.js";
 import { batchnormApply, batchnormGradStats, batchnormInputGrad, batchnormStats } from "./batchnorm.js";
 import { binaryOps } from "./binary.js";
 import { layernormApply, layernormInputGrad, layernormParamGrad, layernormStats } from "./layernorm.js";
@@ -42,6 +42,7 @@ export const registry: Registry = {
   scatter_add: scatterAdd,
   softmax,
   attention,
+  attention_lse: attentionLse,
   attention_stats: attentionStats,
   attention_grad: attentionGrad,
   batchnorm_stats: batchnormStats,

@@ -18,7 +18,7 @@ const kinds = (opt: 0 | 1) => new Set(buildGraph(model, { batch: 2, mode: "step"
 describe("fused attention", () => {
   it("opt 1 lowers attention to the fused op, opt 0 to matmuls and a softmax", () => {
     const [fused, plain] = [kinds(1), kinds(0)];
-    expect(fused.has("attention") && fused.has("attention_stats") && fused.has("attention_grad")).toBe(true);
+    expect(fused.has("attention") && fused.has("attention_lse") && fused.has("attention_stats") && fused.has("attention_grad")).toBe(true);
     expect(fused.has("softmax")).toBe(false);
     expect(plain.has("softmax") && !plain.has("attention")).toBe(true);
   });

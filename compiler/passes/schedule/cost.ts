@@ -94,15 +94,19 @@ export function opFlops(graph: Graph, n: OpNode): number {
     case "scatter_add":
       return numel(shape(0));
     case "attention":
-    case "attention_stats":
+    case "attention_lse":
     case "attention_grad": {
-      // per (query, key) pair and head, the kernels' fmas over the head's d features
+      // per (query, key) pair and head, the kernels' fmas over the head's d features (an
+      // attention_lse computed in the forward's kernel costs this again in the model)
       const [batch, s, c3] = shape(0);
       const pairs = batch * s * s * n.params.heads;
       const d = c3 / 3 / n.params.heads;
-      const perPair = n.op === "attention" ? 6 * d + 3 : n.op === "attention_stats" ? 2 * d + 2 : 14 * d + 6;
+      const perPair = n.op === "attention" ? 6 * d + 3 : n.op === "attention_lse" ? 2 * d + 2 : 14 * d + 6;
       return pairs * perPair;
     }
+    case "attention_stats":
+      // per query row and head, g . out
+      return 2 * numel(shape(1));
     // per element: the statistics 3 (shifted sum and square), apply 4, grad stats 3, input grad 7;
     // a fused SiLU adds its own (4: exp, add, divide, multiply) and, backward, y's recomputation
     // and silu' (9)

@@ -5,7 +5,8 @@
 // result runs in that GEMM's store (chain.ts); a chain whose readers all lie in one later chain
 // joins it, storing its value from there where the step outputs it (mergeProducers: a
 // multi-output kernel); transposes that only matmuls read are read in place by them
-// (foldTransposes); every other op is its own kernel. Reshapes are aliases and sources and
+// (foldTransposes); the forward attention stores the backward's logsumexp too; every other op
+// is its own kernel. Reshapes are aliases and sources and
 // constants are written from the host, so neither gets a kernel.
 //
 // A fused kernel whose external inputs all have the output's shape or a single element bakes no
@@ -20,6 +21,7 @@ import type { ScheduledKernel } from "../../wgsl/program.js";
 import { boundInputs, kernelFor, type View } from "./kernel-for.js";
 import { chainWgsl, epilogueFor, EPILOGUE_OPS } from "./chain.js";
 import { bindings, flatDims, flatEntry, flatGrid } from "../../wgsl/wgsl.js";
+import { attentionWithLseKernel } from "../../ops/attention.js";
 
 export type { ScheduledKernel };
 
@@ -121,9 +123,21 @@ export function scheduleGraph(graph: Graph, limits: KernelLimits, opts: Schedule
     }
   }
   const transposeOf = new Set(storesTransposed.values());
+  // The forward attention has each row's logsumexp at hand: an attention_lse of its qkv (the
+  // backward's) is stored from the forward's kernel instead of passing over the keys again.
+  const lseOf = new Map<ValueId, ValueId>();
+  if (opts.fuse) {
+    for (const n of graph.nodes) {
+      if (isSource(n) || n.op !== "attention_lse") continue;
+      const { heads } = n.params as { heads: number };
+      const forward = (readerNodes.get(n.inputs[0]) ?? []).find((m) => m.op === "attention" && (m.params as { heads: number }).heads === heads && m.id < n.id);
+      if (forward && !lseOf.has(forward.id)) lseOf.set(forward.id, n.id);
+    }
+  }
+  const lseInForward = new Set(lseOf.values());
 
   for (const n of graph.nodes) {
-    if (isHostValue(n) || absorbed.has(n.id) || merged.has(n.id) || folded.has(n.id) || transposeOf.has(n.id) || n.op === "reshape") continue;
+    if (isHostValue(n) || absorbed.has(n.id) || merged.has(n.id) || folded.has(n.id) || transposeOf.has(n.id) || lseInForward.has(n.id) || n.op === "reshape") continue;
     const op = n as OpNode;
     const group = groups.get(n.id);
     const gemm = epilogues.get(n.id);
@@ -151,7 +165,11 @@ export function scheduleGraph(graph: Graph, limits: KernelLimits, opts: Schedule
       });
     } else {
       const t = storesTransposed.get(n.id);
-      if (t !== undefined) {
+      const lse = lseOf.get(n.id);
+      if (lse !== undefined) {
+        const source = attentionWithLseKernel(graph.nodes[op.inputs[0]], op, graph.nodes[lse], (op.params as { heads: number }).heads, limits);
+        kernels.push({ output: n.id, extraOutputs: [lse], inputs: op.inputs, source, nodes: [n.id, lse], label: "attention+lse" });
+      } else if (t !== undefined) {
         kernels.push({ output: t, inputs: boundInputs(op, folded), source: kernelFor(op, graph, limits, undefined, folded, true), nodes: [n.id, t], label: "matmul+transpose" });
       } else kernels.push({ output: n.id, inputs: boundInputs(op, folded), source: kernelFor(op, graph, limits, undefined, folded), nodes: [n.id], label: op.op });
     }
