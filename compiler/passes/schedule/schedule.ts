@@ -21,7 +21,7 @@ import type { ScheduledKernel } from "../../wgsl/program.js";
 import { boundInputs, kernelFor, type View } from "./kernel-for.js";
 import { chainWgsl, epilogueFor, EPILOGUE_OPS } from "./chain.js";
 import { bindings, flatDims, flatEntry, flatGrid } from "../../wgsl/wgsl.js";
-import { attentionWithLseKernel } from "../../ops/attention.js";
+import { attentionWithLseKernel } from "../../ops/attention-wgsl.js";
 
 export type { ScheduledKernel };
 
