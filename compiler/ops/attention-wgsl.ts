@@ -6,7 +6,7 @@
 import type { ValueType } from "../ir/types.js";
 import type { KernelLimits, KernelSource } from "../wgsl/kernel.js";
 import { Dims } from "../wgsl/dims.js";
-import { bindings, f32Literal, grid } from "../wgsl/wgsl.js";
+import { bindings, f32Literal, flatDims, flatKernel, grid } from "../wgsl/wgsl.js";
 import { check } from "./def.js";
 
 /** Sizes of an attention over qkv [N, S, 3C]. */
@@ -251,26 +251,19 @@ ${storeRows(rpl, wg, [{ name: "m", width: 1 }, { name: "t", width: 1 }], `out[(n
   return kernel([qkv], out, dims, main, wg, limits);
 }
 
-/** Per query row (n, h, i), one invocation: its logsumexp (from lse) and D = g . out over the head's features. */
-export function statsKernel([lse, o, gy]: readonly ValueType[], out: ValueType, g: Geometry, limits: KernelLimits): KernelSource {
+/** Per query row (n, h, i), a flat loop over the rows (flatKernel): its logsumexp (from lse) and D = g . out over the head's features. */
+export function statsKernel(inputs: readonly ValueType[], out: ValueType, g: Geometry, limits: KernelLimits): KernelSource {
   const { d } = g;
   const rows = g.n * g.heads * g.s;
-  const dims = new Dims();
-  const code = `${bindings([lse, o, gy], out)}
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let t = gid.x + gid.y * nwg.x * 64u;
-  if (t >= ${dims.u("rows", rows)}) { return; }
-  let nh = ${dims.div("t", "s", g.s, rows)};
-  let i = t - nh * ${dims.u("s", g.s)};
+  const dims = flatDims(rows);
+  const body = `  let nh = ${dims.div("i", "s", g.s, rows)};
+  let q = i - nh * ${dims.u("s", g.s)};
   let n = ${dims.div("nh", "heads", g.heads, g.n * g.heads)};
   let h = nh - n * ${dims.u("heads", g.heads)};
-  let orow = (n * dims.s + i) * ${dims.u("c", g.heads * d)} + h * ${d}u;
-  out[t * 2u] = in0[t];
-  out[t * 2u + 1u] = ${dot(d, (e) => `in1[orow + ${e}u]`, (e) => `in2[orow + ${e}u]`)};
-}`;
-  return { code: code.replace("@compute", `${dims.declare(4)}
-@compute`), workgroups: grid(rows, limits), uniforms: dims.words() };
+  let orow = (n * ${dims.u("s", g.s)} + q) * ${dims.u("c", g.heads * d)} + h * ${d}u;
+  out[i * 2u] = in0[i];
+  out[i * 2u + 1u] = ${dot(d, (e) => `in1[orow + ${e}u]`, (e) => `in2[orow + ${e}u]`)};`;
+  return flatKernel(inputs, out, rows, body, limits, { dims });
 }
 
 /** dqkv: pass 0 owns query rows (dQ), pass 1 key rows (dK, dV). */
