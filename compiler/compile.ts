@@ -52,6 +52,8 @@ export interface GraphOptions extends Target {
   readonly fuseLayerNorm?: boolean;
   /** Adam's g + wd * p built once per moment, fused into each (default: on from opt 1). */
   readonly fuseDecayedGrad?: boolean;
+  /** Equal state updates (each parameter's optimizer step) as one kernel over them all (default: on with `fuse`). */
+  readonly stack?: boolean;
 }
 
 export interface CompileOptions extends GraphOptions {
@@ -104,7 +106,13 @@ export function kernelLimits(t: Target): KernelLimits {
 export function compileGraph(graph: Graph, o: GraphOptions = {}): CompiledGraph {
   const limits: DeviceLimits = { ...DEFAULT_LIMITS, ...o.limits };
   const on = (o.opt ?? 1) >= 1;
-  const kernels = scheduleGraph(graph, kernelLimits(o), { fuse: o.fuse ?? on, maxBindings: limits.maxStorageBuffersPerShaderStage });
+  const kernels = scheduleGraph(graph, kernelLimits(o), {
+    fuse: o.fuse ?? on,
+    stack: o.stack ?? o.fuse ?? on,
+    maxBindings: limits.maxStorageBuffersPerShaderStage,
+    alignment: limits.minStorageBufferOffsetAlignment,
+    maxRunBytes: Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize),
+  });
   const plan = planMemory(graph, kernels, limits);
   return { graph, kernels, plan, limits, report: memoryReport(plan) };
 }

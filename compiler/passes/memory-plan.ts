@@ -10,11 +10,16 @@
 // writable and bound in any other way within one dispatch, even at disjoint ranges, so an op's
 // output may never share a GPUBuffer with its inputs. Reusing whole buffers satisfies that by
 // construction: an op's inputs are alive while it runs, so their buffers are never its output's.
+// The one exception is a stacked kernel's runs (schedule/stack.ts): values laid end to end at the
+// stack's offsets, one transient buffer (alive from the first write of a value to the last read
+// of any) or a block of an arena (sources), which the stack binds whole; stack.ts admits a run
+// only where no kernel would break that rule. The padding between a run's values is read and
+// written by the stack alone, elementwise, so whatever it holds reaches no value.
 import type { Graph, ValueId } from "../ir/types.js";
 import { isSource } from "../ir/types.js";
 import { numel } from "../ir/shape.js";
-import { kernelWrites, type DeviceLimits, type MemoryPlan, type MemoryReport, type Placement, type ScheduledKernel } from "../wgsl/program.js";
-import { isHostValue } from "./schedule/schedule.js";
+import { kernelBindings, kernelReads, kernelWrites, type DeviceLimits, type MemoryPlan, type MemoryReport, type Placement, type ScheduledKernel } from "../wgsl/program.js";
+import { aliasRoot, isHostValue, valueBytes } from "./storage.js";
 import { UserError } from "../diagnostics/user-error.js";
 
 export type { MemoryPlan, MemoryReport };
@@ -22,22 +27,36 @@ export type { MemoryPlan, MemoryReport };
 /** A device limit the graph does not fit: the user's to fix (a smaller batch or model), not a unetc bug. */
 export class MemoryLimitError extends UserError {}
 
-/** Reshape outputs share their input's memory; the map gives each alias its root value. */
-export function aliasRoot(graph: Graph): Map<ValueId, ValueId> {
-  const root = new Map<ValueId, ValueId>();
-  for (const n of graph.nodes) if (!isSource(n) && n.op === "reshape") root.set(n.id, root.get(n.inputs[0]) ?? n.inputs[0]);
-  return root;
-}
-
-export const valueBytes = (shape: readonly number[]) => Math.max(4, numel(shape) * 4);
-
 const align = (n: number, a: number) => Math.ceil(n / a) * a;
 
 /** The largest buffer one binding may cover. */
 const maxBindingOf = (limits: DeviceLimits) => Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
 
+/** Values a stacked kernel binds as one (their roots), each at the stack's offsets. */
+interface Run {
+  values: ValueId[];
+  offsets: readonly number[];
+  bytes: number;
+}
+
+/** The runs of the stacked kernels, each once (a run one stack writes may be one another reads). */
+function stackRuns(kernels: readonly ScheduledKernel[], rootOf: (id: ValueId) => ValueId): Run[] {
+  const runs = new Map<string, Run>();
+  for (const k of kernels) {
+    if (!k.stack) continue;
+    for (const values of k.stack.bindings) {
+      if (values.length < 2) continue;
+      const roots = values.map(rootOf);
+      runs.set(roots.join(","), { values: roots, offsets: k.stack.offsets, bytes: k.stack.bytes });
+    }
+  }
+  return [...runs.values()];
+}
+
 interface Transient {
   slotOf: Map<ValueId, number>;
+  /** A value's offset in its slot, where it is not 0 (runs). */
+  offsetOf: Map<ValueId, number>;
   slots: number[];
   peakLiveBytes: number;
   naiveBytes: number;
@@ -47,21 +66,32 @@ interface Transient {
  * Assigns every kernel output a buffer. Lifetimes are in kernel order: a value lives from the
  * kernel that writes it to the last kernel that reads it (graph outputs live to the end).
  */
-function planTransient(graph: Graph, kernels: readonly ScheduledKernel[], roots: ReadonlyMap<ValueId, ValueId>, maxBufferBytes: number): Transient {
+function planTransient(graph: Graph, kernels: readonly ScheduledKernel[], roots: ReadonlyMap<ValueId, ValueId>, runs: readonly Run[], maxBufferBytes: number): Transient {
   const rootOf = (id: ValueId) => roots.get(id) ?? id;
   const lastUse = new Map<ValueId, number>();
   kernels.forEach((k, pos) => {
-    for (const i of k.inputs) lastUse.set(rootOf(i), pos);
+    for (const i of kernelReads(k)) lastUse.set(rootOf(i), pos);
   });
   for (const o of graph.outputs) lastUse.set(rootOf(o.value), Infinity);
 
   const slots: number[] = [];
   const free: number[] = []; // slot indices, unsorted
   const slotOf = new Map<ValueId, number>();
-  const dying = new Map<number, ValueId[]>();
+  const offsetOf = new Map<ValueId, number>();
+  const dying = new Map<number, Array<{ slot: number; bytes: number }>>();
   let live = 0;
   let peak = 0;
   let naive = 0;
+
+  // A run of kernel outputs (a stack's, memory-plan.ts's header) is one buffer, alive from the
+  // first write of any of its values to the last read of any.
+  const runOf = new Map<ValueId, Run>();
+  for (const r of runs) {
+    if (r.values.every((id) => isHostValue(graph.nodes[id]))) continue;
+    if (r.values.some((id) => isHostValue(graph.nodes[id]))) throw new Error("internal: a stacked run mixes sources and kernel outputs (a unetc bug)");
+    if (r.bytes > maxBufferBytes) throw new MemoryLimitError(`a stacked run of ${r.bytes} bytes exceeds the device's maxStorageBufferBindingSize (${maxBufferBytes} bytes)`);
+    for (const id of r.values) runOf.set(id, r);
+  }
 
   const take = (bytes: number): number => {
     // Best fit among free buffers that are big enough but not wastefully so.
@@ -73,48 +103,79 @@ function planTransient(graph: Graph, kernels: readonly ScheduledKernel[], roots:
     slots.push(bytes);
     return slots.length - 1;
   };
+  const hold = (bytes: number, end: number, pos: number): number => {
+    const slot = take(bytes);
+    naive += bytes;
+    live += bytes;
+    peak = Math.max(peak, live);
+    const at = end === -Infinity ? pos : end; // a value nobody reads dies at once
+    if (at !== Infinity) dying.set(at, [...(dying.get(at) ?? []), { slot, bytes }]);
+    return slot;
+  };
 
   kernels.forEach((k, pos) => {
     for (const id of kernelWrites(k)) {
+      if (slotOf.has(id)) continue; // a run's value, placed with the run
+      const run = runOf.get(id);
+      if (run) {
+        const slot = hold(run.bytes, Math.max(...run.values.map((v) => lastUse.get(v) ?? -Infinity)), pos);
+        run.values.forEach((v, j) => {
+          slotOf.set(v, slot);
+          if (run.offsets[j]) offsetOf.set(v, run.offsets[j]);
+        });
+        continue;
+      }
       const n = graph.nodes[id];
       const bytes = valueBytes(n.shape);
       if (bytes > maxBufferBytes) {
         throw new MemoryLimitError(`a tensor of ${bytes} bytes (${k.label} %${n.id}${n.label ? `, ${n.label}` : ""}) exceeds the device's maxStorageBufferBindingSize (${maxBufferBytes} bytes); use a smaller batch`);
       }
-      naive += bytes;
-      slotOf.set(n.id, take(bytes));
-      live += bytes;
-      peak = Math.max(peak, live);
-      const end = lastUse.get(n.id) ?? pos; // a value nobody reads dies at once
-      if (end !== Infinity) dying.set(end, [...(dying.get(end) ?? []), n.id]);
+      slotOf.set(n.id, hold(bytes, lastUse.get(n.id) ?? -Infinity, pos));
     }
     // Values whose last reader is this kernel free their buffer after its outputs have theirs.
-    for (const id of dying.get(pos) ?? []) {
-      free.push(slotOf.get(id)!);
-      live -= valueBytes(graph.nodes[id].shape);
+    for (const d of dying.get(pos) ?? []) {
+      free.push(d.slot);
+      live -= d.bytes;
     }
     dying.delete(pos);
   });
   for (const [alias, root] of roots) {
     const s = slotOf.get(root);
     if (s !== undefined) slotOf.set(alias, s);
+    const o = offsetOf.get(root);
+    if (o !== undefined) offsetOf.set(alias, o);
   }
-  return { slotOf, slots, peakLiveBytes: peak, naiveBytes: naive };
+  return { slotOf, offsetOf, slots, peakLiveBytes: peak, naiveBytes: naive };
 }
 
-/** Sources and constants, packed in graph order into arenas of at most one binding each. */
-function packPersistent(graph: Graph, limits: DeviceLimits): { offsets: Map<ValueId, { arena: number; offset: number }>; arenas: number[] } {
+/**
+ * Sources and constants, packed in graph order into arenas of at most one binding each; a run
+ * of them (a stack's parameters or moments) as one block where its first value comes.
+ */
+function packPersistent(graph: Graph, runs: readonly Run[], limits: DeviceLimits): { offsets: Map<ValueId, { arena: number; offset: number }>; arenas: number[] } {
   const maxBinding = maxBindingOf(limits);
   const offsets = new Map<ValueId, { arena: number; offset: number }>();
   const arenas: number[] = [];
-  for (const n of graph.nodes) {
-    if (!isHostValue(n)) continue;
-    const bytes = align(valueBytes(n.shape), limits.minStorageBufferOffsetAlignment);
-    if (bytes > maxBinding) throw new MemoryLimitError(`\`${isSource(n) ? n.name : `constant %${n.id}`}\` (${bytes} bytes) exceeds maxStorageBufferBindingSize (${maxBinding} bytes)`);
+  const runOf = new Map<ValueId, Run>();
+  for (const r of runs) if (r.values.every((id) => isHostValue(graph.nodes[id]))) for (const id of r.values) runOf.set(id, r);
+  const place = (bytes: number, what: () => string): { arena: number; offset: number } => {
+    if (bytes > maxBinding) throw new MemoryLimitError(`${what()} (${bytes} bytes) exceeds maxStorageBufferBindingSize (${maxBinding} bytes)`);
     if (arenas.length === 0 || arenas[arenas.length - 1] + bytes > maxBinding) arenas.push(0);
     const arena = arenas.length - 1;
-    offsets.set(n.id, { arena, offset: arenas[arena] });
+    const at = { arena, offset: arenas[arena] };
     arenas[arena] += bytes;
+    return at;
+  };
+  for (const n of graph.nodes) {
+    if (!isHostValue(n) || offsets.has(n.id)) continue;
+    const run = runOf.get(n.id);
+    if (run) {
+      const at = place(align(run.bytes, limits.minStorageBufferOffsetAlignment), () => `a stacked run of ${run.values.length} values`);
+      run.values.forEach((id, j) => offsets.set(id, { arena: at.arena, offset: at.offset + run.offsets[j] }));
+      continue;
+    }
+    const bytes = align(valueBytes(n.shape), limits.minStorageBufferOffsetAlignment);
+    offsets.set(n.id, place(bytes, () => `\`${isSource(n) ? n.name : `constant %${n.id}`}\``));
   }
   return { offsets, arenas };
 }
@@ -122,11 +183,12 @@ function packPersistent(graph: Graph, limits: DeviceLimits): { offsets: Map<Valu
 /** The whole plan: transient buffers, persistent arenas, every value's place, and the report. */
 export function planMemory(graph: Graph, kernels: readonly ScheduledKernel[], limits: DeviceLimits): MemoryPlan {
   const roots = aliasRoot(graph);
-  const t = planTransient(graph, kernels, roots, maxBindingOf(limits));
-  const p = packPersistent(graph, limits);
+  const runs = stackRuns(kernels, (id) => roots.get(id) ?? id);
+  const t = planTransient(graph, kernels, roots, runs, maxBindingOf(limits));
+  const p = packPersistent(graph, runs, limits);
   const maxBindings = limits.maxStorageBuffersPerShaderStage;
   for (const k of kernels) {
-    const bindings = k.inputs.length + kernelWrites(k).length;
+    const bindings = kernelBindings(k).length;
     if (bindings > maxBindings) {
       throw new MemoryLimitError(`${k.label} %${k.output} needs ${bindings} storage buffers, more than the device's maxStorageBuffersPerShaderStage (${maxBindings})`);
     }
@@ -137,7 +199,7 @@ export function planMemory(graph: Graph, kernels: readonly ScheduledKernel[], li
     const size = valueBytes(n.shape);
     const slot = t.slotOf.get(root);
     const at = p.offsets.get(root);
-    if (slot !== undefined) placement.set(n.id, { kind: "slot", index: slot, size });
+    if (slot !== undefined) placement.set(n.id, { kind: "slot", index: slot, offset: t.offsetOf.get(root) ?? 0, size });
     else if (at) placement.set(n.id, { kind: "arena", index: at.arena, offset: at.offset, size });
   }
   const allocatedBytes = t.slots.reduce((a, b) => a + b, 0);
@@ -148,6 +210,7 @@ export function planMemory(graph: Graph, kernels: readonly ScheduledKernel[], li
     arenas: p.arenas,
     constants: graph.nodes.filter((n) => isHostValue(n) && !isSource(n)).map((n) => n.id),
     placement,
+    alignment: limits.minStorageBufferOffsetAlignment,
     persistentBytes,
     allocatedBytes,
     peakLiveBytes: t.peakLiveBytes,

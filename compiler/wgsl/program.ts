@@ -2,6 +2,8 @@
 // places every value in a GPU buffer. compiler/compile.ts makes one; runtime/webgpu only creates
 // the pipelines, buffers and bind groups it describes (it never schedules or plans itself).
 import type { Graph, ValueId } from "../ir/types.js";
+import { isSource } from "../ir/types.js";
+import { replacedSource } from "../ir/step-contract.js";
 import type { KernelSource } from "./kernel.js";
 
 /** The device limits the schedule and the memory plan are shaped by (GPUSupportedLimits' names). */
@@ -36,15 +38,93 @@ export interface ScheduledKernel {
   /** Graph nodes the kernel computes (more than one when fused). */
   readonly nodes: readonly ValueId[];
   readonly label: string;
+  /**
+   * Several equal kernels run as one (schedule/stack.ts): `inputs`, `output` and `extraOutputs`
+   * are the first member's, `nodes` every member's.
+   */
+  readonly stack?: KernelStack;
 }
 
-/** Every value a kernel writes, in binding order (after its inputs). */
-export const kernelWrites = (k: ScheduledKernel): readonly ValueId[] => (k.extraOutputs?.length ? [k.output, ...k.extraOutputs] : [k.output]);
+/**
+ * The members of a stacked kernel. Per binding (inputs, then writes): one value all members
+ * share (a scalar), or one value per member, laid end to end in one buffer at `offsets` (a run,
+ * memory-plan.ts), so that the binding covers them all and the flat loop runs over the lot.
+ */
+export interface KernelStack {
+  readonly bindings: readonly (readonly ValueId[])[];
+  /** Each member's byte offset in every run (aligned to minStorageBufferOffsetAlignment). */
+  readonly offsets: readonly number[];
+  /** Bytes of a run: the last member's offset and size. */
+  readonly bytes: number;
+}
 
-/** Where one value lives: a whole transient buffer (`slot`), or a range of a persistent arena. */
-export type Placement =
-  | { readonly kind: "slot"; readonly index: number; readonly size: number }
-  | { readonly kind: "arena"; readonly index: number; readonly offset: number; readonly size: number };
+/** The values a kernel's bindings hold, in binding order: its inputs, then its writes (the first member's, for a stack). */
+export const kernelBindings = (k: ScheduledKernel): readonly ValueId[] => [...k.inputs, k.output, ...(k.extraOutputs ?? [])];
+
+/** Every value a kernel writes (every member's, for a stack). */
+export function kernelWrites(k: ScheduledKernel): readonly ValueId[] {
+  if (k.stack) return k.stack.bindings.slice(k.inputs.length).flat();
+  return k.extraOutputs?.length ? [k.output, ...k.extraOutputs] : [k.output];
+}
+
+/** Every value a kernel reads (every member's, for a stack), each once. */
+export const kernelReads = (k: ScheduledKernel): readonly ValueId[] => [...new Set(k.stack ? k.stack.bindings.slice(0, k.inputs.length).flat() : k.inputs)];
+
+/**
+ * Where one value lives: a range of a transient buffer (`slot`: at 0, or in a run), or of a
+ * persistent arena.
+ */
+export interface Placement {
+  readonly kind: "slot" | "arena";
+  readonly index: number;
+  readonly offset: number;
+  readonly size: number;
+}
+
+/** What each binding of a kernel covers: a value's place, or for a stacked kernel's run the whole run. */
+export function bindingPlaces(k: ScheduledKernel, plan: MemoryPlan): Placement[] {
+  const place = (id: ValueId): Placement => {
+    const p = plan.placement.get(id);
+    if (!p) throw new Error(`internal: %${id} has no placement in the memory plan`);
+    return p;
+  };
+  if (!k.stack) return kernelBindings(k).map(place);
+  const bytes = k.stack.bytes;
+  return k.stack.bindings.map((values) => (values.length === 1 ? place(values[0]) : { ...place(values[0]), size: bytes }));
+}
+
+/**
+ * The copies after a step: each `new.X` output over its source X where they lie apart. Copies
+ * from runs (a stacked optimizer's parameters and moments) that lie end to end in the same
+ * order at both places become one copy, padding and all: a few copies instead of one per tensor.
+ */
+export function stateCopies(graph: Graph, plan: MemoryPlan): Array<{ from: Placement; to: Placement }> {
+  const sources = new Map<string, ValueId>();
+  for (const n of graph.nodes) if (isSource(n)) sources.set(n.name, n.id);
+  const copies: Array<{ from: Placement; to: Placement }> = [];
+  for (const o of graph.outputs) {
+    const replaced = replacedSource(o.name);
+    const target = replaced === undefined ? undefined : sources.get(replaced);
+    const from = plan.placement.get(o.value);
+    const to = target === undefined ? undefined : plan.placement.get(target);
+    if (!from || !to || samePlace(from, to)) continue;
+    copies.push({ from, to });
+  }
+  // Only copies out of transient buffers are reordered: no copy writes one.
+  const fromSlots = copies.filter((c) => c.from.kind === "slot").sort((a, b) => a.from.index - b.from.index || a.from.offset - b.from.offset);
+  const merged: Array<{ from: Placement; to: Placement }> = [];
+  for (const c of fromSlots) {
+    const last = merged[merged.length - 1];
+    const gap = last && c.from.offset - (last.from.offset + last.from.size);
+    if (last && last.from.index === c.from.index && last.to.kind === c.to.kind && last.to.index === c.to.index && gap >= 0 && gap < plan.alignment && c.to.offset - (last.to.offset + last.to.size) === gap) {
+      const size = c.from.offset + c.from.size - last.from.offset;
+      merged[merged.length - 1] = { from: { ...last.from, size }, to: { ...last.to, size } };
+    } else merged.push(c);
+  }
+  return [...copies.filter((c) => c.from.kind !== "slot"), ...merged];
+}
+
+const samePlace = (a: Placement, b: Placement): boolean => a.kind === b.kind && a.index === b.index && a.offset === b.offset;
 
 /** The plan's numbers, in bytes. */
 export interface MemoryReport {
@@ -71,6 +151,8 @@ export interface MemoryPlan extends MemoryReport {
   readonly constants: readonly ValueId[];
   /** Every value that has storage (kernel outputs, sources, constants and their aliases). */
   readonly placement: ReadonlyMap<ValueId, Placement>;
+  /** The offset alignment every value starts at (minStorageBufferOffsetAlignment). */
+  readonly alignment: number;
 }
 
 export interface Program {

@@ -8,10 +8,9 @@
 import type { Graph, SourceNode, ValueId } from "../../compiler/ir/types.js";
 import { isSource } from "../../compiler/ir/types.js";
 import { numel } from "../../compiler/ir/shape.js";
-import { replacedSource } from "../../compiler/ir/step-contract.js";
 import { registry } from "../../compiler/ops/index.js";
 import type { Tensor } from "../../compiler/ir/tensor.js";
-import { kernelWrites, type MemoryPlan, type Program } from "../../compiler/wgsl/program.js";
+import { bindingPlaces, stateCopies, type MemoryPlan, type Placement, type Program } from "../../compiler/wgsl/program.js";
 import { refContext } from "../reference/index.js";
 import type { GpuContext } from "./device.js";
 import { PipelineCache } from "./pipelines.js";
@@ -71,10 +70,9 @@ export class GraphExecutor {
     };
     const slotBuffers = plan.slots.map((size, i) => makeBuffer(size, `slot ${i}`));
     const stateBuffers = plan.arenas.map((size, i) => makeBuffer(size, `state ${i}`));
+    const regionOf = (p: Placement): Region => ({ buffer: (p.kind === "slot" ? slotBuffers : stateBuffers)[p.index], offset: p.offset, size: p.size });
     const regions = new Map<ValueId, Region>();
-    for (const [id, p] of plan.placement) {
-      regions.set(id, p.kind === "slot" ? { buffer: slotBuffers[p.index], offset: 0, size: p.size } : { buffer: stateBuffers[p.index], offset: p.offset, size: p.size });
-    }
+    for (const [id, p] of plan.placement) regions.set(id, regionOf(p));
 
     // Constants are computed once on the host and uploaded.
     const host = refContext("f32");
@@ -96,8 +94,8 @@ export class GraphExecutor {
     for (const [i, k] of kernels.entries()) {
       const kernel = k.source;
       const pipeline = await created[i];
-      const entries: GPUBindGroupEntry[] = [...k.inputs, ...kernelWrites(k)].map((id, binding) => {
-        const r = regions.get(id)!;
+      const entries: GPUBindGroupEntry[] = bindingPlaces(k, plan).map((p, binding) => {
+        const r = regionOf(p);
         return { binding, resource: { buffer: r.buffer, offset: r.offset, size: align(r.size, 4) } };
       });
       const dims = uniforms.regions[i];
@@ -109,15 +107,7 @@ export class GraphExecutor {
 
     const sources = new Map<string, SourceNode>();
     for (const n of graph.nodes) if (isSource(n)) sources.set(n.name, n);
-    const copies: Array<{ from: Region; to: Region }> = [];
-    for (const o of graph.outputs) {
-      const replaced = replacedSource(o.name);
-      const target = replaced === undefined ? undefined : sources.get(replaced);
-      if (!target) continue;
-      const from = regions.get(o.value)!;
-      const to = regions.get(target.id)!;
-      if (from.buffer !== to.buffer || from.offset !== to.offset) copies.push({ from, to });
-    }
+    const copies = stateCopies(graph, plan).map((c) => ({ from: regionOf(c.from), to: regionOf(c.to) }));
     const fusedOps = kernels.reduce((a, k) => a + k.nodes.length, 0);
     return new GraphExecutor(ctx, graph, regions, sources, dispatches, copies, buffers, { kernels: dispatches.length, ops: fusedOps, pipelines: pipelines.size, plan, persistentBytes: plan.persistentBytes });
   }

@@ -2,7 +2,9 @@
 // and bytes per kernel on hand-built graphs, totals that are the kernels' sums, and every kernel
 // of a training step attributed to a phase and a layer.
 import { describe, expect, test } from "vitest";
-import { compile, compileGraph, stepCost, type KernelCost } from "../../compiler/compile.js";
+import { compile, compileGraph, stepCost, type CompiledGraph, type KernelCost } from "../../compiler/compile.js";
+import { STACKED } from "../../compiler/passes/schedule/cost.js";
+import { stateCopies } from "../../compiler/wgsl/program.js";
 import { GraphBuilder } from "../../compiler/graph/builder.js";
 import type { Graph } from "../../compiler/ir/types.js";
 import { tinyModel } from "../train/support.js";
@@ -97,41 +99,75 @@ describe("cost of a training step", () => {
     expect(cost.memory).toEqual(compiled.report);
   });
 
-  test("every backward and optimizer kernel is attributed to a forward layer (or the model, the loss, shared scalars)", () => {
+  test("every backward and optimizer kernel is attributed to a forward layer (or the model, the loss, shared scalars, a stack)", () => {
     const forward = new Set(cost.kernels.filter((k) => k.phase === "forward").map((k) => k.layer));
     const phases = new Set(cost.kernels.map((k) => k.phase));
     expect([...phases].sort()).toEqual(["backward", "forward", "loss", "optimizer"]);
     for (const k of cost.kernels) {
-      if (k.phase === "backward" || k.phase === "optimizer") expect(forward.has(k.layer) || k.layer === "(optimizer scalars)", `k${k.index} ${k.phase} ${k.layer}`).toBe(true);
+      if (k.phase === "backward" || k.phase === "optimizer") expect(forward.has(k.layer) || k.layer === "(optimizer scalars)" || k.layer === STACKED, `k${k.index} ${k.phase} ${k.layer}`).toBe(true);
     }
-    // Each parameter's Adam update lands on the layer that owns it.
-    expect(cost.kernels.some((k) => k.phase === "optimizer" && k.layer === "conv_in")).toBe(true);
+    // Unstacked, each parameter's Adam update lands on the layer that owns it.
+    const alone = stepCost(compile(model, { batch: 2, mode: "step", stack: false }));
+    expect(alone.kernels.some((k) => k.phase === "optimizer" && k.layer === "conv_in")).toBe(true);
+    expect(alone.kernels.some((k) => k.layer === STACKED)).toBe(false);
   });
 
-  test("each parameter's Adam update is three kernels within 8 bindings: the two moments (each computing g + wd * p itself) and the parameter", () => {
-    const updates = cost.kernels.filter((k) => k.phase === "optimizer" && k.layer !== "(optimizer scalars)");
-    const params = model.parameters.filter((p) => p.kind === "param").length;
-    expect(params).toBeGreaterThan(3);
-    expect(updates).toHaveLength(3 * params);
+  const params = model.parameters.filter((p) => p.kind === "param").map((p) => p.name);
+  const numelOf = (c: CompiledGraph, id: number) => c.graph.nodes[id].shape.reduce((a, b) => a * b, 1);
+  /** The stacked optimizer kernels and, per kernel, the outputs each write run holds. */
+  const stackedUpdates = (c: CompiledGraph) => {
+    const names = new Map(c.graph.outputs.map((o) => [o.value, o.name]));
+    return stepCost(c)
+      .kernels.filter((k) => k.phase === "optimizer" && k.layer !== "(optimizer scalars)")
+      .map((u) => {
+        const k = c.kernels[u.index];
+        expect(k.stack, `k${u.index} ${k.label}`).toBeDefined();
+        const runs = k.stack!.bindings.slice(k.inputs.length).map((run) => run.map((id) => names.get(id)!));
+        return { u, k, runs };
+      });
+  };
+
+  test("within 8 bindings the Adam updates of all parameters are three stacked kernels: the two moments (each computing g + wd * p itself) and the parameters", () => {
+    expect(params.length).toBeGreaterThan(3);
+    const updates = stackedUpdates(compiled);
+    expect(updates).toHaveLength(3);
+    const written = updates.flatMap((x) => x.runs).map((run) => run.map((name) => name.replace(/\.adam\.[mv]\./, ".")));
+    for (const run of written) expect(run).toEqual(params.map((p) => `new.${p}`));
+    // the parameters' kernel reads the moments' runs as they were written
+    const byName = new Map(compiled.graph.outputs.map((o) => [o.name, o.value]));
+    const pk = updates.find((x) => x.runs[0][0] === `new.${params[0]}`)!.k;
+    const mRun = params.map((p) => byName.get(`new.adam.m.${p}`)!);
+    expect(pk.stack!.bindings).toContainEqual(mRun);
   });
 
-  test("with 16 bindings it is one kernel per parameter, writing the parameter and both moments", () => {
+  test("with 16 bindings it is one kernel for all parameters, writing the parameters and both moments", () => {
     const wide = compile(model, { batch: 2, mode: "step", limits: { maxStorageBuffersPerShaderStage: 16 } });
-    const updates = stepCost(wide).kernels.filter((k) => k.phase === "optimizer" && k.layer !== "(optimizer scalars)");
-    const params = model.parameters.filter((p) => p.kind === "param");
-    expect(updates).toHaveLength(params.length);
-    const names = new Map(wide.graph.outputs.map((o) => [o.value, o.name]));
-    for (const u of updates) {
-      const k = wide.kernels[u.index];
-      const written = [k.output, ...(k.extraOutputs ?? [])].map((id) => names.get(id)!);
-      const p = written[0].slice("new.".length);
-      expect(written.sort()).toEqual([`new.${p}`, `new.adam.m.${p}`, `new.adam.v.${p}`].sort());
-      expect(u.bytesWritten).toBe(3 * 4 * wide.graph.nodes[k.output].shape.reduce((a, b) => a * b, 1));
-      // every value written has a buffer of its own, none an input's
-      const slots = [k.output, ...k.extraOutputs!].map((id) => wide.plan.slotOf.get(id));
-      expect(new Set(slots).size).toBe(3);
-      for (const i of k.inputs) expect(slots).not.toContain(wide.plan.slotOf.get(i));
+    const updates = stackedUpdates(wide);
+    expect(updates).toHaveLength(1);
+    const [{ u, k, runs }] = updates;
+    expect(runs.map((run) => run[0]).sort()).toEqual([`new.${params[0]}`, `new.adam.m.${params[0]}`, `new.adam.v.${params[0]}`].sort());
+    for (const run of runs) expect(run).toHaveLength(params.length);
+    const total = k.stack!.bindings[k.inputs.length].reduce((a, id) => a + numelOf(wide, id), 0);
+    expect(u.bytesWritten).toBe(3 * 4 * total);
+    // each run written has a buffer of its own, none an input's, and its values lie at the stack's offsets
+    const writes = k.stack!.bindings.slice(k.inputs.length);
+    const slots = writes.map((run) => wide.plan.slotOf.get(run[0]));
+    expect(new Set(slots).size).toBe(3);
+    for (const run of k.stack!.bindings.slice(0, k.inputs.length)) for (const id of run) expect(slots).not.toContain(wide.plan.slotOf.get(id));
+    for (const run of k.stack!.bindings) {
+      if (run.length === 1) continue;
+      const places = run.map((id) => wide.plan.placement.get(id)!);
+      for (const [j, p] of places.entries()) {
+        expect([p.kind, p.index]).toEqual([places[0].kind, places[0].index]);
+        expect(p.offset - places[0].offset).toBe(k.stack!.offsets[j]);
+        expect(p.offset % 256).toBe(0);
+      }
     }
+    // the state copies after the step: one per run (parameters, m, v), not one per tensor
+    const fromRuns = stateCopies(wide.graph, wide.plan).filter((c) => c.from.kind === "slot" && slots.includes(c.from.index));
+    expect(fromRuns).toHaveLength(3);
+    for (const c of fromRuns) expect(c.from.size).toBe(k.stack!.bytes);
+    expect(stepCost(wide).kernels.filter((x) => x.layer === STACKED && x.phase === "optimizer")).toHaveLength(1);
   });
 
   test("opt 0 compiles more kernels for the same arithmetic", () => {

@@ -4,11 +4,10 @@
 import type { CompiledGraph } from "../../compile.js";
 import type { Tensor, TensorData } from "../../ir/tensor.js";
 import { isSource, type DType, type ValueId } from "../../ir/types.js";
-import { replacedSource } from "../../ir/step-contract.js";
 import type { OpDef, RefContext } from "../../ops/def.js";
 import type { OpKind } from "../../ops/index.js";
 import { registry } from "../../ops/index.js";
-import { kernelWrites, type Placement } from "../../wgsl/program.js";
+import { bindingPlaces, stateCopies, type Placement } from "../../wgsl/program.js";
 import type { ConstantData, KernelData, OutputData, ProgramData, RegionData, SourceData } from "../../wgsl/program-data.js";
 
 // Float32 storage, as the device holds it (the interpreter's f32 context, without importing the runtime).
@@ -20,7 +19,7 @@ const HOST: RefContext = {
 export function programData(c: CompiledGraph): ProgramData {
   const { graph, kernels, plan } = c;
   const slots = plan.slots.length;
-  const regionOf = (p: Placement): RegionData => (p.kind === "slot" ? [p.index, 0, p.size] : [slots + p.index, p.offset, p.size]);
+  const regionOf = (p: Placement): RegionData => [p.kind === "slot" ? p.index : slots + p.index, p.offset, p.size];
   const region = (id: ValueId): RegionData => {
     const p = plan.placement.get(id);
     if (!p) throw new Error(`internal: %${id} has no placement in the memory plan`);
@@ -38,15 +37,13 @@ export function programData(c: CompiledGraph): ProgramData {
     const layer = graph.nodes[k.output].label;
     const label = layer ? `${k.label} (${layer})` : k.label;
     const uniforms = k.source.uniforms?.length ? { uniforms: [...k.source.uniforms] } : {};
-    return { shader, label, bindings: [...k.inputs, ...kernelWrites(k)].map(region), ...uniforms, workgroups: [...k.source.workgroups] };
+    return { shader, label, bindings: bindingPlaces(k, plan).map(regionOf), ...uniforms, workgroups: [...k.source.workgroups] };
   });
 
   const sources: SourceData[] = [];
-  const byName = new Map<string, RegionData>();
   for (const n of graph.nodes) {
     if (!isSource(n) || !plan.placement.has(n.id)) continue; // a source no kernel reads has no storage
     const r = region(n.id);
-    byName.set(n.name, r);
     sources.push({ name: n.name, role: n.op, dtype: n.dtype, shape: [...n.shape], region: r });
   }
 
@@ -61,11 +58,7 @@ export function programData(c: CompiledGraph): ProgramData {
   });
 
   const outputs: OutputData[] = graph.outputs.map((o) => ({ name: o.name, dtype: graph.nodes[o.value].dtype, shape: [...graph.nodes[o.value].shape], region: region(o.value) }));
-  const copies = graph.outputs.flatMap((o) => {
-    const to = byName.get(replacedSource(o.name) ?? "");
-    const from = region(o.value);
-    return to && (to[0] !== from[0] || to[1] !== from[1]) ? [{ from, to }] : [];
-  });
+  const copies = stateCopies(graph, plan).map((c) => ({ from: regionOf(c.from), to: regionOf(c.to) }));
 
   const l = c.limits;
   return {

@@ -5,8 +5,9 @@
 // the external input named `v`, so bias adds, scales and residual adds after a convolution or
 // a matmul cost no pass over memory of their own.
 import type { Graph, Node, OpNode, ValueId } from "../../ir/types.js";
+import { isSource } from "../../ir/types.js";
 import { broadcastStrides, numel, shapesEqual } from "../../ir/shape.js";
-import { UNARY_KINDS, type BinaryKind, type UnaryKind } from "../../ir/kinds.js";
+import { BINARY_KINDS, UNARY_KINDS, type BinaryKind, type UnaryKind } from "../../ir/kinds.js";
 import { binaryWgslExpr } from "../../ops/binary.js";
 import { unaryWgslExpr, unaryWgslHelpers } from "../../ops/unary.js";
 import type { Dims } from "../../wgsl/dims.js";
@@ -17,6 +18,12 @@ import { offsetsFromIndex } from "../../wgsl/wgsl.js";
 export const EPILOGUE_OPS: ReadonlySet<string> = new Set(["matmul", "conv2d", "conv2d_input_grad", "conv2d_weight_grad"]);
 
 const UNARY = new Set<string>(UNARY_KINDS);
+const BINARY = new Set<string>(BINARY_KINDS);
+
+/** An op a chain can hold: a float unary or binary op. */
+export function isElementwise(n: Node): boolean {
+  return !isSource(n) && n.dtype === "f32" && (UNARY.has(n.op) || BINARY.has(n.op));
+}
 
 export interface ChainWgsl {
   /** Offset decodes and `let` statements; they read `i`. */

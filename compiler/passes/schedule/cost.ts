@@ -6,9 +6,9 @@ import type { GemmTiles } from "../../wgsl/tiles.js";
 import { numel } from "../../ir/shape.js";
 import type { Graph, Node, OpNode, ValueId } from "../../ir/types.js";
 import { isSource } from "../../ir/types.js";
-import { ADAM_PREFIX, replacedSource, TARGET } from "../../ir/step-contract.js";
-import { kernelWrites, type MemoryPlan, type MemoryReport, type Placement, type ScheduledKernel } from "../../wgsl/program.js";
-import { isElementwise } from "./schedule.js";
+import { ADAM_PREFIX, TARGET } from "../../ir/step-contract.js";
+import { kernelReads, kernelWrites, stateCopies, type MemoryPlan, type MemoryReport, type ScheduledKernel } from "../../wgsl/program.js";
+import { isElementwise } from "./chain.js";
 
 /** Where in the training step a kernel belongs. */
 export type Phase = "forward" | "loss" | "backward" | "optimizer" | "state";
@@ -139,6 +139,8 @@ interface Origin {
 const MODEL = "(model)";
 /** Optimizer work shared by every parameter (bias corrections of the step's scalars). */
 const SCALARS = "(optimizer scalars)";
+/** A stacked kernel (stack.ts) updates many layers' tensors at once. */
+export const STACKED = "(stacked, all layers)";
 
 /**
  * Attributes each node to a phase and a layer without changing the graph. Forward nodes carry
@@ -195,33 +197,20 @@ export function kernelCosts(graph: Graph, kernels: readonly ScheduledKernel[]): 
     const root = graph.nodes[k.output] as OpNode;
     const flops = k.nodes.reduce((a, id) => a + opFlops(graph, graph.nodes[id] as OpNode), 0);
     // Each distinct input once: a reshape is an alias of its input, of the same size.
-    const bytesRead = [...new Set(k.inputs)].reduce((a, id) => a + bytesOf(graph.nodes[id]), 0);
+    const bytesRead = kernelReads(k).reduce((a, id) => a + bytesOf(graph.nodes[id]), 0);
     // a GEMM with its epilogue counts as the GEMM
     const head = graph.nodes[k.nodes[0]] as OpNode;
     const kind = !isElementwise(head) ? head.op : isElementwise(root) ? "elementwise" : root.op;
-    const { layer, phase } = origin[isElementwise(head) ? k.output : head.id];
+    const { layer: own, phase } = origin[isElementwise(head) ? k.output : head.id];
+    const layer = k.stack ? STACKED : own;
     const gemm = k.source.gemm;
     const bytesWritten = kernelWrites(k).reduce((a, id) => a + bytesOf(graph.nodes[id]), 0);
     return { index, label: k.label, kind, layer, phase, ops: k.nodes.length, flops, bytesRead, bytesWritten, ...(gemm ? { gemm } : {}) };
   });
 }
 
-const samePlace = (a: Placement | undefined, b: Placement | undefined): boolean =>
-  a !== undefined && b !== undefined && a.kind === b.kind && a.index === b.index && (a.kind === "slot" || (b.kind === "arena" && a.offset === b.offset));
-
 /** Bytes of the state copies an executor makes after the kernels (new.X over X, where they differ). */
-function copyBytes(graph: Graph, plan: MemoryPlan): number {
-  const sources = new Map<string, ValueId>();
-  for (const n of graph.nodes) if (isSource(n)) sources.set(n.name, n.id);
-  let bytes = 0;
-  for (const o of graph.outputs) {
-    const name = replacedSource(o.name);
-    const target = name === undefined ? undefined : sources.get(name);
-    if (target === undefined || samePlace(plan.placement.get(o.value), plan.placement.get(target))) continue;
-    bytes += 2 * bytesOf(graph.nodes[o.value]);
-  }
-  return bytes;
-}
+const copyBytes = (graph: Graph, plan: MemoryPlan): number => stateCopies(graph, plan).reduce((a, c) => a + 2 * c.from.size, 0);
 
 /** The cost model of a compiled program (compiler/compile.ts's CompiledGraph). */
 export function stepCost(p: { readonly graph: Graph; readonly kernels: readonly ScheduledKernel[]; readonly plan: MemoryPlan; readonly report: MemoryReport }): StepCost {

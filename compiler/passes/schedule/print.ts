@@ -1,7 +1,7 @@
 // Text forms of a kernel schedule, for `unetc compile --emit schedule|wgsl` and the goldens that
 // pin what the compiler generates: one line per dispatch, and each distinct shader once.
 import type { Graph } from "../../ir/types.js";
-import { kernelWrites, type MemoryPlan, type ScheduledKernel } from "../../wgsl/program.js";
+import { kernelBindings, kernelWrites, type MemoryPlan, type ScheduledKernel } from "../../wgsl/program.js";
 
 /** Distinct shader sources in first-use order, each with the dispatches that use it. */
 function pipelines(kernels: readonly ScheduledKernel[]): Map<string, number[]> {
@@ -15,7 +15,8 @@ export function printSchedule(graph: Graph, kernels: readonly ScheduledKernel[],
   const lines = kernels.map((k, i) => {
     const label = graph.nodes[k.output].label;
     const ins = k.inputs.map((id) => `%${id}`).join(", ");
-    const writes = kernelWrites(k);
+    // a stack (stack.ts) by its first member, its label counting the members
+    const writes = k.stack ? kernelBindings(k).slice(k.inputs.length) : kernelWrites(k);
     const slots = writes.map((id) => plan.slotOf.get(id) ?? "-").join(",");
     return `k${i}: ${writes.map((id) => `%${id}`).join(", ")} = ${k.label}(${ins}) p${pipelineOf.get(k.source.code)} wg=[${k.source.workgroups.join(",")}] buf=${slots}${label ? `  # ${label}` : ""}`;
   });

@@ -5,7 +5,8 @@
 // result runs in that GEMM's store (chain.ts); a chain whose readers all lie in one later chain
 // joins it, storing its value from there where the step outputs it (mergeProducers: a
 // multi-output kernel); transposes that only matmuls read are read in place by them
-// (foldTransposes); the forward attention stores the backward's logsumexp too; every other op
+// (foldTransposes); the forward attention stores the backward's logsumexp too; equal state
+// updates (each parameter's optimizer step) run as one kernel (stack.ts); every other op
 // is its own kernel. Reshapes are aliases and sources and
 // constants are written from the host, so neither gets a kernel.
 //
@@ -15,20 +16,26 @@
 import type { Graph, Node, OpNode, ValueId } from "../../ir/types.js";
 import { isSource } from "../../ir/types.js";
 import { numel, shapesEqual } from "../../ir/shape.js";
-import { BINARY_KINDS, UNARY_KINDS } from "../../ir/kinds.js";
 import type { KernelLimits, KernelSource } from "../../wgsl/kernel.js";
 import type { ScheduledKernel } from "../../wgsl/program.js";
 import { boundInputs, kernelFor, type View } from "./kernel-for.js";
-import { chainWgsl, epilogueFor, EPILOGUE_OPS } from "./chain.js";
+import { chainWgsl, epilogueFor, EPILOGUE_OPS, isElementwise } from "./chain.js";
 import { bindings, flatDims, flatEntry, flatGrid } from "../../wgsl/wgsl.js";
 import { attentionWithLseKernel } from "../../ops/attention-wgsl.js";
+import { isHostValue } from "../storage.js";
+import { stackStateUpdates } from "./stack.js";
 
 export type { ScheduledKernel };
 
 export interface ScheduleOptions {
   fuse: boolean;
+  /** Stack equal state updates into one kernel (stack.ts). */
+  stack: boolean;
   /** Storage buffers one kernel may bind (maxStorageBuffersPerShaderStage). */
   maxBindings: number;
+  /** minStorageBufferOffsetAlignment, and the largest binding: the runs of stacked kernels (stack.ts). */
+  alignment: number;
+  maxRunBytes: number;
 }
 
 /** An elementwise group: its nodes (ascending), the values it reads, and the roots it also stores (`mergeProducers`). */
@@ -38,17 +45,7 @@ interface Group {
   extra: ValueId[];
 }
 
-const UNARY = new Set<string>(UNARY_KINDS);
-const BINARY = new Set<string>(BINARY_KINDS);
 
-export function isElementwise(n: Node): boolean {
-  return !isSource(n) && n.dtype === "f32" && (UNARY.has(n.op) || BINARY.has(n.op));
-}
-
-/** Sources and constants: written from the host, never by a kernel (the memory plan's persistent values). */
-export function isHostValue(n: Node): boolean {
-  return isSource(n) || n.op === "fill" || n.op === "constant";
-}
 
 export function scheduleGraph(graph: Graph, limits: KernelLimits, opts: ScheduleOptions): ScheduledKernel[] {
   const readers = new Map<ValueId, number>();
@@ -174,7 +171,7 @@ export function scheduleGraph(graph: Graph, limits: KernelLimits, opts: Schedule
       } else kernels.push({ output: n.id, inputs: boundInputs(op, folded), source: kernelFor(op, graph, limits, undefined, folded), nodes: [n.id], label: op.op });
     }
   }
-  return kernels;
+  return opts.stack ? stackStateUpdates(graph, kernels, { alignment: opts.alignment, maxRunBytes: opts.maxRunBytes, limits }) : kernels;
 }
 
 /**

@@ -1,0 +1,176 @@
+// Stacked state updates (compiler/passes/schedule/stack.ts): equal elementwise kernels whose
+// every write is a `new.X` output run as one over runs of values laid end to end (memory-plan.ts),
+// and the state copies after the step become one per run. On the device, two steps (the second
+// reading what the copies wrote back) equal the reference interpreter's, with sizes that leave
+// padding between the members; a run some other kernel would bind against WebGPU's rule (read
+// and written in one dispatch) is not made; at fuse: false nothing is stacked.
+import { describe, expect, it } from "vitest";
+import { GraphBuilder } from "../../compiler/graph/builder.js";
+import { compileGraph, type CompiledGraph } from "../../compiler/compile.js";
+import type { Graph } from "../../compiler/ir/types.js";
+import type { Tensor } from "../../compiler/ir/tensor.js";
+import { stateCopies } from "../../compiler/wgsl/program.js";
+import { runGraph } from "../../runtime/reference/index.js";
+import { GraphExecutor } from "../../runtime/webgpu/executor.js";
+import { deviceTarget } from "../../runtime/webgpu/device.js";
+import { getGpu, randomData } from "./gpu-harness.js";
+
+const gpu = await getGpu();
+const WIDE = { maxStorageBuffersPerShaderStage: 16 };
+// not multiples of 64 floats (the 256-byte alignment): the runs have padding between members
+const SIZES: number[][] = [[5], [70], [3, 130], [2, 2]];
+
+const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+const tensor = (shape: number[], seed: number, lo = -1, hi = 1): Tensor => ({ shape, data: randomData(numel(shape), seed, lo, hi) });
+
+/**
+ * Adam (adam.ts's arithmetic, g + wd*p once per moment) on parameters of SIZES, each gradient
+ * a reduction over a batch (written by a kernel, as a real gradient is).
+ */
+function adamStep(): { graph: Graph; feeds: Record<string, Tensor> } {
+  const b = new GraphBuilder();
+  const feeds: Record<string, Tensor> = {};
+  const scalar = (name: string, lo: number, hi: number) => {
+    feeds[name] = tensor([1], feeds[name] ? 0 : Object.keys(feeds).length + 100, lo, hi);
+    return b.input(name, [1]);
+  };
+  const [b1, b2, wd, step, eps] = [scalar("b1", 0.8, 0.9), scalar("b2", 0.9, 0.99), scalar("wd", 0, 0.1), scalar("step", 0, 0.01), scalar("eps", 1e-5, 1e-4)];
+  // shared by every parameter's update, as adamScalars makes them
+  const [c1, c2] = [b.sub(1, b1), b.sub(1, b2)];
+  SIZES.forEach((shape, i) => {
+    const p = b.param(`p${i}`, shape);
+    const m = b.buffer(`m${i}`, shape);
+    const v = b.buffer(`v${i}`, shape);
+    const x = b.input(`x${i}`, [3, ...shape]);
+    const g = b.sum(x, 0);
+    const decayed = () => b.add(g, b.mul(p, wd));
+    const m1 = b.add(b.mul(m, b1), b.mul(decayed(), c1));
+    const v1 = b.add(b.mul(v, b2), b.mul(b.square(decayed()), c2));
+    b.output(`new.m${i}`, m1);
+    b.output(`new.v${i}`, v1);
+    b.output(`new.p${i}`, b.sub(p, b.mul(b.div(m1, b.add(b.sqrt(v1), eps)), step)));
+    feeds[`p${i}`] = tensor(shape, 10 * i + 1);
+    feeds[`m${i}`] = tensor(shape, 10 * i + 2);
+    feeds[`v${i}`] = tensor(shape, 10 * i + 3, 0, 1);
+    feeds[`x${i}`] = tensor([3, ...shape], 10 * i + 4);
+  });
+  return { graph: b.build(), feeds };
+}
+
+const stacks = (c: CompiledGraph) => c.kernels.filter((k) => k.stack);
+
+describe("stacked state updates in the schedule and the memory plan", () => {
+  it("runs every parameter's Adam update as one kernel over runs at aligned offsets, with one copy per run", () => {
+    const { graph } = adamStep();
+    const c = compileGraph(graph, { hardware: false, limits: WIDE });
+    const [k, ...more] = stacks(c);
+    expect(more).toHaveLength(0);
+    expect(k.label).toMatch(/ x4$/);
+    const s = k.stack!;
+    expect(s.offsets).toEqual([0, 256, 768, 2560]);
+    expect(s.bytes).toBe(2560 + 16);
+    const runs = s.bindings.filter((r) => r.length > 1);
+    expect(runs).toHaveLength(7); // p, m, v, g in; p, m, v out
+    for (const run of runs) {
+      const places = run.map((id) => c.plan.placement.get(id)!);
+      places.forEach((p, j) => expect([p.kind, p.index, p.offset - places[0].offset]).toEqual([places[0].kind, places[0].index, s.offsets[j]]));
+    }
+    // the gradients' run: a transient buffer of its own, written member by member by the reductions
+    const gRun = runs.find((r) => r.every((id) => graph.nodes[id].op === "reduce_sum"))!;
+    expect(gRun).toBeDefined();
+    expect(c.plan.slots[c.plan.placement.get(gRun[0])!.index]).toBe(s.bytes);
+    const copies = stateCopies(graph, c.plan);
+    expect(copies).toHaveLength(3);
+    for (const cp of copies) expect([cp.from.size, cp.to.size]).toEqual([s.bytes, s.bytes]);
+  });
+
+  it("stacks each of the three kernels within 8 bindings, and reads the moments' runs as written", () => {
+    const c = compileGraph(adamStep().graph, { hardware: false, limits: { maxStorageBuffersPerShaderStage: 8 } });
+    const ks = stacks(c);
+    expect(ks).toHaveLength(3);
+    const written = new Set(ks.flatMap((k) => k.stack!.bindings.slice(k.inputs.length).map((r) => r.join(","))));
+    const update = ks.find((k) => k.stack!.bindings.filter((r) => written.has(r.join(","))).length === 3)!;
+    expect(update, "the parameters' kernel reads both moments' runs and writes its own").toBeDefined();
+    expect(c.kernels.indexOf(update)).toBeGreaterThan(Math.max(...ks.filter((k) => k !== update).map((k) => c.kernels.indexOf(k))));
+  });
+
+  it("stacks nothing at fuse: false or stack: false", () => {
+    const { graph } = adamStep();
+    expect(stacks(compileGraph(graph, { hardware: false, limits: WIDE, fuse: false }))).toHaveLength(0);
+    expect(stacks(compileGraph(graph, { hardware: false, limits: WIDE, stack: false }))).toHaveLength(0);
+  });
+});
+
+/**
+ * Four plain updates new.X = X - lr * g: b's gradient is a matmul of a's, so one kernel would
+ * read a's gradient and write b's. Their run would be bound read and written in that dispatch,
+ * which WebGPU forbids: a and b stay alone, c and d stack.
+ */
+function chainedGradients(): { graph: Graph; feeds: Record<string, Tensor> } {
+  const b = new GraphBuilder();
+  const feeds: Record<string, Tensor> = { lr: tensor([1], 1, 0.1, 0.2) };
+  const lr = b.input("lr", [1]);
+  const grads = new Map<string, ReturnType<GraphBuilder["input"]>>();
+  for (const [i, name] of ["a", "c", "d"].entries()) {
+    feeds[`x${name}`] = tensor([3, 8], 20 + i);
+    grads.set(name, b.sum(b.input(`x${name}`, [3, 8]), 0));
+  }
+  feeds.w = tensor([8, 8], 30);
+  grads.set("b", b.reshape(b.matmul(b.reshape(grads.get("a")!, [1, 8]), b.input("w", [8, 8])), [8]));
+  for (const [i, name] of ["a", "b", "c", "d"].entries()) {
+    feeds[name] = tensor([8], 40 + i);
+    b.output(`new.${name}`, b.sub(b.param(name, [8]), b.mul(grads.get(name)!, lr)));
+  }
+  return { graph: b.build(), feeds };
+}
+
+/** Runs `steps` steps on the device and on the reference (feeding each new.X back as X); compares every output of the last. */
+async function expectStepsMatchReference(graph: Graph, feeds: Record<string, Tensor>, steps: number, limits: typeof WIDE, inspect: (c: CompiledGraph) => void): Promise<void> {
+  if (typeof gpu === "string") return;
+  const compiled = compileGraph(graph, { ...deviceTarget(gpu), hardware: false, limits });
+  inspect(compiled);
+  const exec = await GraphExecutor.create(gpu, compiled);
+  try {
+    for (const [name, t] of Object.entries(feeds)) exec.write(name, t);
+    let state = { ...feeds };
+    let ref: Record<string, Tensor> = {};
+    for (let s = 0; s < steps; s++) {
+      exec.run();
+      ref = runGraph(graph, state).outputs;
+      state = { ...state, ...Object.fromEntries(Object.entries(ref).filter(([n]) => n.startsWith("new.")).map(([n, t]) => [n.slice(4), t])) };
+    }
+    for (const o of graph.outputs) {
+      const got = await exec.read(o.name);
+      const diff = Math.max(...Array.from(ref[o.name].data, (v, i) => Math.abs(v - got.data[i])));
+      expect(diff, `${o.name} after ${steps} steps`).toBeLessThan(1e-5);
+    }
+    // the copies put the new values where the next step reads them
+    for (const name of Object.keys(feeds).filter((n) => `new.${n}` in ref)) {
+      const got = await exec.read(name);
+      expect(Math.max(...Array.from(state[name].data, (v, i) => Math.abs(v - got.data[i]))), name).toBeLessThan(1e-5);
+    }
+  } finally {
+    exec.destroy();
+  }
+}
+
+describe.skipIf(typeof gpu === "string")("stacked state updates on the device", () => {
+  it.each([
+    ["16 bindings (one stacked kernel)", WIDE, 1],
+    ["8 bindings (three stacked kernels)", { maxStorageBuffersPerShaderStage: 8 }, 3],
+  ])("Adam over parameters of four sizes, %s, equals the reference interpreter over two steps", async (_, limits, expected) => {
+    const { graph, feeds } = adamStep();
+    await expectStepsMatchReference(graph, feeds, 2, limits, (c) => expect(stacks(c)).toHaveLength(expected));
+  });
+
+  it("leaves out the members whose run another kernel would read and write, and still equals the reference", async () => {
+    const { graph, feeds } = chainedGradients();
+    const names = new Map(graph.outputs.map((o) => [o.value, o.name]));
+    await expectStepsMatchReference(graph, feeds, 2, WIDE, (c) => {
+      const ks = stacks(c);
+      expect(ks).toHaveLength(1);
+      const out = ks[0].stack!.bindings[ks[0].inputs.length];
+      expect(out.map((id) => names.get(id))).toEqual(["new.c", "new.d"]);
+    });
+  });
+});
