@@ -59,7 +59,7 @@ export function stackStateUpdates(graph: Graph, kernels: readonly ScheduledKerne
     for (const id of kernels[i].inputs) for (const j of sharing.get(rootOf(id)) ?? []) exclude(j);
   };
   for (;;) {
-    const stacks = formStacks(graph, kernels, candidates, excluded, o);
+    const stacks = formStacks(graph, kernels, candidates, excluded, o, rootOf);
     const conflicts = runConflicts(graph, kernels, stacks, rootOf);
     if (conflicts.length === 0) return dependencyOrder(kernels, stacks, rootOf);
     for (const i of conflicts) exclude(i);
@@ -93,25 +93,49 @@ interface Stack {
   readonly kernel: ScheduledKernel;
 }
 
-/** Each candidate set's stacks, within the largest binding; sets of one stay as they are. */
-function formStacks(graph: Graph, kernels: readonly ScheduledKernel[], candidates: ReadonlyMap<string, readonly number[]>, excluded: ReadonlySet<number>, o: StackOptions): Stack[] {
+/**
+ * Each candidate set's stacks, within the largest binding; sets of one stay as they are. A member
+ * reading a value of an earlier stack's run (the EMA of the optimizer's new parameters) is
+ * stacked with the others reading that run, in its order, so that the run is the same one.
+ */
+function formStacks(graph: Graph, kernels: readonly ScheduledKernel[], candidates: ReadonlyMap<string, readonly number[]>, excluded: ReadonlySet<number>, o: StackOptions, rootOf: (id: ValueId) => ValueId): Stack[] {
   const stacks: Stack[] = [];
+  const inRun = new Map<ValueId, { run: number; at: number }>();
+  let runs = 0;
   for (const all of candidates.values()) {
-    const members = all.filter((i) => !excluded.has(i));
-    let chunk: number[] = [];
-    let bytes = 0;
-    const flush = () => {
-      if (chunk.length > 1) stacks.push(stackOf(graph, kernels, chunk, o));
-      chunk = [];
-      bytes = 0;
-    };
-    for (const i of members) {
-      const size = valueBytes(graph.nodes[kernels[i].output].shape);
-      if (bytes + size > o.maxRunBytes) flush();
-      chunk.push(i);
-      bytes = align(bytes + size, o.alignment);
+    const groups = new Map<number, Array<{ i: number; at: number }>>();
+    for (const i of all) {
+      if (excluded.has(i)) continue;
+      const k = kernels[i];
+      const anchor = k.inputs.filter((id) => shapesEqual(graph.nodes[id].shape, graph.nodes[k.output].shape)).map((id) => inRun.get(rootOf(id))).find((a) => a !== undefined);
+      const key = anchor?.run ?? -1;
+      groups.set(key, [...(groups.get(key) ?? []), { i, at: anchor?.at ?? i }]);
     }
-    flush();
+    for (const group of groups.values()) {
+      const members = group.sort((a, b) => a.at - b.at).map((m) => m.i);
+      let chunk: number[] = [];
+      let bytes = 0;
+      const flush = () => {
+        if (chunk.length > 1) {
+          const st = stackOf(graph, kernels, chunk, o);
+          stacks.push(st);
+          for (const values of st.kernel.stack!.bindings) {
+            if (values.length < 2) continue;
+            runs++;
+            values.forEach((id, at) => inRun.set(rootOf(id), { run: runs, at }));
+          }
+        }
+        chunk = [];
+        bytes = 0;
+      };
+      for (const i of members) {
+        const size = valueBytes(graph.nodes[kernels[i].output].shape);
+        if (bytes + size > o.maxRunBytes) flush();
+        chunk.push(i);
+        bytes = align(bytes + size, o.alignment);
+      }
+      flush();
+    }
   }
   return stacks;
 }
