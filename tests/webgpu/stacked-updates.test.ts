@@ -157,7 +157,28 @@ async function expectStepsMatchReference(graph: Graph, feeds: Record<string, Ten
   }
 }
 
+/** Counters of one element each, all adding the same constant 1 (BatchNorm's num_batches_tracked). */
+function counters(): { graph: Graph; feeds: Record<string, Tensor> } {
+  const b = new GraphBuilder();
+  const feeds: Record<string, Tensor> = {};
+  for (let i = 0; i < 3; i++) {
+    feeds[`n${i}`] = { shape: [], data: Float32Array.of(10 * i) };
+    b.output(`new.n${i}`, b.add(b.buffer(`n${i}`, []), 1));
+  }
+  return { graph: b.build(), feeds };
+}
+
 describe.skipIf(typeof gpu === "string")("stacked state updates on the device", () => {
+  it("counts one-element counters in one kernel that reads their shared constant at 0", async () => {
+    const { graph, feeds } = counters();
+    await expectStepsMatchReference(graph, feeds, 2, WIDE, (c) => {
+      const [k, ...more] = stacks(c);
+      expect(more).toHaveLength(0);
+      expect(k.stack!.bindings.map((r) => r.length)).toEqual([3, 1, 3]);
+      expect(k.source.code).toContain("in1[0]");
+    });
+  });
+
   it.each([
     ["16 bindings (one stacked kernel)", WIDE, 1],
     ["8 bindings (three stacked kernels)", { maxStorageBuffersPerShaderStage: 8 }, 3],

@@ -11,8 +11,8 @@ import { BINARY_KINDS, UNARY_KINDS, type BinaryKind, type UnaryKind } from "../.
 import { binaryWgslExpr } from "../../ops/binary.js";
 import { unaryWgslExpr, unaryWgslHelpers } from "../../ops/unary.js";
 import type { Dims } from "../../wgsl/dims.js";
-import type { Epilogue } from "../../wgsl/kernel.js";
-import { offsetsFromIndex } from "../../wgsl/wgsl.js";
+import type { Epilogue, KernelLimits, KernelSource } from "../../wgsl/kernel.js";
+import { bindings, flatDims, flatEntry, flatGrid, offsetsFromIndex } from "../../wgsl/wgsl.js";
 
 /** The ops whose WGSL templates take an epilogue (the implicit GEMMs, not the split-K parts). */
 export const EPILOGUE_OPS: ReadonlySet<string> = new Set(["matmul", "conv2d", "conv2d_input_grad", "conv2d_weight_grad"]);
@@ -40,16 +40,18 @@ export interface ChainWgsl {
 
 /**
  * The chain `nodes` (ascending, ending at `root`) over `inputs`, bound from `in<first>` on;
- * `named` gives inputs that are not bindings a WGSL name (a GEMM epilogue's `v`).
+ * `named` gives inputs that are not bindings a WGSL name (a GEMM epilogue's `v`); `atZero`
+ * inputs are read at element 0 (a stack's shared scalars).
  */
-export function chainWgsl(graph: Graph, nodes: readonly ValueId[], inputs: readonly ValueId[], root: Node, dims: Dims, first: number, named = new Map<ValueId, string>()): ChainWgsl {
+export function chainWgsl(graph: Graph, nodes: readonly ValueId[], inputs: readonly ValueId[], root: Node, dims: Dims, first: number, named = new Map<ValueId, string>(), atZero: ReadonlySet<ValueId> = new Set()): ChainWgsl {
   const ins = inputs.map((id) => graph.nodes[id]);
   const shapeFree = ins.every((t) => shapesEqual(t.shape, root.shape) || numel(t.shape) === 1);
   const name = new Map<ValueId, string>(named);
   const broadcast: number[] = [];
   ins.forEach((t, j) => {
     const b = `in${first + j}`;
-    if (shapesEqual(t.shape, root.shape) || (shapeFree && numel(t.shape) !== 1)) name.set(inputs[j], `${b}[i]`);
+    if (atZero.has(inputs[j])) name.set(inputs[j], `${b}[0]`);
+    else if (shapesEqual(t.shape, root.shape) || (shapeFree && numel(t.shape) !== 1)) name.set(inputs[j], `${b}[i]`);
     else if (numel(t.shape) === 1) name.set(inputs[j], `${b}[0]`);
     else {
       broadcast.push(j);
@@ -93,4 +95,23 @@ ${chain.body}
 }`;
     },
   };
+}
+
+/**
+ * A chain as a flat kernel of its own: `nodes` (ascending, ending at `root`) over `inputs`,
+ * storing `root` and the `extra` values it also computes. `atZero`: inputs read at element 0
+ * whatever their shape (a stack's shared scalars, stack.ts).
+ */
+export function fusedKernel(graph: Graph, { nodes, inputs, extra }: { readonly nodes: readonly ValueId[]; readonly inputs: readonly ValueId[]; readonly extra: readonly ValueId[] }, root: Node, limits: KernelLimits, atZero: ReadonlySet<ValueId> = new Set()): KernelSource {
+  const n = numel(root.shape);
+  // sizes and strides in a uniform, so chains that differ only in shape share a pipeline
+  const dims = flatDims(n);
+  const chain = chainWgsl(graph, nodes, inputs, root, dims, 0, new Map(), atZero);
+  const body = [chain.body, `  out[i] = ${chain.result};`, ...extra.map((id, j) => `  out${j + 1}[i] = ${chain.names.get(id)!};`)].join("\n");
+  // shape-free chains read only `i`: the output's length is their bound
+  const bound = chain.shapeFree ? "arrayLength(&out)" : dims.u("n", n);
+  const code = `${bindings(inputs.map((id) => graph.nodes[id]), root, extra.map((id) => graph.nodes[id]))}
+${[dims.declare(inputs.length + 1 + extra.length), ...chain.helpers].filter(Boolean).join("\n")}
+${flatEntry(bound, body, limits)}`;
+  return { code, workgroups: flatGrid(n, limits), ...(dims.empty ? {} : { uniforms: dims.words() }) };
 }

@@ -15,12 +15,11 @@
 // uniform (below 2^20 elements), so one pipeline serves every size.
 import type { Graph, Node, OpNode, ValueId } from "../../ir/types.js";
 import { isSource } from "../../ir/types.js";
-import { numel, shapesEqual } from "../../ir/shape.js";
-import type { KernelLimits, KernelSource } from "../../wgsl/kernel.js";
+import { shapesEqual } from "../../ir/shape.js";
+import type { KernelLimits } from "../../wgsl/kernel.js";
 import type { ScheduledKernel } from "../../wgsl/program.js";
 import { boundInputs, kernelFor, type View } from "./kernel-for.js";
-import { chainWgsl, epilogueFor, EPILOGUE_OPS, isElementwise } from "./chain.js";
-import { bindings, flatDims, flatEntry, flatGrid } from "../../wgsl/wgsl.js";
+import { epilogueFor, EPILOGUE_OPS, fusedKernel, isElementwise } from "./chain.js";
 import { attentionWithLseKernel } from "../../ops/attention-wgsl.js";
 import { isHostValue } from "../storage.js";
 import { stackStateUpdates } from "./stack.js";
@@ -244,18 +243,4 @@ function foldTransposes(graph: Graph, outputs: ReadonlySet<ValueId>, readers: Re
     folded.set(n.id, under ? { value: under.value, transposed: !under.transposed } : { value: n.inputs[0], transposed: true });
   }
   return folded;
-}
-
-function fusedKernel(graph: Graph, { nodes, inputs, extra }: Group, root: Node, limits: KernelLimits): KernelSource {
-  const n = numel(root.shape);
-  // sizes and strides in a uniform, so chains that differ only in shape share a pipeline
-  const dims = flatDims(n);
-  const chain = chainWgsl(graph, nodes, inputs, root, dims, 0);
-  const body = [chain.body, `  out[i] = ${chain.result};`, ...extra.map((id, j) => `  out${j + 1}[i] = ${chain.names.get(id)!};`)].join("\n");
-  // shape-free chains read only `i`: the output's length is their bound
-  const bound = chain.shapeFree ? "arrayLength(&out)" : dims.u("n", n);
-  const code = `${bindings(inputs.map((id) => graph.nodes[id]), root, extra.map((id) => graph.nodes[id]))}
-${[dims.declare(inputs.length + 1 + extra.length), ...chain.helpers].filter(Boolean).join("\n")}
-${flatEntry(bound, body, limits)}`;
-  return { code, workgroups: flatGrid(n, limits), ...(dims.empty ? {} : { uniforms: dims.words() }) };
 }

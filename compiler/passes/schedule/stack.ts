@@ -16,7 +16,7 @@ import type { KernelLimits } from "../../wgsl/kernel.js";
 import { kernelBindings, kernelReads, kernelWrites, type KernelStack, type ScheduledKernel } from "../../wgsl/program.js";
 import { flatGrid } from "../../wgsl/wgsl.js";
 import { aliasRoot, isHostValue, valueBytes } from "../storage.js";
-import { isElementwise } from "./chain.js";
+import { fusedKernel, isElementwise } from "./chain.js";
 
 export interface StackOptions {
   /** minStorageBufferOffsetAlignment: where each member starts in a run. */
@@ -73,14 +73,13 @@ export function stackStateUpdates(graph: Graph, kernels: readonly ScheduledKerne
 function stackKey(graph: Graph, k: ScheduledKernel, stateOutputs: ReadonlySet<ValueId>): string | undefined {
   if (k.stack || !k.nodes.every((id) => isElementwise(graph.nodes[id]))) return undefined;
   const out = graph.nodes[k.output];
-  if (numel(out.shape) < 2) return undefined;
   const writes = kernelWrites(k);
   if (!writes.every((id) => stateOutputs.has(id) && shapesEqual(graph.nodes[id].shape, out.shape))) return undefined;
   // shape-free: every input the output's shape (one per member) or one element (shared)
   const pattern: string[] = [];
   for (const id of k.inputs) {
     const t = graph.nodes[id];
-    if (shapesEqual(t.shape, out.shape)) pattern.push("m");
+    if (shapesEqual(t.shape, out.shape)) pattern.push("m"); // a member's own, or (one element) maybe shared: stackOf
     else if (numel(t.shape) === 1) pattern.push(`s${id}`);
     else return undefined;
   }
@@ -150,12 +149,18 @@ function stackOf(graph: Graph, kernels: readonly ScheduledKernel[], members: rea
     offsets.push(at);
     at += valueBytes(graph.nodes[k.output].shape);
   }
-  const shared = first.inputs.map((id) => !shapesEqual(graph.nodes[id].shape, graph.nodes[first.output].shape));
+  // one element that every member reads: bound once (a scalar of the optimizer, the 1 that
+  // counts BatchNorm's batches); stackKey admits no other input that is not the output's shape
+  const shared = first.inputs.map((id, r) => numel(graph.nodes[id].shape) === 1 && ks.every((k) => k.inputs[r] === id));
   const bindings = kernelBindings(first).map((_, r) => (shared[r] ? [first.inputs[r]] : ks.map((k) => kernelBindings(k)[r])));
   const stack: KernelStack = { bindings, offsets, bytes: at };
+  // Members of one element read even a shared scalar at `i`: their stack reads it at 0.
+  const root = graph.nodes[first.output];
+  const atZero = new Set(first.inputs.filter((id, r) => shared[r] && shapesEqual(graph.nodes[id].shape, root.shape)));
+  const source = atZero.size ? fusedKernel(graph, { nodes: first.nodes, inputs: first.inputs, extra: first.extraOutputs ?? [] }, root, o.limits, atZero) : first.source;
   const kernel: ScheduledKernel = {
     ...first,
-    source: { ...first.source, workgroups: flatGrid(at / 4, o.limits) },
+    source: { ...source, workgroups: flatGrid(at / 4, o.limits) },
     nodes: ks.flatMap((k) => k.nodes),
     label: `${first.label} x${ks.length}`,
     stack,
