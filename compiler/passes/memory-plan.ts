@@ -37,6 +37,8 @@ interface Run {
   values: ValueId[];
   offsets: readonly number[];
   bytes: number;
+  /** Sources a stack writes in place: an arena of their own. */
+  written: boolean;
 }
 
 /** The runs of the stacked kernels, each once (a run one stack writes may be one another reads). */
@@ -44,13 +46,24 @@ function stackRuns(kernels: readonly ScheduledKernel[], rootOf: (id: ValueId) =>
   const runs = new Map<string, Run>();
   for (const k of kernels) {
     if (!k.stack) continue;
-    for (const values of k.stack.bindings) {
-      if (values.length < 2) continue;
+    k.stack.bindings.forEach((values, b) => {
+      if (values.length < 2) return;
       const roots = values.map(rootOf);
-      runs.set(roots.join(","), { values: roots, offsets: k.stack.offsets, bytes: k.stack.bytes });
-    }
+      const key = roots.join(",");
+      const written = (runs.get(key)?.written ?? false) || (b >= k.inputs.length && roots.some((r, j) => r !== values[j]));
+      runs.set(key, { values: roots, offsets: k.stack!.offsets, bytes: k.stack!.bytes, written });
+    });
   }
   return [...runs.values()];
+}
+
+/** Reshape aliases, and each write a stack makes in place: its source. */
+function storageRoots(graph: Graph, kernels: readonly ScheduledKernel[]): Map<ValueId, ValueId> {
+  const roots = aliasRoot(graph);
+  const inPlace = new Map(kernels.flatMap((k) => k.stack?.inPlace ?? []));
+  for (const [alias, root] of roots) if (inPlace.has(root)) roots.set(alias, inPlace.get(root)!);
+  for (const [value, source] of inPlace) roots.set(value, source);
+  return roots;
 }
 
 interface Transient {
@@ -115,7 +128,7 @@ function planTransient(graph: Graph, kernels: readonly ScheduledKernel[], roots:
 
   kernels.forEach((k, pos) => {
     for (const id of kernelWrites(k)) {
-      if (slotOf.has(id)) continue; // a run's value, placed with the run
+      if (slotOf.has(id) || rootOf(id) !== id) continue; // a run's value, placed with the run; a write in place
       const run = runOf.get(id);
       if (run) {
         const slot = hold(run.bytes, Math.max(...run.values.map((v) => lastUse.get(v) ?? -Infinity)), pos);
@@ -158,19 +171,21 @@ function packPersistent(graph: Graph, runs: readonly Run[], limits: DeviceLimits
   const arenas: number[] = [];
   const runOf = new Map<ValueId, Run>();
   for (const r of runs) if (r.values.every((id) => isHostValue(graph.nodes[id]))) for (const id of r.values) runOf.set(id, r);
+  let open = -1; // the arena being filled (runs written in place have arenas of their own)
   const place = (bytes: number, what: () => string): { arena: number; offset: number } => {
     if (bytes > maxBinding) throw new MemoryLimitError(`${what()} (${bytes} bytes) exceeds maxStorageBufferBindingSize (${maxBinding} bytes)`);
-    if (arenas.length === 0 || arenas[arenas.length - 1] + bytes > maxBinding) arenas.push(0);
-    const arena = arenas.length - 1;
-    const at = { arena, offset: arenas[arena] };
-    arenas[arena] += bytes;
+    if (open < 0 || arenas[open] + bytes > maxBinding) open = arenas.push(0) - 1;
+    const at = { arena: open, offset: arenas[open] };
+    arenas[open] += bytes;
     return at;
   };
   for (const n of graph.nodes) {
     if (!isHostValue(n) || offsets.has(n.id)) continue;
     const run = runOf.get(n.id);
     if (run) {
-      const at = place(align(run.bytes, limits.minStorageBufferOffsetAlignment), () => `a stacked run of ${run.values.length} values`);
+      const bytes = align(run.bytes, limits.minStorageBufferOffsetAlignment);
+      // written in place: alone in its buffer, which its stack binds read_write while it binds others read-only
+      const at = run.written ? { arena: arenas.push(bytes) - 1, offset: 0 } : place(bytes, () => `a stacked run of ${run.values.length} values`);
       run.values.forEach((id, j) => offsets.set(id, { arena: at.arena, offset: at.offset + run.offsets[j] }));
       continue;
     }
@@ -182,7 +197,7 @@ function packPersistent(graph: Graph, runs: readonly Run[], limits: DeviceLimits
 
 /** The whole plan: transient buffers, persistent arenas, every value's place, and the report. */
 export function planMemory(graph: Graph, kernels: readonly ScheduledKernel[], limits: DeviceLimits): MemoryPlan {
-  const roots = aliasRoot(graph);
+  const roots = storageRoots(graph, kernels);
   const runs = stackRuns(kernels, (id) => roots.get(id) ?? id);
   const t = planTransient(graph, kernels, roots, runs, maxBindingOf(limits));
   const p = packPersistent(graph, runs, limits);

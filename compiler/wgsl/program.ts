@@ -56,6 +56,12 @@ export interface KernelStack {
   readonly offsets: readonly number[];
   /** Bytes of a run: the last member's offset and size. */
   readonly bytes: number;
+  /**
+   * Writes made in place, [new value, the source it replaces]: the source's run is bound once,
+   * read and written (the kernel reads the source through its output binding), the new value
+   * lives where the source does, and no state copy follows.
+   */
+  readonly inPlace?: readonly (readonly [ValueId, ValueId])[];
 }
 
 /** The values a kernel's bindings hold, in binding order: its inputs, then its writes (the first member's, for a stack). */

@@ -140,7 +140,7 @@ describe("cost of a training step", () => {
     expect(pk.stack!.bindings).toContainEqual(mRun);
   });
 
-  test("with 16 bindings it is one kernel for all parameters, writing the parameters and both moments", () => {
+  test("with 16 bindings it is one kernel for all parameters, writing the parameters and both moments in place", () => {
     const wide = compile(model, { batch: 2, mode: "step", limits: { maxStorageBuffersPerShaderStage: 16 } });
     const updates = stackedUpdates(wide);
     expect(updates).toHaveLength(1);
@@ -149,24 +149,27 @@ describe("cost of a training step", () => {
     for (const run of runs) expect(run).toHaveLength(params.length);
     const total = k.stack!.bindings[k.inputs.length].reduce((a, id) => a + numelOf(wide, id), 0);
     expect(u.bytesWritten).toBe(3 * 4 * total);
-    // each run written has a buffer of its own, none an input's, and its values lie at the stack's offsets
+    // each run is written where its sources lie (the parameters, m, v), an arena of its own; the
+    // kernel binds the gradients' run and the shared scalars besides, not the sources again
+    const sources = new Map(wide.graph.nodes.flatMap((n) => (n.op === "param" || n.op === "buffer" ? [[(n as { name: string }).name, n.id] as const] : [])));
     const writes = k.stack!.bindings.slice(k.inputs.length);
-    const slots = writes.map((run) => wide.plan.slotOf.get(run[0]));
-    expect(new Set(slots).size).toBe(3);
-    for (const run of k.stack!.bindings.slice(0, k.inputs.length)) for (const id of run) expect(slots).not.toContain(wide.plan.slotOf.get(id));
-    for (const run of k.stack!.bindings) {
-      if (run.length === 1) continue;
-      const places = run.map((id) => wide.plan.placement.get(id)!);
-      for (const [j, p] of places.entries()) {
-        expect([p.kind, p.index]).toEqual([places[0].kind, places[0].index]);
-        expect(p.offset - places[0].offset).toBe(k.stack!.offsets[j]);
-        expect(p.offset % 256).toBe(0);
-      }
+    const arenas = writes.map((run) => wide.plan.placement.get(run[0])!);
+    for (const [w, run] of writes.entries()) {
+      const names = new Map(wide.graph.outputs.map((o) => [o.value, o.name]));
+      run.forEach((id, j) => {
+        const src = sources.get(names.get(id)!.slice("new.".length))!;
+        expect(wide.plan.placement.get(id)).toEqual({ ...wide.plan.placement.get(src)!, size: wide.plan.placement.get(id)!.size });
+        expect(wide.plan.placement.get(src)!.offset - arenas[w].offset).toBe(k.stack!.offsets[j]);
+      });
+      expect(arenas[w]).toMatchObject({ kind: "arena", offset: 0 });
+      expect(wide.plan.arenas[arenas[w].index]).toBe(Math.ceil(k.stack!.bytes / 256) * 256);
     }
-    // the state copies after the step: one per run (parameters, m, v), not one per tensor
-    const fromRuns = stateCopies(wide.graph, wide.plan).filter((c) => c.from.kind === "slot" && slots.includes(c.from.index));
-    expect(fromRuns).toHaveLength(3);
-    for (const c of fromRuns) expect(c.from.size).toBe(k.stack!.bytes);
+    expect(new Set(arenas.map((p) => p.index)).size).toBe(3);
+    expect(k.inputs.every((id) => numelOf(wide, id) === 1 || wide.graph.nodes[id].op !== "param")).toBe(true);
+    expect(k.source.code).toMatch(/out\[i\]/);
+    // no state copy after the step for the parameters and moments: they were written in place
+    const copied = new Set(stateCopies(wide.graph, wide.plan).map((c) => `${c.to.kind}${c.to.index}`));
+    for (const p of arenas) expect(copied.has(`arena${p.index}`)).toBe(false);
     expect(stepCost(wide).kernels.filter((x) => x.layer === STACKED && x.phase === "optimizer")).toHaveLength(1);
   });
 

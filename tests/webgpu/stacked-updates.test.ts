@@ -1,6 +1,6 @@
 // Stacked state updates (compiler/passes/schedule/stack.ts): equal elementwise kernels whose
 // every write is a `new.X` output run as one over runs of values laid end to end (memory-plan.ts),
-// and the state copies after the step become one per run. On the device, two steps (the second
+// writing the state in place where each member reads what it replaces, so no state copy follows. On the device, two steps (the second
 // reading what the copies wrote back) equal the reference interpreter's, with sizes that leave
 // padding between the members; a run some other kernel would bind against WebGPU's rule (read
 // and written in one dispatch) is not made; the EMA of the new parameters stacks over the
@@ -64,7 +64,7 @@ function adamStep(): { graph: Graph; feeds: Record<string, Tensor> } {
 const stacks = (c: CompiledGraph) => c.kernels.filter((k) => k.stack);
 
 describe("stacked state updates in the schedule and the memory plan", () => {
-  it("runs every parameter's Adam update as one kernel over runs at aligned offsets, with one copy per run", () => {
+  it("runs every parameter's Adam update as one kernel over runs at aligned offsets, in place, with no state copy", () => {
     const { graph } = adamStep();
     const c = compileGraph(graph, { hardware: false, limits: WIDE });
     const [k, ...more] = stacks(c);
@@ -74,7 +74,7 @@ describe("stacked state updates in the schedule and the memory plan", () => {
     expect(s.offsets).toEqual([0, 256, 768, 2560]);
     expect(s.bytes).toBe(2560 + 16);
     const runs = s.bindings.filter((r) => r.length > 1);
-    expect(runs).toHaveLength(7); // p, m, v, g in; p, m, v out
+    expect(runs).toHaveLength(4); // g in; p, m, v written where they are read
     for (const run of runs) {
       const places = run.map((id) => c.plan.placement.get(id)!);
       places.forEach((p, j) => expect([p.kind, p.index, p.offset - places[0].offset]).toEqual([places[0].kind, places[0].index, s.offsets[j]]));
@@ -83,9 +83,14 @@ describe("stacked state updates in the schedule and the memory plan", () => {
     const gRun = runs.find((r) => r.every((id) => graph.nodes[id].op === "reduce_sum"))!;
     expect(gRun).toBeDefined();
     expect(c.plan.slots[c.plan.placement.get(gRun[0])!.index]).toBe(s.bytes);
-    const copies = stateCopies(graph, c.plan);
-    expect(copies).toHaveLength(3);
-    for (const cp of copies) expect([cp.from.size, cp.to.size]).toEqual([s.bytes, s.bytes]);
+    // each written run is its sources' run, alone in an arena; the sources are bound once, through it
+    expect(s.inPlace).toHaveLength(3 * SIZES.length);
+    for (const [w, src] of s.inPlace!) expect(c.plan.placement.get(w)).toMatchObject({ kind: "arena", index: c.plan.placement.get(src)!.index, offset: c.plan.placement.get(src)!.offset });
+    const written = runs.filter((r) => r !== gRun).map((r) => c.plan.placement.get(r[0])!);
+    expect(new Set(written.map((p) => p.index)).size).toBe(3);
+    for (const p of written) expect([p.offset, c.plan.arenas[p.index]]).toEqual([0, 2816]);
+    expect(k.inputs.some((id) => graph.nodes[id].op === "param" || graph.nodes[id].op === "buffer")).toBe(false);
+    expect(stateCopies(graph, c.plan)).toHaveLength(0);
   });
 
   it("stacks each of the three kernels within 8 bindings, and reads the moments' runs as written", () => {
@@ -168,14 +173,40 @@ function counters(): { graph: Graph; feeds: Record<string, Tensor> } {
   return { graph: b.build(), feeds };
 }
 
+/** Two updates new.aI = aI * 0.5 + xI, then, later in the graph, a kernel that reads a0 as it was. */
+function lateReader(): { graph: Graph; feeds: Record<string, Tensor> } {
+  const b = new GraphBuilder();
+  const feeds: Record<string, Tensor> = {};
+  const a = [0, 1].map((i) => {
+    feeds[`a${i}`] = tensor([40], 60 + i);
+    feeds[`x${i}`] = tensor([40], 70 + i);
+    const ai = b.param(`a${i}`, [40]);
+    b.output(`new.a${i}`, b.add(b.mul(ai, 0.5), b.sin(b.input(`x${i}`, [40]))));
+    return ai;
+  });
+  b.output("late", b.mul(b.exp(a[0]), 2));
+  return { graph: b.build(), feeds };
+}
+
 describe.skipIf(typeof gpu === "string")("stacked state updates on the device", () => {
+  it("runs a stack that writes its sources in place after every kernel that reads them", async () => {
+    const { graph, feeds } = lateReader();
+    await expectStepsMatchReference(graph, feeds, 2, WIDE, (c) => {
+      const [k] = stacks(c);
+      expect(k.stack!.inPlace).toHaveLength(2);
+      const late = c.kernels.findIndex((x) => x.output === graph.outputs.find((o) => o.name === "late")!.value);
+      expect(late).toBeLessThan(c.kernels.indexOf(k));
+    });
+  });
+
   it("counts one-element counters in one kernel that reads their shared constant at 0", async () => {
     const { graph, feeds } = counters();
     await expectStepsMatchReference(graph, feeds, 2, WIDE, (c) => {
       const [k, ...more] = stacks(c);
       expect(more).toHaveLength(0);
-      expect(k.stack!.bindings.map((r) => r.length)).toEqual([3, 1, 3]);
-      expect(k.source.code).toContain("in1[0]");
+      expect(k.stack!.bindings.map((r) => r.length)).toEqual([1, 3]); // the 1, then the counters written in place
+      expect(k.source.code).toContain("in0[0]");
+      expect(k.source.code).toContain("out[i]");
     });
   });
 

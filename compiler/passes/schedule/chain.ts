@@ -100,13 +100,21 @@ ${chain.body}
 /**
  * A chain as a flat kernel of its own: `nodes` (ascending, ending at `root`) over `inputs`,
  * storing `root` and the `extra` values it also computes. `atZero`: inputs read at element 0
- * whatever their shape (a stack's shared scalars, stack.ts).
+ * whatever their shape (a stack's shared scalars, stack.ts); `named`: values that are no binding,
+ * read by the WGSL given (a stack's in-place source, read through its output).
  */
-export function fusedKernel(graph: Graph, { nodes, inputs, extra }: { readonly nodes: readonly ValueId[]; readonly inputs: readonly ValueId[]; readonly extra: readonly ValueId[] }, root: Node, limits: KernelLimits, atZero: ReadonlySet<ValueId> = new Set()): KernelSource {
+export function fusedKernel(
+  graph: Graph,
+  { nodes, inputs, extra }: { readonly nodes: readonly ValueId[]; readonly inputs: readonly ValueId[]; readonly extra: readonly ValueId[] },
+  root: Node,
+  limits: KernelLimits,
+  atZero: ReadonlySet<ValueId> = new Set(),
+  named = new Map<ValueId, string>(),
+): KernelSource {
   const n = numel(root.shape);
   // sizes and strides in a uniform, so chains that differ only in shape share a pipeline
   const dims = flatDims(n);
-  const chain = chainWgsl(graph, nodes, inputs, root, dims, 0, new Map(), atZero);
+  const chain = chainWgsl(graph, nodes, inputs, root, dims, 0, named, atZero);
   const body = [chain.body, `  out[i] = ${chain.result};`, ...extra.map((id, j) => `  out${j + 1}[i] = ${chain.names.get(id)!};`)].join("\n");
   // shape-free chains read only `i`: the output's length is their bound
   const bound = chain.shapeFree ? "arrayLength(&out)" : dims.u("n", n);

@@ -6,10 +6,17 @@
 // members' values end to end at aligned offsets (the memory plan places them so), and the loop
 // runs over the whole run. The padding between members is computed too and read by no one.
 //
+// A write that replaces the source its member reads (the parameter, a moment, a running
+// statistic) is made in place: the stack binds the source's run once, read and write, and no
+// state copy follows the step (the memory plan gives such a run an arena buffer of its own, so
+// that nothing else in the dispatch binds that buffer). The stack runs after every kernel that
+// reads those sources.
+//
 // A run may only be bound where WebGPU allows it: no kernel may bind a transient run writable
 // together with any other binding of it (the memory plan's one-value-per-buffer rule), so a
 // member whose values another kernel would bind that way stays a kernel of its own.
 import type { Graph, ValueId } from "../../ir/types.js";
+import { isSource } from "../../ir/types.js";
 import { numel, shapesEqual } from "../../ir/shape.js";
 import { replacedSource } from "../../ir/step-contract.js";
 import type { KernelLimits } from "../../wgsl/kernel.js";
@@ -33,6 +40,15 @@ export function stackStateUpdates(graph: Graph, kernels: readonly ScheduledKerne
   const roots = aliasRoot(graph);
   const rootOf = (id: ValueId) => roots.get(id) ?? id;
   const stateOutputs = new Set(graph.outputs.filter((out) => replacedSource(out.name) !== undefined).map((out) => out.value));
+  // each state output's source (new.X -> X), where it has exactly one
+  const sourceByName = new Map(graph.nodes.filter(isSource).map((n) => [n.name, n.id]));
+  const replaces = new Map<ValueId, ValueId | null>();
+  for (const out of graph.outputs) {
+    const src = sourceByName.get(replacedSource(out.name) ?? "");
+    if (src === undefined) continue;
+    replaces.set(out.value, replaces.has(out.value) && replaces.get(out.value) !== src ? null : src);
+  }
+  const place: Placing = { ...o, replaces };
   const candidates = new Map<string, number[]>();
   kernels.forEach((k, i) => {
     const key = stackKey(graph, k, stateOutputs);
@@ -59,7 +75,7 @@ export function stackStateUpdates(graph: Graph, kernels: readonly ScheduledKerne
     for (const id of kernels[i].inputs) for (const j of sharing.get(rootOf(id)) ?? []) exclude(j);
   };
   for (;;) {
-    const stacks = formStacks(graph, kernels, candidates, excluded, o, rootOf);
+    const stacks = formStacks(graph, kernels, candidates, excluded, place, rootOf);
     const conflicts = runConflicts(graph, kernels, stacks, rootOf);
     if (conflicts.length === 0) return dependencyOrder(kernels, stacks, rootOf);
     for (const i of conflicts) exclude(i);
@@ -86,6 +102,11 @@ function stackKey(graph: Graph, k: ScheduledKernel, stateOutputs: ReadonlySet<Va
   return `${pattern.join(",")}|${writes.length}|${k.source.code}`;
 }
 
+/** The options, and each state output's source (null where it replaces more than one). */
+interface Placing extends StackOptions {
+  readonly replaces: ReadonlyMap<ValueId, ValueId | null>;
+}
+
 interface Stack {
   /** Kernel indices, in order. */
   readonly members: readonly number[];
@@ -97,7 +118,7 @@ interface Stack {
  * reading a value of an earlier stack's run (the EMA of the optimizer's new parameters) is
  * stacked with the others reading that run, in its order, so that the run is the same one.
  */
-function formStacks(graph: Graph, kernels: readonly ScheduledKernel[], candidates: ReadonlyMap<string, readonly number[]>, excluded: ReadonlySet<number>, o: StackOptions, rootOf: (id: ValueId) => ValueId): Stack[] {
+function formStacks(graph: Graph, kernels: readonly ScheduledKernel[], candidates: ReadonlyMap<string, readonly number[]>, excluded: ReadonlySet<number>, o: Placing, rootOf: (id: ValueId) => ValueId): Stack[] {
   const stacks: Stack[] = [];
   const inRun = new Map<ValueId, { run: number; at: number }>();
   let runs = 0;
@@ -139,7 +160,7 @@ function formStacks(graph: Graph, kernels: readonly ScheduledKernel[], candidate
   return stacks;
 }
 
-function stackOf(graph: Graph, kernels: readonly ScheduledKernel[], members: readonly number[], o: StackOptions): Stack {
+function stackOf(graph: Graph, kernels: readonly ScheduledKernel[], members: readonly number[], o: Placing): Stack {
   const ks = members.map((i) => kernels[i]);
   const first = ks[0];
   const offsets: number[] = [];
@@ -152,14 +173,27 @@ function stackOf(graph: Graph, kernels: readonly ScheduledKernel[], members: rea
   // one element that every member reads: bound once (a scalar of the optimizer, the 1 that
   // counts BatchNorm's batches); stackKey admits no other input that is not the output's shape
   const shared = first.inputs.map((id, r) => numel(graph.nodes[id].shape) === 1 && ks.every((k) => k.inputs[r] === id));
-  const bindings = kernelBindings(first).map((_, r) => (shared[r] ? [first.inputs[r]] : ks.map((k) => kernelBindings(k)[r])));
-  const stack: KernelStack = { bindings, offsets, bytes: at };
+  // A write that replaces, in every member, the source the member reads at one input position
+  // is made in place: that input is no binding of its own, the kernel reads it through the write's.
+  const writesOf = (k: ScheduledKernel) => kernelBindings(k).slice(k.inputs.length);
+  const inPlaceOf = writesOf(first).map((w, j) => {
+    const r = first.inputs.findIndex((id) => id === o.replaces.get(w));
+    return r >= 0 && !shared[r] && ks.every((k) => o.replaces.get(writesOf(k)[j]) === k.inputs[r]) ? r : -1;
+  });
+  const readThrough = new Set(inPlaceOf.filter((r) => r >= 0));
+  const kept = first.inputs.map((_, r) => r).filter((r) => !readThrough.has(r));
+  const inputs = kept.map((r) => first.inputs[r]);
+  const bindings = [...kept.map((r) => (shared[r] ? [first.inputs[r]] : ks.map((k) => k.inputs[r]))), ...writesOf(first).map((_, j) => ks.map((k) => writesOf(k)[j]))];
+  const inPlace = inPlaceOf.flatMap((r, j) => (r < 0 ? [] : ks.map((k) => [writesOf(k)[j], k.inputs[r]] as const)));
+  const stack: KernelStack = { bindings, offsets, bytes: at, ...(inPlace.length ? { inPlace } : {}) };
   // Members of one element read even a shared scalar at `i`: their stack reads it at 0.
   const root = graph.nodes[first.output];
-  const atZero = new Set(first.inputs.filter((id, r) => shared[r] && shapesEqual(graph.nodes[id].shape, root.shape)));
-  const source = atZero.size ? fusedKernel(graph, { nodes: first.nodes, inputs: first.inputs, extra: first.extraOutputs ?? [] }, root, o.limits, atZero) : first.source;
+  const atZero = new Set(inputs.filter((id) => shared[first.inputs.indexOf(id)] && shapesEqual(graph.nodes[id].shape, root.shape)));
+  const named = new Map(inPlaceOf.flatMap((r, j) => (r < 0 ? [] : [[first.inputs[r], j === 0 ? "out[i]" : `out${j}[i]`] as const])));
+  const source = atZero.size || named.size ? fusedKernel(graph, { nodes: first.nodes, inputs, extra: first.extraOutputs ?? [] }, root, o.limits, atZero, named) : first.source;
   const kernel: ScheduledKernel = {
     ...first,
+    inputs,
     source: { ...source, workgroups: flatGrid(at / 4, o.limits) },
     nodes: ks.flatMap((k) => k.nodes),
     label: `${first.label} x${ks.length}`,
@@ -173,7 +207,10 @@ function stackOf(graph: Graph, kernels: readonly ScheduledKernel[], members: rea
  * value in two runs, a run of sources and kernel outputs mixed, a transient run bound writable
  * beside another binding of it in one kernel).
  */
-function runConflicts(graph: Graph, kernels: readonly ScheduledKernel[], stacks: readonly Stack[], rootOf: (id: ValueId) => ValueId): number[] {
+function runConflicts(graph: Graph, kernels: readonly ScheduledKernel[], stacks: readonly Stack[], aliasOf: (id: ValueId) => ValueId): number[] {
+  // a write made in place lives where its source does (memory-plan.ts)
+  const inPlace = new Map(stacks.flatMap((s) => s.kernel.stack!.inPlace ?? []));
+  const rootOf = (id: ValueId) => inPlace.get(aliasOf(id)) ?? aliasOf(id);
   const bad = new Set<number>();
   // each root's run and its member index there, one run per distinct list of roots
   const runOf = new Map<ValueId, { run: string; stack: Stack; member: number }>();
@@ -241,12 +278,19 @@ function dependencyOrder(kernels: readonly ScheduledKernel[], stacks: readonly S
   });
   const after = items.map(() => [] as number[]);
   const waiting = items.map(() => 0);
+  const edge = (from: number, to: number) => {
+    after[from].push(to);
+    waiting[to]++;
+  };
+  // a stack writing a source in place runs after every other kernel that reads the source
+  const overwrittenBy = new Map<ValueId, number>();
   items.forEach((it, j) => {
-    for (const w of new Set(kernelReads(it.kernel).map((id) => writer.get(rootOf(id))))) {
-      if (w === undefined || w === j) continue;
-      after[w].push(j);
-      waiting[j]++;
-    }
+    for (const [, src] of it.kernel.stack?.inPlace ?? []) overwrittenBy.set(src, j);
+  });
+  items.forEach((it, j) => {
+    const reads = new Set(kernelReads(it.kernel).map(rootOf));
+    for (const w of new Set([...reads].map((id) => writer.get(id)))) if (w !== undefined && w !== j) edge(w, j);
+    for (const s of new Set([...reads].map((id) => overwrittenBy.get(id)))) if (s !== undefined && s !== j) edge(j, s);
   });
   // Kahn's algorithm, taking the earliest ready kernel first: the order stays the schedule's
   // wherever the dependencies allow it.
