@@ -17,7 +17,8 @@ export function printSchedule(graph: Graph, kernels: readonly ScheduledKernel[],
     const ins = k.inputs.map((id) => `%${id}`).join(", ");
     // a stack (stack.ts) by its first member, its label counting the members
     const writes = k.stack ? kernelBindings(k).slice(k.inputs.length) : kernelWrites(k);
-    const slots = writes.map((id) => plan.slotOf.get(id) ?? "-").join(",");
+    // a write made in place (stack.ts) lies in an arena: `a<index>`
+    const slots = writes.map((id) => plan.slotOf.get(id) ?? (plan.placement.get(id)?.kind === "arena" ? `a${plan.placement.get(id)!.index}` : "-")).join(",");
     return `k${i}: ${writes.map((id) => `%${id}`).join(", ")} = ${k.label}(${ins}) p${pipelineOf.get(k.source.code)} wg=[${k.source.workgroups.join(",")}] buf=${slots}${label ? `  # ${label}` : ""}`;
   });
   const fused = kernels.reduce((a, k) => a + k.nodes.length, 0);
