@@ -2,7 +2,7 @@
 // WebGPU device. It creates what the program describes, once: the plan's buffers, one pipeline
 // per distinct kernel, one bind group per dispatch; it never schedules or plans itself. A run
 // encodes every dispatch into one command buffer, then copies each `new.X` output over its
-// source X (the next step's parameters, buffers and optimizer state). No allocation and no
+// source X where a stack did not write it in place (program.ts stateCopies). No allocation and no
 // readback happen inside a run; `read` copies a value back when asked. `runProfiled` is the
 // same step with every dispatch timed on the GPU (profiler.ts), for `unetc profile`.
 import type { Graph, SourceNode, ValueId } from "../../compiler/ir/types.js";
