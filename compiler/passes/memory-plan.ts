@@ -17,10 +17,10 @@
 // written by the stack alone, elementwise, so whatever it holds reaches no value.
 import type { Graph, ValueId } from "../ir/types.js";
 import { isSource } from "../ir/types.js";
-import { numel } from "../ir/shape.js";
 import { kernelBindings, kernelReads, kernelWrites, type DeviceLimits, type MemoryPlan, type MemoryReport, type Placement, type ScheduledKernel } from "../wgsl/program.js";
 import { aliasRoot, isHostValue, valueBytes } from "./storage.js";
 import { UserError } from "../diagnostics/user-error.js";
+import { replacedSource } from "../ir/step-contract.js";
 
 export type { MemoryPlan, MemoryReport };
 
@@ -55,6 +55,33 @@ function stackRuns(kernels: readonly ScheduledKernel[], rootOf: (id: ValueId) =>
     });
   }
   return [...runs.values()];
+}
+
+/**
+ * The sources that a stack's transient writes replace, as runs of their own at the same offsets,
+ * so that the state copy after the step is one copy (stateCopies) rather than one per tensor.
+ */
+function replacedRuns(graph: Graph, kernels: readonly ScheduledKernel[], runs: readonly Run[]): Run[] {
+  const sourceOf = new Map(graph.nodes.filter(isSource).map((n) => [n.name, n.id]));
+  const replaces = new Map<ValueId, ValueId>();
+  for (const o of graph.outputs) {
+    const src = sourceOf.get(replacedSource(o.name) ?? "");
+    if (src !== undefined) replaces.set(o.value, src);
+  }
+  const taken = new Set(runs.flatMap((r) => r.values));
+  const out: Run[] = [];
+  for (const k of kernels) {
+    if (!k.stack) continue;
+    const inPlace = new Set((k.stack.inPlace ?? []).map(([w]) => w));
+    for (const values of k.stack.bindings.slice(k.inputs.length)) {
+      if (values.length < 2 || inPlace.has(values[0])) continue;
+      const sources = values.map((v) => replaces.get(v));
+      if (sources.some((src) => src === undefined || taken.has(src)) || new Set(sources).size < sources.length) continue;
+      for (const src of sources) taken.add(src!);
+      out.push({ values: sources as ValueId[], offsets: k.stack.offsets, bytes: k.stack.bytes, written: false });
+    }
+  }
+  return out;
 }
 
 /** Reshape aliases, and each write a stack makes in place: its source. */
@@ -200,7 +227,7 @@ export function planMemory(graph: Graph, kernels: readonly ScheduledKernel[], li
   const roots = storageRoots(graph, kernels);
   const runs = stackRuns(kernels, (id) => roots.get(id) ?? id);
   const t = planTransient(graph, kernels, roots, runs, maxBindingOf(limits));
-  const p = packPersistent(graph, runs, limits);
+  const p = packPersistent(graph, [...runs, ...replacedRuns(graph, kernels, runs)], limits);
   const maxBindings = limits.maxStorageBuffersPerShaderStage;
   for (const k of kernels) {
     const bindings = kernelBindings(k).length;

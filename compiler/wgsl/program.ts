@@ -73,8 +73,11 @@ export function kernelWrites(k: ScheduledKernel): readonly ValueId[] {
   return k.extraOutputs?.length ? [k.output, ...k.extraOutputs] : [k.output];
 }
 
-/** Every value a kernel reads (every member's, for a stack), each once. */
-export const kernelReads = (k: ScheduledKernel): readonly ValueId[] => [...new Set(k.stack ? k.stack.bindings.slice(0, k.inputs.length).flat() : k.inputs)];
+/** Every value a kernel reads (every member's, for a stack, and the sources it writes in place), each once. */
+export function kernelReads(k: ScheduledKernel): readonly ValueId[] {
+  if (!k.stack) return [...new Set(k.inputs)];
+  return [...new Set([...k.stack.bindings.slice(0, k.inputs.length).flat(), ...(k.stack.inPlace ?? []).map(([, source]) => source)])];
+}
 
 /**
  * Where one value lives: a range of a transient buffer (`slot`: at 0, or in a run), or of a
@@ -100,9 +103,10 @@ export function bindingPlaces(k: ScheduledKernel, plan: MemoryPlan): Placement[]
 }
 
 /**
- * The copies after a step: each `new.X` output over its source X where they lie apart. Copies
- * from runs (a stacked optimizer's parameters and moments) that lie end to end in the same
- * order at both places become one copy, padding and all: a few copies instead of one per tensor.
+ * The copies after a step: each `new.X` output over its source X where they lie apart (not
+ * where a stack wrote it in place). Copies out of a run (a stack's writes that replace no
+ * source they read) that lie end to end in the same order at both places become one copy,
+ * padding and all.
  */
 export function stateCopies(graph: Graph, plan: MemoryPlan): Array<{ from: Placement; to: Placement }> {
   const sources = new Map<string, ValueId>();

@@ -173,6 +173,19 @@ function counters(): { graph: Graph; feeds: Record<string, Tensor> } {
   return { graph: b.build(), feeds };
 }
 
+/** States replaced by values that do not read them (new.sI = sin(xI) * 2): no write in place. */
+function replacedStates(): { graph: Graph; feeds: Record<string, Tensor> } {
+  const b = new GraphBuilder();
+  const feeds: Record<string, Tensor> = {};
+  for (let i = 0; i < 3; i++) {
+    feeds[`s${i}`] = tensor([10 + 30 * i], 80 + i);
+    feeds[`x${i}`] = tensor([10 + 30 * i], 90 + i);
+    b.buffer(`s${i}`, [10 + 30 * i]);
+    b.output(`new.s${i}`, b.mul(b.sin(b.input(`x${i}`, [10 + 30 * i])), 2));
+  }
+  return { graph: b.build(), feeds };
+}
+
 /** Two updates new.aI = aI * 0.5 + xI, then, later in the graph, a kernel that reads a0 as it was. */
 function lateReader(): { graph: Graph; feeds: Record<string, Tensor> } {
   const b = new GraphBuilder();
@@ -189,6 +202,19 @@ function lateReader(): { graph: Graph; feeds: Record<string, Tensor> } {
 }
 
 describe.skipIf(typeof gpu === "string")("stacked state updates on the device", () => {
+  it("copies a stack's writes that replace states it does not read in one copy, padding and all", async () => {
+    const { graph, feeds } = replacedStates();
+    await expectStepsMatchReference(graph, feeds, 2, WIDE, (c) => {
+      const [k, ...more] = stacks(c);
+      expect(more).toHaveLength(0);
+      expect(k.stack!.inPlace).toBeUndefined();
+      const copies = stateCopies(graph, c.plan);
+      expect(copies).toHaveLength(1);
+      expect(copies[0].from).toMatchObject({ kind: "slot", offset: 0, size: k.stack!.bytes });
+      expect(copies[0].to.size).toBe(k.stack!.bytes);
+    });
+  });
+
   it("runs a stack that writes its sources in place after every kernel that reads them", async () => {
     const { graph, feeds } = lateReader();
     await expectStepsMatchReference(graph, feeds, 2, WIDE, (c) => {
