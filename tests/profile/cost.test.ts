@@ -51,6 +51,25 @@ describe("cost model", () => {
     expect(only(b.build()).flops).toBe(2 * 2 * 3 * 5 * 4);
   });
 
+  test("a logsumexp computed in its attention's kernel counts its rows only, not another pass over the keys", () => {
+    const [n, s, heads, d] = [2, 16, 2, 4];
+    const build = (lse: boolean) => {
+      const b = new GraphBuilder();
+      const qkv = b.input("qkv", [n, s, 3 * heads * d]);
+      b.output("out", b.op("attention", [qkv], { heads }));
+      if (lse) b.output("lse", b.op("attention_lse", [qkv], { heads }));
+      return b.build();
+    };
+    const forward = only(build(false)).flops;
+    expect(forward).toBe(n * s * s * heads * (6 * d + 3));
+    const fused = only(build(true));
+    expect(fused.label).toBe("attention+lse");
+    expect(fused.flops).toBe(forward + 2 * n * heads * s);
+    // alone (--opt 0), the logsumexp is a pass of its own over the keys
+    const alone = costOf(build(true), 0).kernels.find((k) => k.label === "attention_lse")!;
+    expect(alone.flops).toBe(n * s * s * heads * (2 * d + 2));
+  });
+
   test("a fused chain counts only its external inputs and its output; unfused (opt 0) it moves more", () => {
     const b = new GraphBuilder();
     const x = b.input("x", [4, 16]);

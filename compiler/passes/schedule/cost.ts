@@ -97,7 +97,7 @@ export function opFlops(graph: Graph, n: OpNode): number {
     case "attention_lse":
     case "attention_grad": {
       // per (query, key) pair and head, the kernels' fmas over the head's d features (an
-      // attention_lse computed in the forward's kernel costs this again in the model)
+      // attention_lse computed in the forward's kernel costs only its rows: kernelFlops)
       const [batch, s, c3] = shape(0);
       const pairs = batch * s * s * n.params.heads;
       const d = c3 / 3 / n.params.heads;
@@ -191,11 +191,24 @@ export function attribute(graph: Graph): Origin[] {
 /** Labels of the loop state addLoopState appends (compiler/passes/step/train-graph.ts). */
 const isUpdateLabel = (label: string): boolean => label === "optimizer" || label === "metrics" || label === "ema";
 
+/**
+ * A kernel's FLOPs: its nodes'. A logsumexp computed in the kernel of the attention it belongs
+ * to (the schedule's attention+lse) reuses the forward's row maxima and sums: only its log and
+ * add per row and head count, not another pass over the keys.
+ */
+function kernelFlops(graph: Graph, k: ScheduledKernel): number {
+  const ops = k.nodes.map((id) => graph.nodes[id] as OpNode);
+  return ops.reduce((a, n) => {
+    const withForward = n.op === "attention_lse" && ops.some((m) => m.op === "attention" && m.inputs[0] === n.inputs[0]);
+    return a + (withForward ? 2 * numel(n.shape) : opFlops(graph, n));
+  }, 0);
+}
+
 export function kernelCosts(graph: Graph, kernels: readonly ScheduledKernel[]): KernelCost[] {
   const origin = attribute(graph);
   return kernels.map((k, index) => {
     const root = graph.nodes[k.output] as OpNode;
-    const flops = k.nodes.reduce((a, id) => a + opFlops(graph, graph.nodes[id] as OpNode), 0);
+    const flops = kernelFlops(graph, k);
     // Each distinct input once: a reshape is an alias of its input, of the same size.
     const bytesRead = kernelReads(k).reduce((a, id) => a + bytesOf(graph.nodes[id]), 0);
     // a GEMM with its epilogue counts as the GEMM
