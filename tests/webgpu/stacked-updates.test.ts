@@ -1,9 +1,10 @@
 // Stacked state updates (compiler/passes/schedule/stack.ts): equal elementwise kernels whose
 // every write is a `new.X` output run as one over runs of values laid end to end (memory-plan.ts),
-// writing the state in place where each member reads what it replaces, so no state copy follows. On the device, two steps (the second
-// reading what the copies wrote back) equal the reference interpreter's, with sizes that leave
-// padding between the members; a run some other kernel would bind against WebGPU's rule (read
-// and written in one dispatch) is not made; the EMA of the new parameters stacks over the
+// writing the state in place where each member reads what it replaces, so that no state copy
+// follows. On the device, two steps (the second reading what the first left) equal the reference
+// interpreter's, with sizes that leave padding between the members; a run that some kernel would
+// bind against WebGPU's rule (read and written in one dispatch) is not made; a stack runs after
+// every kernel reading the sources it overwrites; the EMA of the new parameters stacks over the
 // optimizer's run of them; at fuse: false nothing is stacked.
 import { describe, expect, it } from "vitest";
 import { GraphBuilder } from "../../compiler/graph/builder.js";
@@ -35,7 +36,7 @@ function adamStep(): { graph: Graph; feeds: Record<string, Tensor> } {
   const b = new GraphBuilder();
   const feeds: Record<string, Tensor> = {};
   const scalar = (name: string, lo: number, hi: number) => {
-    feeds[name] = tensor([1], feeds[name] ? 0 : Object.keys(feeds).length + 100, lo, hi);
+    feeds[name] = tensor([1], 100 + Object.keys(feeds).length, lo, hi);
     return b.input(name, [1]);
   };
   const [b1, b2, wd, step, eps] = [scalar("b1", 0.8, 0.9), scalar("b2", 0.9, 0.99), scalar("wd", 0, 0.1), scalar("step", 0, 0.01), scalar("eps", 1e-5, 1e-4)];
