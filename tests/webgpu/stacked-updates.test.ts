@@ -15,6 +15,7 @@ import { tinyModel } from "../train/support.js";
 import type { Graph } from "../../compiler/ir/types.js";
 import type { Tensor } from "../../compiler/ir/tensor.js";
 import { stateCopies } from "../../compiler/wgsl/program.js";
+import { STACK_RUN_BYTES } from "../../compiler/passes/schedule/stack.js";
 import { runGraph } from "../../runtime/reference/index.js";
 import { GraphExecutor } from "../../runtime/webgpu/executor.js";
 import { deviceTarget } from "../../runtime/webgpu/device.js";
@@ -102,6 +103,18 @@ describe("stacked state updates in the schedule and the memory plan", () => {
     const update = ks.find((k) => k.stack!.bindings.filter((r) => written.has(r.join(","))).length === 3)!;
     expect(update, "the parameters' kernel reads both moments' runs and writes its own").toBeDefined();
     expect(c.kernels.indexOf(update)).toBeGreaterThan(Math.max(...ks.filter((k) => k !== update).map((k) => c.kernels.indexOf(k))));
+  });
+
+  it("keeps each run within STACK_RUN_BYTES: more stacks, not one long run", () => {
+    const b = new GraphBuilder();
+    const s = b.input("s", [1]);
+    const n = STACK_RUN_BYTES / 4 / 4; // a quarter of a run each
+    for (let i = 0; i < 5; i++) b.output(`new.p${i}`, b.add(b.mul(b.param(`p${i}`, [n]), s), b.input(`x${i}`, [n])));
+    const c = compileGraph(b.build(), { hardware: false, limits: WIDE });
+    const ks = stacks(c);
+    expect(ks.map((k) => k.label)).toEqual(["mul+add x4"]);
+    expect(ks[0].stack!.bytes).toBe(STACK_RUN_BYTES);
+    expect(c.kernels.filter((k) => k.label === "mul+add")).toHaveLength(1);
   });
 
   it("stacks nothing at fuse: false or stack: false", () => {
