@@ -176,14 +176,18 @@ async function expectStepsMatchReference(graph: Graph, feeds: Record<string, Ten
   }
 }
 
-/** Counters of one element each, all adding the same constant 1 (BatchNorm's num_batches_tracked). */
+/**
+ * Counters of one element each, all adding the same constant 1 (BatchNorm's num_batches_tracked),
+ * and a sum of the same code adding a value of its own (the training loop's loss sum).
+ */
 function counters(): { graph: Graph; feeds: Record<string, Tensor> } {
   const b = new GraphBuilder();
-  const feeds: Record<string, Tensor> = {};
+  const feeds: Record<string, Tensor> = { loss: { shape: [], data: Float32Array.of(0.25) }, sum: { shape: [], data: Float32Array.of(3) } };
   for (let i = 0; i < 3; i++) {
     feeds[`n${i}`] = { shape: [], data: Float32Array.of(10 * i) };
     b.output(`new.n${i}`, b.add(b.buffer(`n${i}`, []), 1));
   }
+  b.output("new.sum", b.add(b.buffer("sum", []), b.input("loss", [])));
   return { graph: b.build(), feeds };
 }
 
@@ -239,11 +243,12 @@ describe.skipIf(typeof gpu === "string")("stacked state updates on the device", 
     });
   });
 
-  it("counts one-element counters in one kernel that reads their shared constant at 0", async () => {
+  it("counts one-element counters in one kernel that reads their shared constant at 0; the sum adding its own value stays apart", async () => {
     const { graph, feeds } = counters();
     await expectStepsMatchReference(graph, feeds, 2, WIDE, (c) => {
       const [k, ...more] = stacks(c);
       expect(more).toHaveLength(0);
+      expect(c.kernels.filter((x) => x.label === "add")).toHaveLength(1);
       expect(k.stack!.bindings.map((r) => r.length)).toEqual([1, 3]); // the 1, then the counters written in place
       expect(k.source.code).toContain("in0[0]");
       expect(k.source.code).toContain("out[i]");

@@ -139,8 +139,7 @@ function formStacks(graph: Graph, kernels: readonly ScheduledKernel[], candidate
       const key = anchor?.run ?? -1;
       groups.set(key, [...(groups.get(key) ?? []), { i, at: anchor?.at ?? i }]);
     }
-    for (const group of groups.values()) {
-      const members = group.sort((a, b) => a.at - b.at).map((m) => m.i);
+    for (const part of [...groups.values()].flatMap((group) => bySharedScalars(graph, kernels, group.sort((a, b) => a.at - b.at).map((m) => m.i)))) {
       let chunk: number[] = [];
       let bytes = 0;
       const flush = () => {
@@ -156,7 +155,7 @@ function formStacks(graph: Graph, kernels: readonly ScheduledKernel[], candidate
         chunk = [];
         bytes = 0;
       };
-      for (const i of members) {
+      for (const i of part) {
         const size = valueBytes(graph.nodes[kernels[i].output].shape);
         if (bytes + size > o.maxRunBytes) flush();
         chunk.push(i);
@@ -166,6 +165,23 @@ function formStacks(graph: Graph, kernels: readonly ScheduledKernel[], candidate
     }
   }
   return stacks;
+}
+
+/**
+ * Members split by the one-element values they read that other members read too: such a value
+ * is bound once for the stack, so members that read another one in its place (BatchNorm's batch
+ * counters add a shared 1, the loss sum adds the loss) go to another stack.
+ */
+function bySharedScalars(graph: Graph, kernels: readonly ScheduledKernel[], members: readonly number[]): number[][] {
+  const scalarAt = (i: number) => kernels[i].inputs.map((id, r) => (numel(graph.nodes[id].shape) === 1 ? `${r}:${id}` : undefined));
+  const readers = new Map<string, number>();
+  for (const i of members) for (const key of scalarAt(i)) if (key) readers.set(key, (readers.get(key) ?? 0) + 1);
+  const parts = new Map<string, number[]>();
+  for (const i of members) {
+    const signature = scalarAt(i).map((key) => (key && readers.get(key)! > 1 ? key : "-")).join(",");
+    parts.set(signature, [...(parts.get(signature) ?? []), i]);
+  }
+  return [...parts.values()];
 }
 
 function stackOf(graph: Graph, kernels: readonly ScheduledKernel[], members: readonly number[], o: Placing): Stack {
