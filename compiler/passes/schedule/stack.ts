@@ -122,9 +122,9 @@ interface Stack {
 }
 
 /**
- * Each candidate set's stacks, within STACK_RUN_BYTES a run; sets of one stay as they are. A member reading a value of an earlier
- * stack's run (the EMA of the optimizer's new parameters) is stacked with the others reading that
- * run, in its order, so that the run is the same one.
+ * Each candidate set's stacks, within STACK_RUN_BYTES a run; sets of one stay as they are. A
+ * member reading a value of an earlier stack's run (the EMA of the optimizer's new parameters) is
+ * stacked with the others reading that run, in its order, so that the run is the same one.
  */
 function formStacks(graph: Graph, kernels: readonly ScheduledKernel[], candidates: ReadonlyMap<string, readonly number[]>, excluded: ReadonlySet<number>, o: Placing, rootOf: (id: ValueId) => ValueId): Stack[] {
   const stacks: Stack[] = [];
