@@ -17,10 +17,9 @@
 // written by the stack alone, elementwise, so whatever it holds reaches no value.
 import type { Graph, ValueId } from "../ir/types.js";
 import { isSource } from "../ir/types.js";
-import { kernelBindings, kernelReads, kernelWrites, type DeviceLimits, type MemoryPlan, type MemoryReport, type Placement, type ScheduledKernel } from "../wgsl/program.js";
+import { kernelBindings, kernelReads, kernelWrites, replacedSources, type DeviceLimits, type MemoryPlan, type MemoryReport, type Placement, type ScheduledKernel } from "../wgsl/program.js";
 import { aliasRoot, isHostValue, valueBytes } from "./storage.js";
 import { UserError } from "../diagnostics/user-error.js";
-import { replacedSource } from "../ir/step-contract.js";
 
 export type { MemoryPlan, MemoryReport };
 
@@ -62,12 +61,7 @@ function stackRuns(kernels: readonly ScheduledKernel[], rootOf: (id: ValueId) =>
  * so that the state copy after the step is one copy (stateCopies) rather than one per tensor.
  */
 function replacedRuns(graph: Graph, kernels: readonly ScheduledKernel[], runs: readonly Run[]): Run[] {
-  const sourceOf = new Map(graph.nodes.filter(isSource).map((n) => [n.name, n.id]));
-  const replaces = new Map<ValueId, ValueId>();
-  for (const o of graph.outputs) {
-    const src = sourceOf.get(replacedSource(o.name) ?? "");
-    if (src !== undefined) replaces.set(o.value, src);
-  }
+  const replaces = replacedSources(graph);
   const taken = new Set(runs.flatMap((r) => r.values));
   const out: Run[] = [];
   for (const k of kernels) {
@@ -76,7 +70,7 @@ function replacedRuns(graph: Graph, kernels: readonly ScheduledKernel[], runs: r
     for (const values of k.stack.bindings.slice(k.inputs.length)) {
       if (values.length < 2 || inPlace.has(values[0])) continue;
       const sources = values.map((v) => replaces.get(v));
-      if (sources.some((src) => src === undefined || taken.has(src)) || new Set(sources).size < sources.length) continue;
+      if (sources.some((src) => src === undefined || src === null || taken.has(src)) || new Set(sources).size < sources.length) continue;
       for (const src of sources) taken.add(src!);
       out.push({ values: sources as ValueId[], offsets: k.stack.offsets, bytes: k.stack.bytes, written: false });
     }

@@ -102,6 +102,23 @@ export function bindingPlaces(k: ScheduledKernel, plan: MemoryPlan): Placement[]
   return k.stack.bindings.map((values) => (values.length === 1 ? place(values[0]) : { ...place(values[0]), size: bytes }));
 }
 
+/** Each `new.X` output of the graph whose source X it has: the value, and the source it replaces next step. */
+export function stateReplacements(graph: Graph): Array<{ value: ValueId; source: ValueId }> {
+  const sources = new Map<string, ValueId>();
+  for (const n of graph.nodes) if (isSource(n)) sources.set(n.name, n.id);
+  return graph.outputs.flatMap((o) => {
+    const source = sources.get(replacedSource(o.name) ?? "");
+    return source === undefined ? [] : [{ value: o.value, source }];
+  });
+}
+
+/** Each replacing value's source, by value (null where one value replaces several sources). */
+export function replacedSources(graph: Graph): Map<ValueId, ValueId | null> {
+  const replaces = new Map<ValueId, ValueId | null>();
+  for (const { value, source } of stateReplacements(graph)) replaces.set(value, replaces.has(value) && replaces.get(value) !== source ? null : source);
+  return replaces;
+}
+
 /**
  * The copies after a step: each `new.X` output over its source X where they lie apart (not
  * where a stack wrote it in place). Copies out of a run (a stack's writes that replace no
@@ -109,14 +126,10 @@ export function bindingPlaces(k: ScheduledKernel, plan: MemoryPlan): Placement[]
  * padding and all.
  */
 export function stateCopies(graph: Graph, plan: MemoryPlan): Array<{ from: Placement; to: Placement }> {
-  const sources = new Map<string, ValueId>();
-  for (const n of graph.nodes) if (isSource(n)) sources.set(n.name, n.id);
   const copies: Array<{ from: Placement; to: Placement }> = [];
-  for (const o of graph.outputs) {
-    const replaced = replacedSource(o.name);
-    const target = replaced === undefined ? undefined : sources.get(replaced);
-    const from = plan.placement.get(o.value);
-    const to = target === undefined ? undefined : plan.placement.get(target);
+  for (const { value, source } of stateReplacements(graph)) {
+    const from = plan.placement.get(value);
+    const to = plan.placement.get(source);
     if (!from || !to || samePlace(from, to)) continue;
     copies.push({ from, to });
   }

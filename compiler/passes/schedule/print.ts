@@ -1,7 +1,7 @@
 // Text forms of a kernel schedule, for `unetc compile --emit schedule|wgsl` and the goldens that
 // pin what the compiler generates: one line per dispatch, and each distinct shader once.
 import type { Graph } from "../../ir/types.js";
-import { kernelBindings, kernelWrites, type MemoryPlan, type ScheduledKernel } from "../../wgsl/program.js";
+import { kernelBindings, type MemoryPlan, type ScheduledKernel } from "../../wgsl/program.js";
 
 /** Distinct shader sources in first-use order, each with the dispatches that use it. */
 function pipelines(kernels: readonly ScheduledKernel[]): Map<string, number[]> {
@@ -16,7 +16,7 @@ export function printSchedule(graph: Graph, kernels: readonly ScheduledKernel[],
     const label = graph.nodes[k.output].label;
     const ins = k.inputs.map((id) => `%${id}`).join(", ");
     // a stack (stack.ts) by its first member, its label counting the members
-    const writes = k.stack ? kernelBindings(k).slice(k.inputs.length) : kernelWrites(k);
+    const writes = kernelBindings(k).slice(k.inputs.length);
     // a write made in place (stack.ts) lies in an arena: `a<index>`
     const slots = writes.map((id) => plan.slotOf.get(id) ?? (plan.placement.get(id)?.kind === "arena" ? `a${plan.placement.get(id)!.index}` : "-")).join(",");
     return `k${i}: ${writes.map((id) => `%${id}`).join(", ")} = ${k.label}(${ins}) p${pipelineOf.get(k.source.code)} wg=[${k.source.workgroups.join(",")}] buf=${slots}${label ? `  # ${label}` : ""}`;

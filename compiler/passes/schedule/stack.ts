@@ -16,11 +16,10 @@
 // together with any other binding of it (the memory plan's one-value-per-buffer rule), so a
 // member whose values another kernel would bind that way stays a kernel of its own.
 import type { Graph, ValueId } from "../../ir/types.js";
-import { isSource } from "../../ir/types.js";
 import { numel, shapesEqual } from "../../ir/shape.js";
 import { replacedSource } from "../../ir/step-contract.js";
 import type { KernelLimits } from "../../wgsl/kernel.js";
-import { kernelBindings, kernelReads, kernelWrites, type KernelStack, type ScheduledKernel } from "../../wgsl/program.js";
+import { kernelBindings, kernelReads, kernelWrites, replacedSources, type KernelStack, type ScheduledKernel } from "../../wgsl/program.js";
 import { flatGrid } from "../../wgsl/wgsl.js";
 import { aliasRoot, isHostValue, valueBytes } from "../storage.js";
 import { fusedKernel, isElementwise } from "./chain.js";
@@ -48,15 +47,7 @@ export function stackStateUpdates(graph: Graph, kernels: readonly ScheduledKerne
   const roots = aliasRoot(graph);
   const rootOf = (id: ValueId) => roots.get(id) ?? id;
   const stateOutputs = new Set(graph.outputs.filter((out) => replacedSource(out.name) !== undefined).map((out) => out.value));
-  // each state output's source (new.X -> X), where it has exactly one
-  const sourceByName = new Map(graph.nodes.filter(isSource).map((n) => [n.name, n.id]));
-  const replaces = new Map<ValueId, ValueId | null>();
-  for (const out of graph.outputs) {
-    const src = sourceByName.get(replacedSource(out.name) ?? "");
-    if (src === undefined) continue;
-    replaces.set(out.value, replaces.has(out.value) && replaces.get(out.value) !== src ? null : src);
-  }
-  const place: Placing = { ...o, maxRunBytes: Math.min(o.maxRunBytes, STACK_RUN_BYTES), replaces };
+  const place: Placing = { ...o, maxRunBytes: Math.min(o.maxRunBytes, STACK_RUN_BYTES), replaces: replacedSources(graph) };
   const candidates = new Map<string, number[]>();
   kernels.forEach((k, i) => {
     const key = stackKey(graph, k, stateOutputs);
