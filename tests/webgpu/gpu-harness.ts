@@ -9,7 +9,7 @@ import type { DType, Graph, Shape } from "../../compiler/ir/types.js";
 import type { OpKind, OpParams } from "../../compiler/ir/kinds.js";
 import type { Value } from "../../compiler/ir/value.js";
 import { runGraph } from "../../runtime/reference/index.js";
-import { compileGraph, type CompiledGraph } from "../../compiler/compile.js";
+import { compileGraph, type CompiledGraph, type DeviceLimits } from "../../compiler/compile.js";
 import { GraphExecutor } from "../../runtime/webgpu/executor.js";
 import { acquireDevice, deviceTarget, type GpuContext } from "../../runtime/webgpu/device.js";
 import { Rng } from "../../runtime/diffusion/rng.js";
@@ -83,30 +83,42 @@ export async function expectKernelMatchesReference<K extends OpKind>(
 }
 
 /**
- * Runs a whole graph compiled for the device (with `opts` over its target) and on the reference
- * interpreter, and checks every output: the same shape, max |gpu - ref| < atol. Returns nothing;
- * the compiled program goes to `inspect` first, for checks on its schedule.
+ * Runs a whole graph compiled for the device (with `opts` over its target: `limits` in place of
+ * the device's) and on the reference interpreter, `steps` times (default 1; each `new.X` output
+ * is the next step's X on both), and checks every output of the last step and every source a
+ * `new.X` replaced: the same shape, max |gpu - ref| < atol (or < rtol * max |ref|, at least 1e-3,
+ * where `rtol` is given). Returns nothing; the compiled program goes to `inspect` first, for
+ * checks on its schedule.
  */
 export async function expectGraphMatchesReference(
   ctx: GpuContext,
   graph: Graph,
   feeds: Record<string, Tensor>,
-  opts: { hardware?: boolean; atol?: number; inspect?: (c: CompiledGraph) => void } = {},
+  opts: { hardware?: boolean; atol?: number; rtol?: number; steps?: number; limits?: Partial<DeviceLimits>; inspect?: (c: CompiledGraph) => void } = {},
 ): Promise<void> {
-  const ref = runGraph(graph, feeds).outputs;
-  const compiled = compileGraph(graph, { ...deviceTarget(ctx), ...(opts.hardware !== undefined ? { hardware: opts.hardware } : {}) });
+  const steps = opts.steps ?? 1;
+  const compiled = compileGraph(graph, { ...deviceTarget(ctx), ...(opts.hardware !== undefined ? { hardware: opts.hardware } : {}), ...(opts.limits ? { limits: opts.limits } : {}) });
   opts.inspect?.(compiled);
   const exec = await GraphExecutor.create(ctx, compiled);
   try {
     for (const [name, t] of Object.entries(feeds)) exec.write(name, t);
-    exec.run();
-    for (const o of graph.outputs) {
-      const got = await exec.read(o.name);
-      const want = ref[o.name];
-      expect([...got.shape], o.name).toEqual([...want.shape]);
-      const diff = Math.max(...Array.from(want.data, (v, i) => Math.abs(v - got.data[i])));
-      expect(diff, `${o.name} (hardware: ${String(opts.hardware ?? "the device's")})`).toBeLessThan(opts.atol ?? 1e-5);
+    let state = { ...feeds };
+    let ref: Record<string, Tensor> = {};
+    for (let s = 0; s < steps; s++) {
+      exec.run();
+      ref = runGraph(graph, state).outputs;
+      const replaced = Object.entries(ref).flatMap(([name, t]) => (name.startsWith("new.") && name.slice(4) in state ? [[name.slice(4), t] as const] : []));
+      state = { ...state, ...Object.fromEntries(replaced) };
     }
+    const expectClose = (want: Tensor, got: Tensor, what: string) => {
+      expect([...got.shape], what).toEqual([...want.shape]);
+      const diff = Math.max(...Array.from(want.data, (v, i) => Math.abs(v - got.data[i])));
+      const bound = opts.rtol !== undefined ? opts.rtol * Math.max(1e-3, ...Array.from(want.data, Math.abs)) : (opts.atol ?? 1e-5);
+      expect(diff, `${what} (hardware: ${String(opts.hardware ?? "the device's")}, ${steps} step${steps === 1 ? "" : "s"})`).toBeLessThan(bound);
+    };
+    for (const o of graph.outputs) expectClose(ref[o.name], await exec.read(o.name), o.name);
+    // the state copies put each new value where the next step reads it
+    for (const name of Object.keys(feeds).filter((n) => `new.${n}` in ref)) expectClose(state[name], await exec.read(name), name);
   } finally {
     exec.destroy();
   }

@@ -16,10 +16,7 @@ import type { Graph } from "../../compiler/ir/types.js";
 import type { Tensor } from "../../compiler/ir/tensor.js";
 import { stateCopies } from "../../compiler/wgsl/program.js";
 import { STACK_RUN_BYTES } from "../../compiler/passes/schedule/stack.js";
-import { runGraph } from "../../runtime/reference/index.js";
-import { GraphExecutor } from "../../runtime/webgpu/executor.js";
-import { deviceTarget } from "../../runtime/webgpu/device.js";
-import { getGpu, randomData } from "./gpu-harness.js";
+import { expectGraphMatchesReference, getGpu, randomData } from "./gpu-harness.js";
 
 const gpu = await getGpu();
 const WIDE = { maxStorageBuffersPerShaderStage: 16 };
@@ -147,33 +144,10 @@ function chainedGradients(): { graph: Graph; feeds: Record<string, Tensor> } {
   return { graph: b.build(), feeds };
 }
 
-/** Runs `steps` steps on the device and on the reference (feeding each new.X back as X); compares every output of the last. */
-async function expectStepsMatchReference(graph: Graph, feeds: Record<string, Tensor>, steps: number, limits: typeof WIDE, inspect: (c: CompiledGraph) => void, rtol = 0): Promise<void> {
+/** Two steps on the device against the reference interpreter (gpu-harness.ts), within `limits`. */
+async function expectTwoStepsMatchReference(graph: Graph, feeds: Record<string, Tensor>, limits: typeof WIDE, inspect: (c: CompiledGraph) => void, rtol?: number): Promise<void> {
   if (typeof gpu === "string") return;
-  const compiled = compileGraph(graph, { ...deviceTarget(gpu), hardware: false, limits });
-  inspect(compiled);
-  const exec = await GraphExecutor.create(gpu, compiled);
-  try {
-    for (const [name, t] of Object.entries(feeds)) exec.write(name, t);
-    let state = { ...feeds };
-    let ref: Record<string, Tensor> = {};
-    for (let s = 0; s < steps; s++) {
-      exec.run();
-      ref = runGraph(graph, state).outputs;
-      state = { ...state, ...Object.fromEntries(Object.entries(ref).filter(([n]) => n.startsWith("new.")).map(([n, t]) => [n.slice(4), t])) };
-    }
-    // max |gpu - ref| below 1e-5, or with `rtol` below rtol * max |ref| (a whole training step's convolutions)
-    const expectClose = (want: Tensor, got: Tensor, what: string) => {
-      const diff = Math.max(...Array.from(want.data, (v, i) => Math.abs(v - got.data[i])));
-      const scale = Math.max(1e-3, ...Array.from(want.data, Math.abs));
-      expect(diff, what).toBeLessThan(rtol ? rtol * scale : 1e-5);
-    };
-    for (const o of graph.outputs) expectClose(ref[o.name], await exec.read(o.name), `${o.name} after ${steps} steps`);
-    // the copies put the new values where the next step reads them
-    for (const name of Object.keys(feeds).filter((n) => `new.${n}` in ref)) expectClose(state[name], await exec.read(name), name);
-  } finally {
-    exec.destroy();
-  }
+  await expectGraphMatchesReference(gpu, graph, feeds, { hardware: false, limits, steps: 2, inspect, ...(rtol !== undefined ? { rtol } : {}) });
 }
 
 /**
@@ -222,7 +196,7 @@ function lateReader(): { graph: Graph; feeds: Record<string, Tensor> } {
 describe.skipIf(typeof gpu === "string")("stacked state updates on the device", () => {
   it("copies a stack's writes that replace states it does not read in one copy, padding and all", async () => {
     const { graph, feeds } = replacedStates();
-    await expectStepsMatchReference(graph, feeds, 2, WIDE, (c) => {
+    await expectTwoStepsMatchReference(graph, feeds, WIDE, (c) => {
       const [k, ...more] = stacks(c);
       expect(more).toHaveLength(0);
       expect(k.stack!.inPlace).toBeUndefined();
@@ -235,7 +209,7 @@ describe.skipIf(typeof gpu === "string")("stacked state updates on the device", 
 
   it("runs a stack that writes its sources in place after every kernel that reads them", async () => {
     const { graph, feeds } = lateReader();
-    await expectStepsMatchReference(graph, feeds, 2, WIDE, (c) => {
+    await expectTwoStepsMatchReference(graph, feeds, WIDE, (c) => {
       const [k] = stacks(c);
       expect(k.stack!.inPlace).toHaveLength(2);
       const late = c.kernels.findIndex((x) => x.output === graph.outputs.find((o) => o.name === "late")!.value);
@@ -245,7 +219,7 @@ describe.skipIf(typeof gpu === "string")("stacked state updates on the device", 
 
   it("counts one-element counters in one kernel that reads their shared constant at 0; the sum adding its own value stays apart", async () => {
     const { graph, feeds } = counters();
-    await expectStepsMatchReference(graph, feeds, 2, WIDE, (c) => {
+    await expectTwoStepsMatchReference(graph, feeds, WIDE, (c) => {
       const [k, ...more] = stacks(c);
       expect(more).toHaveLength(0);
       expect(c.kernels.filter((x) => x.label === "add")).toHaveLength(1);
@@ -260,13 +234,13 @@ describe.skipIf(typeof gpu === "string")("stacked state updates on the device", 
     ["8 bindings (three stacked kernels)", { maxStorageBuffersPerShaderStage: 8 }, 3],
   ])("Adam over parameters of four sizes, %s, equals the reference interpreter over two steps", async (_, limits, expected) => {
     const { graph, feeds } = adamStep();
-    await expectStepsMatchReference(graph, feeds, 2, limits, (c) => expect(stacks(c)).toHaveLength(expected));
+    await expectTwoStepsMatchReference(graph, feeds, limits, (c) => expect(stacks(c)).toHaveLength(expected));
   });
 
   it("leaves out the members whose run another kernel would read and write, and still equals the reference", async () => {
     const { graph, feeds } = chainedGradients();
     const names = new Map(graph.outputs.map((o) => [o.value, o.name]));
-    await expectStepsMatchReference(graph, feeds, 2, WIDE, (c) => {
+    await expectTwoStepsMatchReference(graph, feeds, WIDE, (c) => {
       const ks = stacks(c);
       expect(ks).toHaveLength(1);
       const out = ks[0].stack!.bindings[ks[0].inputs.length];
@@ -289,7 +263,7 @@ describe.skipIf(typeof gpu === "string")("stacked state updates on the device", 
       else if (n.dtype === "i32") feeds[n.name] = { shape: [...n.shape], data: Int32Array.from({ length: numel(n.shape) }, (_, i) => i % 2) };
       else feeds[n.name] = tensor([...n.shape], seed++, n.name.startsWith("adam.v") ? 0 : -1, 1);
     }
-    await expectStepsMatchReference(c.graph, feeds, 2, { maxStorageBuffersPerShaderStage: 8 }, (compiled) => {
+    await expectTwoStepsMatchReference(c.graph, feeds, { maxStorageBuffersPerShaderStage: 8 }, (compiled) => {
       // the optimizer's three stacks, and the EMA's: one over the parameters, reading their run as the optimizer wrote it
       const ks = stacks(compiled);
       const writes = new Set(ks.flatMap((k) => k.stack!.bindings.slice(k.inputs.length).map((r) => r.join(","))));
