@@ -14,6 +14,7 @@ import { bindingPlaces, stateCopies, type MemoryPlan, type Placement, type Progr
 import { refContext } from "../reference/index.js";
 import type { GpuContext } from "./device.js";
 import { PipelineCache } from "./pipelines.js";
+import { settle } from "./settle.js";
 import { KernelTimer } from "./profiler.js";
 import { packUniforms } from "./uniforms.js";
 
@@ -166,7 +167,7 @@ export class GraphExecutor {
     const commands = encoder.finish();
     this.ctx.device.queue.submit([commands]);
     this.inFlight.push(encoder, commands);
-    const ms = await timer.read();
+    const ms = await timer.read(this.ctx);
     this.throwIfFailed();
     return ms;
   }
@@ -195,7 +196,7 @@ export class GraphExecutor {
     const commands = encoder.finish();
     this.ctx.device.queue.submit([commands]);
     this.inFlight.push(encoder, commands, staging);
-    await staging.mapAsync(GPUMapMode.READ);
+    await settle(this.ctx, staging.mapAsync(GPUMapMode.READ));
     const bytes = staging.getMappedRange().slice(0, numel(node.shape) * 4);
     staging.unmap();
     staging.destroy();
@@ -206,7 +207,7 @@ export class GraphExecutor {
 
   /** Waits for submitted work; reports device errors that arrived meanwhile. */
   async sync(): Promise<void> {
-    await this.ctx.device.queue.onSubmittedWorkDone();
+    await settle(this.ctx, this.ctx.device.queue.onSubmittedWorkDone());
     this.inFlight = [];
     this.throwIfFailed();
   }

@@ -4,6 +4,7 @@
 // one pass without queries.
 import { UserError } from "../../compiler/diagnostics/user-error.js";
 import type { GpuContext } from "./device.js";
+import { settle } from "./settle.js";
 
 export const TIMESTAMP_FEATURE = "timestamp-query";
 
@@ -57,8 +58,8 @@ export class KernelTimer {
   }
 
   /** Each dispatch's GPU time in milliseconds, once the resolved run has completed. */
-  async read(): Promise<number[]> {
-    await this.readBuffer.mapAsync(GPUMapMode.READ);
+  async read(ctx: GpuContext): Promise<number[]> {
+    await settle(ctx, this.readBuffer.mapAsync(GPUMapMode.READ));
     const ns = new BigUint64Array(this.readBuffer.getMappedRange().slice(0, this.dispatches * 16));
     this.readBuffer.unmap();
     // Timestamps are nanoseconds; an end before its start (allowed by the spec) reads as 0.
