@@ -6,7 +6,7 @@
 import type { ValueType } from "../ir/types.js";
 import type { KernelLimits, KernelSource } from "../wgsl/kernel.js";
 import { Dims } from "../wgsl/dims.js";
-import { bindings, f32Literal, flatDims, flatKernel, grid } from "../wgsl/wgsl.js";
+import { bindings, f32Literal, flatDims, flatKernel, grid, selectByIndex } from "../wgsl/wgsl.js";
 import { check } from "./def.js";
 
 /** Sizes of an attention over qkv [N, S, 3C]. */
@@ -145,42 +145,41 @@ function load(d: number, name: string, at: (i: string) => string, bc: boolean): 
 }
 
 /**
- * The owned rows' own values and results go through private arrays and a loop over the rows
- * whose bound is the uniform `rows` (so LLVM does not unroll it): each row's loads and stores
- * are compiled once, not once per row. On lavapipe every load and store is a scalarised per-lane
- * gather or scatter, and written out per row they were most of these kernels' cold compile
- * (grad at 4 rows: 3.4 s); the hot loop keeps its per-row registers, read from the arrays at
- * constant indices.
+ * The owned rows' own values and results live in registers `<name><r>_<e>`, reached from a loop
+ * over the rows whose bound is the uniform `rows` (so LLVM does not unroll it): each row's loads
+ * and stores are compiled once, not once per row, and `select` on the (uniform) row index picks
+ * a row's registers. On lavapipe every load and store is a scalarised per-lane gather or
+ * scatter, and written out per row they were most of these kernels' cold compile (grad at 4
+ * rows: 3.4 s). Private arrays indexed by the row, as before, cost LLVM as much again: the grad
+ * kernel's first dispatch went from 1,149 to ~600 ms with selects (bench/attention.ts); a GPU
+ * keeps one row per thread, where the loop runs once.
  */
 interface RowValues {
-  /** the private array, and the registers `<name><r>_<e>` read from it */
+  /** the registers `<name><r>_<e>` */
   readonly name: string;
   readonly width: number;
   /** the value of feature e of the row at index `row` */
   readonly src: (e: number) => string;
 }
 
-/** Loads each owned row's values (rows clamped into [0, S), as i<r>) and binds them to registers. */
+/** Loads each owned row's values (rows clamped into [0, S)) into its registers. */
 function loadRows(rpl: number, wg: number, values: readonly RowValues[], indent = "  "): string {
-  const decl = values.map((v) => `var ${v.name}_rows: array<f32, ${rpl * v.width}>;`).join(" ");
-  const fill = values.map((v) => each(v.width, (e) => `${v.name}_rows[r * ${v.width}u + ${e}u] = ${v.src(e)};`)).join(" ");
-  const regs = perRow(rpl, (r) => values.map((v) => each(v.width, (e) => `let ${v.name}${r}_${e} = ${v.name}_rows[${r * v.width + e}];`)).join(" "), indent);
-  return `${indent}${decl}
-${indent}for (var r = 0u; r < rows; r++) { let row = min(first + r * ${wg}u, s - 1u); ${fill} }
-${regs}`;
+  const decl = perRow(rpl, (r) => values.map((v) => each(v.width, (e) => `var ${v.name}${r}_${e} = 0.0;`)).join(" "), indent);
+  const load = values.map((v) => each(v.width, (e) => `let ${v.name}_${e} = ${v.src(e)};`)).join(" ");
+  const pick = range(rpl)
+    .map((r) => values.map((v) => each(v.width, (e) => (rpl === 1 ? `${v.name}0_${e} = ${v.name}_${e};` : `${v.name}${r}_${e} = select(${v.name}${r}_${e}, ${v.name}_${e}, r == ${r}u);`))).join(" "))
+    .join(" ");
+  return `${decl}
+${indent}for (var r = 0u; r < rows; r++) { let row = min(first + r * ${wg}u, s - 1u); ${load} ${pick} }`;
 }
 
-/** Copies each owned row's registers `<name><r>_<e>` (e < width) into arrays, then `body` for each live row (`row`, `r`; `<name>_rows[r * width + e]`). */
-function storeRows(rpl: number, wg: number, values: readonly { name: string; width: number }[], body: string, indent = "  "): string {
-  const decl = values.map((v) => `var ${v.name}_rows: array<f32, ${rpl * v.width}>;`).join(" ");
-  const fill = perRow(rpl, (r) => values.map((v) => each(v.width, (e) => `${v.name}_rows[${r * v.width + e}] = ${v.name}${r}_${e};`)).join(" "), indent);
-  return `${indent}${decl}
-${fill}
-${indent}for (var r = 0u; r < rows; r++) { let row = first + r * ${wg}u; if (row < s) { ${body} } }`;
+/** `body` for each live owned row (`row`, `r`), which reads the row's registers by fromRows. */
+function storeRows(wg: number, body: string, indent = "  "): string {
+  return `${indent}for (var r = 0u; r < rows; r++) { let row = first + r * ${wg}u; if (row < s) { ${body} } }`;
 }
 
-/** `<name>_rows[r * width + e]`, in a storeRows body. */
-const fromRows = (name: string, width: number, e: number) => `${name}_rows[r * ${width}u + ${e}u]`;
+/** Register `<name><r>_<e>` of row r (of rpl), in a storeRows body. */
+const fromRows = (name: string, rpl: number, e: number) => selectByIndex(range(rpl).map((r) => `${name}${r}_${e}`), "r");
 
 /**
  * The first pass of the forward and of the stats: each owned query row's scaled q (q<r>_<e>)
@@ -219,10 +218,8 @@ ${perRow(rpl, (r) => `{ let p = exp(${score(r)} - m${r}); t${r} += p; ${each(d, 
 ${perRow(rpl, (r) => `let t${r}_0 = t${r};${lse ? ` let m${r}_0 = m${r};` : ""}`)}
 ${lse ? `  let heads = ${dims.u("heads", g.heads)};
 ` : ""}${storeRows(
-    rpl,
     wg,
-    [{ name: "o", width: d }, { name: "t", width: 1 }, ...(lse ? [{ name: "m", width: 1 }] : [])],
-    `let inv = 1.0 / t_rows[r]; let orow = (n * s + row) * c + h * ${d}u; ${each(d, (e) => `out[orow + ${e}u] = ${fromRows("o", d, e)} * inv;`)}${lse ? " out1[(n * heads + h) * s + row] = m_rows[r] + log(t_rows[r]);" : ""}`,
+    `let t = ${fromRows("t", rpl, 0)}; let inv = 1.0 / t; let orow = (n * s + row) * c + h * ${d}u; ${each(d, (e) => `out[orow + ${e}u] = ${fromRows("o", rpl, e)} * inv;`)}${lse ? ` out1[(n * heads + h) * s + row] = ${fromRows("m", rpl, 0)} + log(t);` : ""}`,
   )}`);
   return kernel([qkv], out, dims, main, wg, limits, lse ? [lse] : []);
 }
@@ -247,7 +244,7 @@ ${perRow(rpl, (r) => `t${r} += exp(${score(r)} - m${r});`, "    ")}
   }
   let heads = ${dims.u("heads", g.heads)};
 ${perRow(rpl, (r) => `let m${r}_0 = m${r}; let t${r}_0 = t${r};`)}
-${storeRows(rpl, wg, [{ name: "m", width: 1 }, { name: "t", width: 1 }], `out[(n * heads + h) * s + row] = m_rows[r] + log(t_rows[r]);`)}`);
+${storeRows(wg, `out[(n * heads + h) * s + row] = ${fromRows("m", rpl, 0)} + log(${fromRows("t", rpl, 0)});`)}`);
   return kernel([qkv], out, dims, main, wg, limits);
 }
 
@@ -293,7 +290,7 @@ ${perRow(rpl, (r) => `let lse${r} = st${r}_0; let D${r} = st${r}_1; ${each(d, (e
       ${load(d, "v", (i) => `in0[kr + ${2 * d}u + ${i}]`, bc)}
 ${perRow(rpl, (r) => `{ let p = exp(${dot(d, (e) => `q${r}_${e}`, (e) => `k${e}`)} - lse${r}); let ds = p * (${dot(d, (e) => `g${r}_${e}`, (e) => `v${e}`)} - D${r}); ${each(d, (e) => `a${r}_${e} = fma(ds, k${e}, a${r}_${e});`)} }`, "      ")}
     }
-${storeRows(rpl, wg, [{ name: "a", width: d }], `let own = kv + row * c3; ${each(d, (e) => `out[own + ${e}u] = ${fromRows("a", d, e)} * ${sc};`)}`, "    ")}
+${storeRows(wg, `let own = kv + row * c3; ${each(d, (e) => `out[own + ${e}u] = ${fromRows("a", rpl, e)} * ${sc};`)}`, "    ")}
   } else {
     // key rows i: dk_i = scale sum_j P_ji (g_j . v_i - D_j) q_j, dv_i = sum_j P_ji g_j
 ${loadRows(
@@ -315,7 +312,7 @@ ${perRow(rpl, (r) => each(d, (e) => `var a${r}_${e} = 0.0; var b${r}_${e} = 0.0;
       let lse = ld0; let D = ld1;
 ${perRow(rpl, (r) => `{ let p = exp(${dot(d, (e) => `k${r}_${e}`, (e) => `q${e}`)} - lse); ${each(d, (e) => `b${r}_${e} = fma(p, g${e}, b${r}_${e});`)} let ds = p * (${dot(d, (e) => `v${r}_${e}`, (e) => `g${e}`)} - D); ${each(d, (e) => `a${r}_${e} = fma(ds, q${e}, a${r}_${e});`)} }`, "      ")}
     }
-${storeRows(rpl, wg, [{ name: "a", width: d }, { name: "b", width: d }], `let own = kv + row * c3; ${each(d, (e) => `out[own + ${d + e}u] = ${fromRows("a", d, e)} * ${sc}; out[own + ${2 * d + e}u] = ${fromRows("b", d, e)};`)}`, "    ")}
+${storeRows(wg, `let own = kv + row * c3; ${each(d, (e) => `out[own + ${d + e}u] = ${fromRows("a", rpl, e)} * ${sc}; out[own + ${2 * d + e}u] = ${fromRows("b", rpl, e)};`)}`, "    ")}
   }`);
   return kernel(inputs, out, dims, main, wg, limits);
 }

@@ -208,3 +208,19 @@ export function treeReduce(arr: string, wg: number, combine: (a: string, b: stri
 export function opaqueBound(n: number): string {
   return `${n}u * nwg.z`;
 }
+
+/**
+ * `values[index]` for a uniform u32 expression `index`, as a balanced tree of selects on its
+ * bits (values past the end repeat the last). A loop that reads a tile of registers this way
+ * compiles to plain vector selects; the same loop over a private array indexed by `index` puts
+ * the registers in scratch memory, which lavapipe's LLVM compiles far more slowly.
+ */
+export function selectByIndex(values: readonly string[], index: string): string {
+  if (values.length === 0) throw new Error("internal error: selectByIndex of no values");
+  const pick = (lo: number, bit: number): string => {
+    if (bit < 0) return values[Math.min(lo, values.length - 1)];
+    const hi = lo + 2 ** bit;
+    return hi >= values.length ? pick(lo, bit - 1) : `select(${pick(lo, bit - 1)}, ${pick(hi, bit - 1)}, (${index} & ${2 ** bit}u) != 0u)`;
+  };
+  return pick(0, Math.ceil(Math.log2(values.length)) - 1);
+}
