@@ -19,6 +19,7 @@ import { performance } from "node:perf_hooks";
 import { acquireDevice, describeAdapter, deviceTarget, type GpuContext } from "../runtime/webgpu/device.js";
 import { kernelLimits } from "../compiler/compile.js";
 import { PipelineCache } from "../runtime/webgpu/pipelines.js";
+import { settle } from "../runtime/webgpu/settle.js";
 import { packUniforms } from "../runtime/webgpu/uniforms.js";
 import type { KernelLimits, KernelRequest, KernelSource } from "../compiler/wgsl/kernel.js";
 import type { GemmTiles } from "../compiler/wgsl/gemm.js";
@@ -182,7 +183,7 @@ export async function time(ctx: GpuContext, pipelines: PipelineCache, c: Case, k
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     device.queue.submit([commands]);
-    await device.queue.onSubmittedWorkDone();
+    await settle(ctx, device.queue.onSubmittedWorkDone()); // as the executor waits: no polling core on lavapipe
     const cpu = process.cpuUsage(c0);
     keep.push(encoder, pass, commands);
     return { wall: (performance.now() - t0) / 1000 / reps, cpu: (cpu.user + cpu.system) / 1e6 / reps };

@@ -21,6 +21,7 @@ import { registry } from "../compiler/ops/index.js";
 import type { KernelLimits, KernelSource } from "../compiler/wgsl/kernel.js";
 import { acquireDevice, describeAdapter, deviceTarget, type GpuContext } from "../runtime/webgpu/device.js";
 import { PipelineCache } from "../runtime/webgpu/pipelines.js";
+import { settle } from "../runtime/webgpu/settle.js";
 
 type Registry = typeof registry;
 type Kind = "softmax" | "reduce_sum" | "reduce_mean" | "reduce_max";
@@ -117,7 +118,7 @@ async function time(ctx: GpuContext, pipelines: PipelineCache, c: Case, kernel: 
     const w0 = performance.now();
     const c0 = process.cpuUsage();
     device.queue.submit([commands]);
-    await device.queue.onSubmittedWorkDone();
+    await settle(ctx, device.queue.onSubmittedWorkDone()); // as the executor waits: no polling core on lavapipe
     const cpu = process.cpuUsage(c0);
     return { wall: (performance.now() - w0) / reps, cpu: (cpu.user + cpu.system) / 1e3 / reps };
   };
