@@ -183,7 +183,7 @@ export async function time(ctx: GpuContext, pipelines: PipelineCache, c: Case, k
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     device.queue.submit([commands]);
-    await settle(ctx, device.queue.onSubmittedWorkDone()); // as the executor waits: no polling core on lavapipe
+    await settle(device.queue.onSubmittedWorkDone(), ctx.adapterInfo.isSoftware); // as the executor waits: no polling core on lavapipe
     const cpu = process.cpuUsage(c0);
     keep.push(encoder, pass, commands);
     return { wall: (performance.now() - t0) / 1000 / reps, cpu: (cpu.user + cpu.system) / 1e6 / reps };

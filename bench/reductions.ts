@@ -118,7 +118,7 @@ async function time(ctx: GpuContext, pipelines: PipelineCache, c: Case, kernel: 
     const w0 = performance.now();
     const c0 = process.cpuUsage();
     device.queue.submit([commands]);
-    await settle(ctx, device.queue.onSubmittedWorkDone()); // as the executor waits: no polling core on lavapipe
+    await settle(device.queue.onSubmittedWorkDone(), ctx.adapterInfo.isSoftware); // as the executor waits: no polling core on lavapipe
     const cpu = process.cpuUsage(c0);
     return { wall: (performance.now() - w0) / reps, cpu: (cpu.user + cpu.system) / 1e3 / reps };
   };

@@ -31,7 +31,7 @@ export const LAYERS: ReadonlyArray<{ readonly path: string; readonly may: readon
   // samplers, the browser-safe safetensors reader and the pipeline helpers; no compiler code.
   {
     path: "runtime/embed",
-    may: ["compiler/wgsl/program-data.ts", "runtime/diffusion", "runtime/io/safetensors-parse.ts", "runtime/webgpu/pipelines.ts", "runtime/webgpu/uniforms.ts"],
+    may: ["compiler/wgsl/program-data.ts", "runtime/diffusion", "runtime/io/safetensors-parse.ts", "runtime/webgpu/pipelines.ts", "runtime/webgpu/uniforms.ts", "runtime/webgpu/settle.ts"],
   },
   // The application built on running: it compiles through compiler/compile.ts only.
   {

@@ -196,7 +196,7 @@ export class GraphExecutor {
     const commands = encoder.finish();
     this.ctx.device.queue.submit([commands]);
     this.inFlight.push(encoder, commands, staging);
-    await settle(this.ctx, staging.mapAsync(GPUMapMode.READ));
+    await settle(staging.mapAsync(GPUMapMode.READ), this.ctx.adapterInfo.isSoftware);
     const bytes = staging.getMappedRange().slice(0, numel(node.shape) * 4);
     staging.unmap();
     staging.destroy();
@@ -207,7 +207,7 @@ export class GraphExecutor {
 
   /** Waits for submitted work; reports device errors that arrived meanwhile. */
   async sync(): Promise<void> {
-    await settle(this.ctx, this.ctx.device.queue.onSubmittedWorkDone());
+    await settle(this.ctx.device.queue.onSubmittedWorkDone(), this.ctx.adapterInfo.isSoftware);
     this.inFlight = [];
     this.throwIfFailed();
   }

@@ -59,7 +59,7 @@ export class KernelTimer {
 
   /** Each dispatch's GPU time in milliseconds, once the resolved run has completed. */
   async read(ctx: GpuContext): Promise<number[]> {
-    await settle(ctx, this.readBuffer.mapAsync(GPUMapMode.READ));
+    await settle(this.readBuffer.mapAsync(GPUMapMode.READ), ctx.adapterInfo.isSoftware);
     const ns = new BigUint64Array(this.readBuffer.getMappedRange().slice(0, this.dispatches * 16));
     this.readBuffer.unmap();
     // Timestamps are nanoseconds; an end before its start (allowed by the spec) reads as 0.

@@ -15,7 +15,7 @@ describe("the runtime entry (unetc/runtime)", () => {
     expect(inputs.sort()).toEqual(
       expect.arrayContaining(["runtime/embed/index.ts", "runtime/embed/program-runner.ts", "runtime/io/safetensors-parse.ts", "runtime/diffusion/samplers.ts", "runtime/webgpu/pipelines.ts"]),
     );
-    expect(inputs.every((f) => /^runtime\/(embed|io\/safetensors-parse|diffusion|webgpu\/(pipelines|uniforms))/.test(f))).toBe(true);
+    expect(inputs.every((f) => /^runtime\/(embed|io\/safetensors-parse|diffusion|webgpu\/(pipelines|uniforms|settle))/.test(f))).toBe(true);
     const size = r.outputFiles[0].contents.length;
     expect(size).toBeLessThan(40_000);
   });

@@ -2,10 +2,8 @@
 // software adapters only. What it must keep: the value, the rejection (handled, no unhandled-
 // rejection crash), and the rest of the event loop running while it waits.
 import { describe, expect, it } from "vitest";
-import type { GpuContext } from "../../runtime/webgpu/device.js";
 import { settle } from "../../runtime/webgpu/settle.js";
 
-const ctx = (isSoftware: boolean) => ({ adapterInfo: { isSoftware } }) as unknown as GpuContext;
 const later = <T>(ms: number, value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms));
 /** A promise settled the way Dawn's node binding settles one: a tick from setImmediate, re-queued every turn until done. */
 const dawnLike = (ms: number) =>
@@ -25,20 +23,20 @@ const cpuMs = (f: () => Promise<unknown>) => async () => {
 describe("settle", () => {
   it("resolves to the promise's value, after it settles", async () => {
     const t = performance.now();
-    await expect(settle(ctx(true), later(30, 42))).resolves.toBe(42);
+    await expect(settle(later(30, 42), true)).resolves.toBe(42);
     expect(performance.now() - t).toBeGreaterThanOrEqual(25);
   });
 
   it("passes a rejection on to the caller", async () => {
     const failing = new Promise<number>((_, reject) => setTimeout(() => reject(new Error("device lost")), 10));
-    await expect(settle(ctx(true), failing)).rejects.toThrow("device lost");
+    await expect(settle(failing, true)).rejects.toThrow("device lost");
   });
 
   it("lets timers and immediates run while it waits", async () => {
     const seen: string[] = [];
     setTimeout(() => seen.push("timer"), 5);
     setImmediate(() => seen.push("immediate"));
-    await settle(ctx(true), later(40, 0));
+    await settle(later(40, 0), true);
     expect(seen).toEqual(["immediate", "timer"]);
   });
 
@@ -46,13 +44,13 @@ describe("settle", () => {
     // the premise: awaiting a Dawn-style promise directly burns a core for its whole wait
     const polled = await cpuMs(() => dawnLike(200))();
     expect(polled.cpu).toBeGreaterThan(polled.wall / 4);
-    const quiet = await cpuMs(() => settle(ctx(true), dawnLike(200)))();
+    const quiet = await cpuMs(() => settle(dawnLike(200), true))();
     expect(quiet.wall).toBeGreaterThanOrEqual(195);
     expect(quiet.cpu).toBeLessThan(quiet.wall / 10);
   });
 
   it("returns the promise itself on a hardware adapter (Dawn's own wait)", () => {
     const p = later(1, "x");
-    expect(settle(ctx(false), p)).toBe(p);
+    expect(settle(p, false)).toBe(p);
   });
 });
