@@ -150,9 +150,10 @@ function load(d: number, name: string, at: (i: string) => string, bc: boolean): 
  * and stores are compiled once, not once per row, and `select` on the (uniform) row index picks
  * a row's registers. On lavapipe every load and store is a scalarised per-lane gather or
  * scatter, and written out per row they were most of these kernels' cold compile (grad at 4
- * rows: 3.4 s). Private arrays indexed by the row, as before, cost LLVM as much again: the grad
- * kernel's first dispatch went from 1,149 to ~600 ms with selects (bench/attention.ts); a GPU
- * keeps one row per thread, where the loop runs once.
+ * rows: 3.4 s). Private arrays indexed by the row, as before, lavapipe compiled as scratch
+ * memory: with selects the grad kernel's first dispatch went from 1.3-1.7 s to 0.9-1.0 s, and a
+ * dispatch from ~60 to 40-47 ms (bench/attention.ts). A GPU keeps one row per thread, where the
+ * loop runs once.
  */
 interface RowValues {
   /** the registers `<name><r>_<e>` */

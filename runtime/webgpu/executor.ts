@@ -167,7 +167,7 @@ export class GraphExecutor {
     const commands = encoder.finish();
     this.ctx.device.queue.submit([commands]);
     this.inFlight.push(encoder, commands);
-    const ms = await timer.read(this.ctx);
+    const ms = await timer.read();
     this.throwIfFailed();
     return ms;
   }

@@ -26,6 +26,8 @@ export class KernelTimer {
     private readonly resolveBuffers: GPUBuffer[],
     private readonly readBuffer: GPUBuffer,
     readonly dispatches: number,
+    /** The adapter computes on the CPU: wait for the read back without polling (settle.ts). */
+    private readonly software: boolean,
   ) {}
 
   /** Query sets for `dispatches` timed passes; a TimestampQueryError when the device cannot time. */
@@ -40,7 +42,7 @@ export class KernelTimer {
       resolveBuffers.push(device.createBuffer({ size: count * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }));
     }
     const readBuffer = device.createBuffer({ size: Math.max(16, dispatches * 16), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    return new KernelTimer(sets, resolveBuffers, readBuffer, dispatches);
+    return new KernelTimer(sets, resolveBuffers, readBuffer, dispatches, ctx.adapterInfo.isSoftware);
   }
 
   /** The descriptor of dispatch i's compute pass: a timestamp at its start and at its end. */
@@ -58,8 +60,8 @@ export class KernelTimer {
   }
 
   /** Each dispatch's GPU time in milliseconds, once the resolved run has completed. */
-  async read(ctx: GpuContext): Promise<number[]> {
-    await settle(this.readBuffer.mapAsync(GPUMapMode.READ), ctx.adapterInfo.isSoftware);
+  async read(): Promise<number[]> {
+    await settle(this.readBuffer.mapAsync(GPUMapMode.READ), this.software);
     const ns = new BigUint64Array(this.readBuffer.getMappedRange().slice(0, this.dispatches * 16));
     this.readBuffer.unmap();
     // Timestamps are nanoseconds; an end before its start (allowed by the spec) reads as 0.
