@@ -9,6 +9,7 @@ import type { DType, Graph, Shape } from "../../compiler/ir/types.js";
 import type { OpKind, OpParams } from "../../compiler/ir/kinds.js";
 import type { Value } from "../../compiler/ir/value.js";
 import { runGraph } from "../../runtime/reference/index.js";
+import { newName, replacedSource } from "../../compiler/ir/step-contract.js";
 import { compileGraph, type CompiledGraph, type DeviceLimits } from "../../compiler/compile.js";
 import { GraphExecutor } from "../../runtime/webgpu/executor.js";
 import { acquireDevice, deviceTarget, type GpuContext } from "../../runtime/webgpu/device.js";
@@ -107,7 +108,10 @@ export async function expectGraphMatchesReference(
     for (let s = 0; s < steps; s++) {
       exec.run();
       ref = runGraph(graph, state).outputs;
-      const replaced = Object.entries(ref).flatMap(([name, t]) => (name.startsWith("new.") && name.slice(4) in state ? [[name.slice(4), t] as const] : []));
+      const replaced = Object.entries(ref).flatMap(([name, t]) => {
+        const source = replacedSource(name);
+        return source !== undefined && source in state ? [[source, t] as const] : [];
+      });
       state = { ...state, ...Object.fromEntries(replaced) };
     }
     const expectClose = (want: Tensor, got: Tensor, what: string) => {
@@ -118,7 +122,7 @@ export async function expectGraphMatchesReference(
     };
     for (const o of graph.outputs) expectClose(ref[o.name], await exec.read(o.name), o.name);
     // the state copies put each new value where the next step reads it
-    for (const name of Object.keys(feeds).filter((n) => `new.${n}` in ref)) expectClose(state[name], await exec.read(name), name);
+    for (const name of Object.keys(feeds).filter((n) => newName(n) in ref)) expectClose(state[name], await exec.read(name), name);
   } finally {
     exec.destroy();
   }
