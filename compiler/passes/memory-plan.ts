@@ -99,6 +99,7 @@ interface Transient {
 /**
  * Assigns every kernel output a buffer. Lifetimes are in kernel order: a value lives from the
  * kernel that writes it to the last kernel that reads it (graph outputs live to the end).
+ * `runs`: the stacks' runs of kernel outputs, one buffer each.
  */
 function planTransient(graph: Graph, kernels: readonly ScheduledKernel[], roots: ReadonlyMap<ValueId, ValueId>, runs: readonly Run[], maxBufferBytes: number): Transient {
   const rootOf = (id: ValueId) => roots.get(id) ?? id;
@@ -121,8 +122,6 @@ function planTransient(graph: Graph, kernels: readonly ScheduledKernel[], roots:
   // first write of any of its values to the last read of any.
   const runOf = new Map<ValueId, Run>();
   for (const r of runs) {
-    if (r.values.every((id) => isHostValue(graph.nodes[id]))) continue;
-    if (r.values.some((id) => isHostValue(graph.nodes[id]))) throw new Error("internal: a stacked run mixes sources and kernel outputs (a unetc bug)");
     if (r.bytes > maxBufferBytes) throw new MemoryLimitError(`a stacked run of ${r.bytes} bytes exceeds the device's maxStorageBufferBindingSize (${maxBufferBytes} bytes)`);
     for (const id of r.values) runOf.set(id, r);
   }
@@ -191,7 +190,7 @@ function packPersistent(graph: Graph, runs: readonly Run[], limits: DeviceLimits
   const offsets = new Map<ValueId, { arena: number; offset: number }>();
   const arenas: number[] = [];
   const runOf = new Map<ValueId, Run>();
-  for (const r of runs) if (r.values.every((id) => isHostValue(graph.nodes[id]))) for (const id of r.values) runOf.set(id, r);
+  for (const r of runs) for (const id of r.values) runOf.set(id, r);
   let open = -1; // the arena being filled (runs written in place have arenas of their own)
   const place = (bytes: number, what: () => string): { arena: number; offset: number } => {
     if (bytes > maxBinding) throw new MemoryLimitError(`${what()} (${bytes} bytes) exceeds maxStorageBufferBindingSize (${maxBinding} bytes)`);
@@ -220,8 +219,11 @@ function packPersistent(graph: Graph, runs: readonly Run[], limits: DeviceLimits
 export function planMemory(graph: Graph, kernels: readonly ScheduledKernel[], limits: DeviceLimits): MemoryPlan {
   const roots = storageRoots(graph, kernels);
   const runs = stackRuns(kernels, (id) => roots.get(id) ?? id);
-  const t = planTransient(graph, kernels, roots, runs, maxBindingOf(limits));
-  const p = packPersistent(graph, [...runs, ...replacedRuns(graph, kernels, runs)], limits);
+  // a run is of kernel outputs (a transient buffer) or of sources (a block of an arena)
+  const ofSources = (r: Run) => r.values.every((id) => isHostValue(graph.nodes[id]));
+  if (runs.some((r) => !ofSources(r) && r.values.some((id) => isHostValue(graph.nodes[id])))) throw new Error("internal: a stacked run mixes sources and kernel outputs (a unetc bug)");
+  const t = planTransient(graph, kernels, roots, runs.filter((r) => !ofSources(r)), maxBindingOf(limits));
+  const p = packPersistent(graph, [...runs.filter(ofSources), ...replacedRuns(graph, kernels, runs)], limits);
   const maxBindings = limits.maxStorageBuffersPerShaderStage;
   for (const k of kernels) {
     const bindings = kernelBindings(k).length;
