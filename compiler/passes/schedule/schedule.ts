@@ -44,8 +44,6 @@ interface Group {
   extra: ValueId[];
 }
 
-
-
 export function scheduleGraph(graph: Graph, limits: KernelLimits, opts: ScheduleOptions): ScheduledKernel[] {
   const readers = new Map<ValueId, number>();
   for (const n of graph.nodes) if (!isSource(n)) for (const i of n.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
