@@ -190,16 +190,16 @@ function stackOf(graph: Graph, kernels: readonly ScheduledKernel[], members: rea
   const shared = first.inputs.map((id, r) => numel(graph.nodes[id].shape) === 1 && ks.every((k) => k.inputs[r] === id));
   // A write that replaces, in every member, the source the member reads at one input position
   // is made in place: that input is no binding of its own, the kernel reads it through the write's.
-  const writesOf = (k: ScheduledKernel) => kernelBindings(k).slice(k.inputs.length);
-  const inPlaceOf = writesOf(first).map((w, j) => {
+  // each member is a kernel of its own: kernelWrites lists its writes in binding order
+  const inPlaceOf = kernelWrites(first).map((w, j) => {
     const r = first.inputs.findIndex((id) => id === o.replaces.get(w));
-    return r >= 0 && !shared[r] && ks.every((k) => o.replaces.get(writesOf(k)[j]) === k.inputs[r]) ? r : -1;
+    return r >= 0 && !shared[r] && ks.every((k) => o.replaces.get(kernelWrites(k)[j]) === k.inputs[r]) ? r : -1;
   });
   const readThrough = new Set(inPlaceOf.filter((r) => r >= 0));
   const kept = first.inputs.map((_, r) => r).filter((r) => !readThrough.has(r));
   const inputs = kept.map((r) => first.inputs[r]);
-  const bindings = [...kept.map((r) => (shared[r] ? [first.inputs[r]] : ks.map((k) => k.inputs[r]))), ...writesOf(first).map((_, j) => ks.map((k) => writesOf(k)[j]))];
-  const inPlace = inPlaceOf.flatMap((r, j) => (r < 0 ? [] : ks.map((k) => [writesOf(k)[j], k.inputs[r]] as const)));
+  const bindings = [...kept.map((r) => (shared[r] ? [first.inputs[r]] : ks.map((k) => k.inputs[r]))), ...kernelWrites(first).map((_, j) => ks.map((k) => kernelWrites(k)[j]))];
+  const inPlace = inPlaceOf.flatMap((r, j) => (r < 0 ? [] : ks.map((k) => [kernelWrites(k)[j], k.inputs[r]] as const)));
   const stack: KernelStack = { bindings, offsets, bytes: at, ...(inPlace.length ? { inPlace } : {}) };
   // Members of one element read even a shared scalar at `i`: their stack reads it at 0.
   const root = graph.nodes[first.output];
@@ -278,6 +278,7 @@ function runConflicts(graph: Graph, kernels: readonly ScheduledKernel[], stacks:
  * every kernel still after what it reads (a stacked moment before the stacked update reading it).
  */
 function dependencyOrder(kernels: readonly ScheduledKernel[], stacks: readonly Stack[], rootOf: (id: ValueId) => ValueId): ScheduledKernel[] {
+  if (stacks.length === 0) return [...kernels];
   const stackOfMember = new Map<number, Stack>();
   for (const s of stacks) for (const i of s.members) stackOfMember.set(i, s);
   const items: Array<{ kernel: ScheduledKernel; at: number }> = [];
@@ -286,7 +287,6 @@ function dependencyOrder(kernels: readonly ScheduledKernel[], stacks: readonly S
     if (!s) items.push({ kernel: k, at: i });
     else if (i === s.members[s.members.length - 1]) items.push({ kernel: s.kernel, at: i });
   });
-  if (stacks.length === 0) return [...kernels];
   const writer = new Map<ValueId, number>();
   items.forEach((it, j) => {
     for (const id of kernelWrites(it.kernel)) writer.set(rootOf(id), j);
