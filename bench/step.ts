@@ -91,6 +91,7 @@ const stats = (gpuSession.runner as WebGpuRunner).executor.stats;
 const report = gpuSession.compiled.report;
 const ops = gpuSession.graph.nodes.filter((n) => !isSource(n)).length;
 console.log(`model ${model.name} ${args.set.join(" ")}, batch ${args.batch}: ${ops} graph ops -> ${stats.kernels} kernels (${stats.pipelines} pipelines), compile ${(compileMs / 1000).toFixed(1)} s`);
+if (stats.ahead) console.log(`compiled ahead: ${stats.ahead.main} pipelines on the device, ${stats.ahead.helpers} on ${stats.ahead.devices} helper device(s)`);
 console.log(`memory plan: peak live ${(report.peakLiveBytes / 2 ** 20).toFixed(1)} MiB, allocated ${(report.allocatedBytes / 2 ** 20).toFixed(1)} MiB (no reuse ${(report.naiveBytes / 2 ** 20).toFixed(1)} MiB), persistent ${(report.persistentBytes / 2 ** 20).toFixed(1)} MiB`);
 const gpu = await timeSteps(gpuSession, model, args.batch, args.steps);
 gpuSession.runner.destroy();

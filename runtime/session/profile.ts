@@ -1,6 +1,7 @@
 // `unetc profile`: the training step compiled as `run-step` compiles it, its static cost model
-// (compiler/compile.ts's stepCost), then warm-up steps (the first compiles the shaders) and K
-// profiled steps on WebGPU that time every kernel (runtime/webgpu/profiler.ts). Each kernel's
+// (compiler/compile.ts's stepCost), then warm-up steps (the first pays whatever compiling is left
+// to it: none on lavapipe, runtime/webgpu/compile-ahead.ts) and K profiled steps on WebGPU that
+// time every kernel (runtime/webgpu/profiler.ts). Each kernel's
 // time is its median over the profiled steps; kernels are grouped by kind, phase and layer.
 import type { ModelGraph } from "../../compiler/check/model-graph.js";
 import { stepCost, type CostTotals, type KernelCost, type MemoryReport, type OptimizerKind, type OptLevel, type TileTable } from "../../compiler/compile.js";

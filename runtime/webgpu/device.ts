@@ -2,6 +2,7 @@
 // requests the adapter's real limits and the features unetc can use, and turns every failure
 // into a DeviceError that says what is missing and how to fix it.
 import { existsSync, mkdirSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import type { DeviceLimits } from "../../compiler/wgsl/program.js";
 import { UserError } from "../../compiler/diagnostics/user-error.js";
 import type { KernelLimits } from "../../compiler/wgsl/kernel.js";
@@ -83,11 +84,7 @@ async function createDevice(): Promise<GpuContext> {
   }
   const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
   if (!adapter) throw new DeviceError(`no WebGPU adapter found. ${INSTALL_HINT}`);
-  const features = WANTED_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
-  const requiredLimits: Record<string, number> = {};
-  for (const k of WANTED_LIMITS) requiredLimits[k] = adapter.limits[k] as number;
-  // Alignment limits are minimums: keep the adapter's value (a request may not go lower).
-  const device = await adapter.requestDevice({ requiredFeatures: features, requiredLimits });
+  const { device, features } = await requestWanted(adapter);
   const failures: string[] = [];
   device.addEventListener("uncapturederror", (ev) => failures.push(`WebGPU error: ${(ev as GPUUncapturedErrorEvent).error.message}`));
   void device.lost.then((info) => {
@@ -104,6 +101,78 @@ async function createDevice(): Promise<GpuContext> {
     subgroupMinSize: features.includes("subgroups") ? ((info as GPUAdapterInfo & { subgroupMinSize?: number }).subgroupMinSize ?? 0) : 0,
   };
   return { device, adapterInfo: summary, limits: device.limits, features: new Set(features), failures, keepAlive: [gpu, adapter] };
+}
+
+/** A device of `adapter` with the features unetc uses and the adapter's real limits. */
+async function requestWanted(adapter: GPUAdapter): Promise<{ device: GPUDevice; features: GPUFeatureName[] }> {
+  const features = WANTED_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
+  const requiredLimits: Record<string, number> = {};
+  // Alignment limits are minimums: the adapter's value is kept (a request may not go lower).
+  for (const k of WANTED_LIMITS) requiredLimits[k] = adapter.limits[k] as number;
+  return { device: await adapter.requestDevice({ requiredFeatures: features, requiredLimits }), features };
+}
+
+/** The most helper devices compileHelpers opens, whatever the core count. */
+const MAX_COMPILE_HELPERS = 7;
+
+const helpers = new WeakMap<GpuContext, Promise<GPUDevice[]>>();
+
+/**
+ * Whether the executor compiles every pipeline before the first step (compile-ahead.ts): on a
+ * software adapter, whose driver would compile at each pipeline's first dispatch, unless
+ * UNETC_COMPILE_AHEAD=0 (a benchmark's baseline). Hardware drivers compile at creation.
+ */
+export function compilesAhead(ctx: GpuContext, env: NodeJS.ProcessEnv = process.env): boolean {
+  return ctx.adapterInfo.isSoftware && !isOff(env.UNETC_COMPILE_AHEAD);
+}
+
+/**
+ * Devices that compile pipelines beside `ctx`'s own where it compiles ahead: one per core but
+ * the one the main device's queue thread compiles on, opened once per process. A helper's work
+ * reaches the main device through Mesa's disk cache, so there are none where the cache is
+ * turned off (MESA_SHADER_CACHE_DISABLE). A helper that cannot be opened is left out: helpers
+ * only save time.
+ */
+export function compileHelpers(ctx: GpuContext): Promise<GPUDevice[]> {
+  let p = helpers.get(ctx);
+  if (!p) {
+    p = openHelpers(ctx, compileHelperCount(ctx));
+    helpers.set(ctx, p);
+  }
+  return p;
+}
+
+const isOn = (v: string | undefined) => v !== undefined && /^(1|true|yes|on)$/i.test(v.trim());
+const isOff = (v: string | undefined) => v !== undefined && /^(0|false|no|off)$/i.test(v.trim());
+
+/** How many helpers compileHelpers opens for `ctx` on a machine of `cores`. */
+export function compileHelperCount(ctx: GpuContext, env: NodeJS.ProcessEnv = process.env, cores = availableParallelism()): number {
+  if (!compilesAhead(ctx, env) || isOn(env.MESA_SHADER_CACHE_DISABLE)) return 0;
+  return Math.max(0, Math.min(cores - 1, MAX_COMPILE_HELPERS));
+}
+
+const keptAdapters: GPUAdapter[] = [];
+
+const sameAdapter = (info: GPUAdapterInfo, a: AdapterSummary) => (info.vendor || "unknown") === a.vendor && (info.architecture || "unknown") === a.architecture && (info.device || "") === a.device && (info.description || "") === a.description;
+
+async function openHelpers(ctx: GpuContext, count: number): Promise<GPUDevice[]> {
+  const gpu = ctx.keepAlive[0] as GPU;
+  const opened: GPUDevice[] = [];
+  for (let i = count; i > 0; i--) {
+    try {
+      // a device of its own adapter: Dawn lets an adapter make one device
+      const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+      if (!adapter || !sameAdapter(adapter.info, ctx.adapterInfo)) break;
+      const { device } = await requestWanted(adapter);
+      keptAdapters.push(adapter); // see GpuContext.keepAlive
+      // its errors are a warm-up's, never the program's: the main device reports the program's own
+      device.addEventListener("uncapturederror", (ev) => ev.preventDefault());
+      opened.push(device);
+    } catch {
+      break;
+    }
+  }
+  return opened;
 }
 
 export function describeAdapter(ctx: GpuContext): string {

@@ -12,7 +12,8 @@ import { registry } from "../../compiler/ops/index.js";
 import type { Tensor } from "../../compiler/ir/tensor.js";
 import { bindingPlaces, stateCopies, type MemoryPlan, type Placement, type Program } from "../../compiler/wgsl/program.js";
 import { refContext } from "../reference/index.js";
-import type { GpuContext } from "./device.js";
+import { compileHelpers, compilesAhead, type GpuContext } from "./device.js";
+import { compileAhead, type AheadReport } from "./compile-ahead.js";
 import { PipelineCache } from "./pipelines.js";
 import { settle } from "./settle.js";
 import { KernelTimer } from "./profiler.js";
@@ -43,6 +44,8 @@ export interface ExecutorStats {
   pipelines: number;
   plan: MemoryPlan;
   persistentBytes: number;
+  /** Where the pipelines were compiled before the first step (a software adapter's driver only). */
+  ahead?: AheadReport;
 }
 
 export class GraphExecutor {
@@ -87,7 +90,8 @@ export class GraphExecutor {
     }
 
     // every pipeline is created (and, where the driver compiles then, compiled) before the first step
-    const created = kernels.map((k) => pipelines.get(k.source.code, `${k.label} %${k.output}${graph.nodes[k.output].label ? ` (${graph.nodes[k.output].label})` : ""}`));
+    const labels = kernels.map((k) => `${k.label} %${k.output}${graph.nodes[k.output].label ? ` (${graph.nodes[k.output].label})` : ""}`);
+    const created = kernels.map((k, i) => pipelines.get(k.source.code, labels[i]));
     for (const p of created) p.catch(() => undefined); // awaited below, in order; this only keeps a later failure from going unhandled
     const uniforms = packUniforms(device, kernels.map((k) => k.source.uniforms));
     if (uniforms.buffer) buffers.push(uniforms.buffer);
@@ -106,11 +110,18 @@ export class GraphExecutor {
       dispatches.push({ pipeline, layout, bindGroup, workgroups: kernel.workgroups });
     }
 
+    // on a driver that compiles at first dispatch, every pipeline is compiled now, in parallel
+    let ahead: AheadReport | undefined;
+    if (compilesAhead(ctx)) {
+      const list = kernels.map((k, i) => ({ code: k.source.code, label: labels[i], storageBindings: bindingPlaces(k, plan).length, ...(k.source.uniforms?.length ? { uniform: k.source.uniforms } : {}) }));
+      ahead = await compileAhead(pipelines, await compileHelpers(ctx), list);
+    }
+
     const sources = new Map<string, SourceNode>();
     for (const n of graph.nodes) if (isSource(n)) sources.set(n.name, n);
     const copies = stateCopies(graph, plan).map((c) => ({ from: regionOf(c.from), to: regionOf(c.to) }));
     const fusedOps = kernels.reduce((a, k) => a + k.nodes.length, 0);
-    return new GraphExecutor(ctx, graph, regions, sources, dispatches, copies, buffers, { kernels: dispatches.length, ops: fusedOps, pipelines: pipelines.size, plan, persistentBytes: plan.persistentBytes });
+    return new GraphExecutor(ctx, graph, regions, sources, dispatches, copies, buffers, { kernels: dispatches.length, ops: fusedOps, pipelines: pipelines.size, plan, persistentBytes: plan.persistentBytes, ...(ahead ? { ahead } : {}) });
   }
 
   /** Writes a source (param, buffer, input or scalar) by name. */

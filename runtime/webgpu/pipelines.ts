@@ -21,7 +21,7 @@ export class PipelineCache {
   /** Dawn's node binding can free a shader module still referenced by a pipeline: keep them. */
   private readonly modules: GPUShaderModule[] = [];
 
-  constructor(private readonly device: GPUDevice) {}
+  constructor(readonly device: GPUDevice) {}
 
   get size(): number {
     return this.pipelines.size;

@@ -1,0 +1,119 @@
+// Compiling every pipeline before the first step, on as many threads as the machine has cores.
+//
+// A hardware driver compiles a pipeline when it is created (createComputePipelineAsync). Mesa's
+// lavapipe does not: llvmpipe runs LLVM on a pipeline's first dispatch, on the device's single
+// queue thread, so a cold first step compiled its ~84 pipelines one after another (~6 s of config
+// S's first step, one core busy, the other idle). Here each distinct pipeline is dispatched once,
+// one workgroup on placeholder buffers, before the program runs: the main device takes them from
+// the front of the program, helper devices (device.ts compileHelpers: each has its own queue
+// thread) from the back, until they meet. A helper's compiled shader reaches the main device
+// through Mesa's on-disk shader cache, which llvmpipe consults before running LLVM; the main
+// device's own warm-up compiles the very pipeline objects the program dispatches.
+//
+// The placeholder buffers are small: every storage binding unetc emits is a runtime-sized array,
+// and WebGPU clamps out-of-bounds accesses, so one workgroup computes garbage into them and
+// touches nothing of the program's. The kernel's real uniform words are bound, so its loops run
+// their real trip counts, at most one workgroup's share of a dispatch.
+import { PipelineCache } from "./pipelines.js";
+import { settle } from "./settle.js";
+
+export interface AheadKernel {
+  code: string;
+  label: string;
+  /** How many storage buffers the kernel binds (bindings 0..n-1). */
+  storageBindings: number;
+  /** The kernel's uniform words (bound after its storage buffers), if it has any. */
+  uniform?: readonly number[];
+}
+
+export interface AheadReport {
+  /** Distinct pipelines compiled on the main device, and on its helpers. */
+  main: number;
+  helpers: number;
+  /** Helper devices used. */
+  devices: number;
+}
+
+/** Bytes of each placeholder storage buffer: any runtime-sized array binds to it. */
+const PLACEHOLDER_BYTES = 256;
+
+/** Codes already compiled ahead for a pipeline cache's device (a later program skips them). */
+const done = new WeakMap<PipelineCache, Set<string>>();
+/** Each helper's pipelines, kept: a later program's pipeline already compiled there is not dispatched again. */
+const helperPipelines = new WeakMap<GPUDevice, PipelineCache>();
+const placeholders = new WeakMap<GPUDevice, GPUBuffer[]>();
+
+/**
+ * Compiles the distinct pipelines of `kernels` (in dispatch order) that `pipelines` has not
+ * compiled ahead before: on the main device (`pipelines`' device) from the front, on each helper
+ * from the back. A failure on the main device is a unetc bug and throws; a helper that fails
+ * stops, leaving the rest to the main device.
+ */
+export async function compileAhead(pipelines: PipelineCache, helpers: readonly GPUDevice[], kernels: readonly AheadKernel[]): Promise<AheadReport> {
+  const seen = done.get(pipelines) ?? new Set<string>();
+  done.set(pipelines, seen);
+  const queue: AheadKernel[] = [];
+  for (const k of kernels) {
+    if (seen.has(k.code)) continue;
+    seen.add(k.code);
+    queue.push(k);
+  }
+  const report: AheadReport = { main: 0, helpers: 0, devices: helpers.length };
+  const mainWorker = async () => {
+    for (let k = queue.shift(); k; k = queue.shift()) {
+      await dispatchOnce(pipelines.device, await pipelines.get(k.code, k.label), k, true);
+      report.main++;
+    }
+  };
+  const helperWorker = async (device: GPUDevice) => {
+    let cache = helperPipelines.get(device);
+    if (!cache) helperPipelines.set(device, (cache = new PipelineCache(device)));
+    for (let k = queue.pop(); k; k = queue.pop()) {
+      try {
+        await dispatchOnce(device, await cache.get(k.code, k.label), k, false);
+      } catch {
+        queue.push(k); // the main device compiles it, and what is left
+        return;
+      }
+      report.helpers++;
+    }
+  };
+  await Promise.all([mainWorker(), ...helpers.map(helperWorker)]);
+  await mainWorker(); // what a failing helper gave back after the main device had finished
+  return report;
+}
+
+/** One workgroup of `pipeline` on placeholder buffers, waited for: the driver has compiled it then. */
+async function dispatchOnce(device: GPUDevice, pipeline: GPUComputePipeline, k: AheadKernel, reportErrors: boolean): Promise<void> {
+  let buffers = placeholders.get(device);
+  if (!buffers) placeholders.set(device, (buffers = []));
+  while (buffers.length < k.storageBindings) buffers.push(device.createBuffer({ size: PLACEHOLDER_BYTES, usage: GPUBufferUsage.STORAGE, label: `compile-ahead placeholder ${buffers.length}` }));
+  if (reportErrors) device.pushErrorScope("validation");
+  const entries: GPUBindGroupEntry[] = buffers.slice(0, k.storageBindings).map((buffer, binding) => ({ binding, resource: { buffer } }));
+  let uniform: GPUBuffer | undefined;
+  if (k.uniform?.length) {
+    const words = new Uint32Array(Math.ceil(k.uniform.length / 4) * 4); // a uniform binding is a whole number of 16-byte rows
+    words.set(k.uniform);
+    uniform = device.createBuffer({ size: words.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: "compile-ahead dims" });
+    device.queue.writeBuffer(uniform, 0, words as unknown as GPUAllowSharedBufferSource);
+    entries.push({ binding: k.storageBindings, resource: { buffer: uniform } });
+  }
+  const layout = pipeline.getBindGroupLayout(0);
+  const bindGroup = device.createBindGroup({ layout, entries, label: `compile-ahead ${k.label}` });
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bindGroup);
+  pass.dispatchWorkgroups(1);
+  pass.end();
+  const commands = encoder.finish();
+  device.queue.submit([commands]);
+  if (reportErrors) {
+    const err = await device.popErrorScope();
+    if (err) throw new Error(`internal error: compiling ${k.label} ahead: ${err.message}`);
+  }
+  // Dawn can free native objects whose wrappers are collected while the GPU uses them: held until done
+  await settle(device.queue.onSubmittedWorkDone(), true);
+  void [layout, bindGroup, encoder, pass, commands];
+  uniform?.destroy();
+}
