@@ -5,7 +5,7 @@
 // back. Nothing here knows the graph or the op registry, so a page's bundle carries neither.
 import type { ProgramData, RegionData, SourceData } from "../../compiler/wgsl/program-data.js";
 import { PipelineCache } from "../webgpu/pipelines.js";
-import { settle } from "../webgpu/settle.js";
+import { isSoftwareAdapter, settle } from "../webgpu/settle.js";
 import { packUniforms } from "../webgpu/uniforms.js";
 
 export class ProgramError extends Error {
@@ -128,7 +128,7 @@ export class ProgramRunner {
     const commands = encoder.finish();
     this.device.queue.submit([commands]);
     this.inFlight.push(encoder, commands, staging);
-    await settle(staging.mapAsync(GPUMapMode.READ), this.device.adapterInfo?.isFallbackAdapter === true);
+    await settle(staging.mapAsync(GPUMapMode.READ), isSoftwareAdapter(this.device.adapterInfo ?? {}));
     const count = out.shape.reduce((a, b) => a * b, 1);
     const copy = staging.getMappedRange().slice(0, count * 4);
     staging.unmap();

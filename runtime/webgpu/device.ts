@@ -7,6 +7,7 @@ import type { DeviceLimits } from "../../compiler/wgsl/program.js";
 import { UserError } from "../../compiler/diagnostics/user-error.js";
 import type { KernelLimits } from "../../compiler/wgsl/kernel.js";
 import type { TileTable } from "../../compiler/wgsl/tiles.js";
+import { isSoftwareAdapter } from "./settle.js";
 import { loadTiles } from "./tile-cache.js";
 
 export class DeviceError extends UserError {}
@@ -97,7 +98,7 @@ async function createDevice(): Promise<GpuContext> {
     device: info.device || "",
     description: info.description || "",
     backend: "vulkan",
-    isSoftware: /llvmpipe|lavapipe|swiftshader|software/i.test(`${info.description} ${info.device} ${info.architecture} ${info.vendor}`),
+    isSoftware: isSoftwareAdapter(info),
     subgroupMinSize: features.includes("subgroups") ? ((info as GPUAdapterInfo & { subgroupMinSize?: number }).subgroupMinSize ?? 0) : 0,
   };
   return { device, adapterInfo: summary, limits: device.limits, features: new Set(features), failures, keepAlive: [gpu, adapter] };

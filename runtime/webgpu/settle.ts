@@ -19,6 +19,23 @@
 // Not for pipeline creation: Dawn's asynchronous creation goes through several ticks per
 // pipeline, and creating config S's 84 took 1.1 s this way against 0.4-0.6 s polling.
 
+/** What isSoftwareAdapter reads of an adapter's info (GPUAdapterInfo, or unetc's summary of it). */
+export interface AdapterNames {
+  readonly isFallbackAdapter?: boolean;
+  readonly vendor?: string;
+  readonly architecture?: string;
+  readonly device?: string;
+  readonly description?: string;
+}
+
+/**
+ * Whether an adapter computes on the CPU: WebGPU's fallback flag (Dawn sets it for lavapipe and
+ * SwiftShader), or a software driver's name where a binding leaves the flag unset.
+ */
+export function isSoftwareAdapter(info: AdapterNames): boolean {
+  return info.isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader|software/i.test(`${info.description ?? ""} ${info.device ?? ""} ${info.architecture ?? ""} ${info.vendor ?? ""}`);
+}
+
 /** How long the main thread sleeps between event-loop turns while it waits for the device. */
 export const SETTLE_SLEEP_MS = 1;
 

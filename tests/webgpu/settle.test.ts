@@ -9,7 +9,7 @@ import { GraphBuilder } from "../../compiler/graph/builder.js";
 import { compileGraph } from "../../compiler/compile.js";
 import { deviceTarget } from "../../runtime/webgpu/device.js";
 import { GraphExecutor } from "../../runtime/webgpu/executor.js";
-import { settle } from "../../runtime/webgpu/settle.js";
+import { isSoftwareAdapter, settle } from "../../runtime/webgpu/settle.js";
 import { getGpu, randomData } from "./gpu-harness.js";
 
 const later = <T>(ms: number, value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms));
@@ -60,6 +60,16 @@ describe("settle", () => {
   it("returns the promise itself on a hardware adapter (Dawn's own wait)", () => {
     const p = later(1, "x");
     expect(settle(p, false)).toBe(p);
+  });
+});
+
+describe("isSoftwareAdapter", () => {
+  it("is WebGPU's fallback flag, or a software driver's name where the flag is unset", () => {
+    expect(isSoftwareAdapter({ isFallbackAdapter: true, vendor: "acme" })).toBe(true);
+    expect(isSoftwareAdapter({ vendor: "mesa", architecture: "software", description: "llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)" })).toBe(true);
+    expect(isSoftwareAdapter({ vendor: "google", description: "SwiftShader Device (Subzero)" })).toBe(true);
+    expect(isSoftwareAdapter({ isFallbackAdapter: false, vendor: "nvidia", architecture: "hopper", description: "NVIDIA H100 80GB HBM3" })).toBe(false);
+    expect(isSoftwareAdapter({})).toBe(false);
   });
 });
 
