@@ -14,6 +14,7 @@
 // and WebGPU clamps out-of-bounds accesses, so one workgroup computes garbage into them and
 // touches nothing of the program's. The kernel's real uniform words are bound, so its loops run
 // their real trip counts, at most one workgroup's share of a dispatch.
+import { bindingPlaces, type Program } from "../../compiler/wgsl/program.js";
 import { PipelineCache } from "./pipelines.js";
 import { settle } from "./settle.js";
 
@@ -32,6 +33,16 @@ export interface AheadReport {
   helpers: number;
   /** Helper devices used. */
   devices: number;
+}
+
+/** A program's kernels as compileAhead takes them, in dispatch order (`labels`: each kernel's, default its op's). */
+export function aheadKernels(program: Program, labels?: readonly string[]): AheadKernel[] {
+  return program.kernels.map((k, i) => ({
+    code: k.source.code,
+    label: labels?.[i] ?? k.label,
+    storageBindings: bindingPlaces(k, program.plan).length,
+    ...(k.source.uniforms?.length ? { uniform: k.source.uniforms } : {}),
+  }));
 }
 
 /** Bytes of each placeholder storage buffer: any runtime-sized array binds to it. */

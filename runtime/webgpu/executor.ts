@@ -13,7 +13,7 @@ import type { Tensor } from "../../compiler/ir/tensor.js";
 import { bindingPlaces, stateCopies, type MemoryPlan, type Placement, type Program } from "../../compiler/wgsl/program.js";
 import { refContext } from "../reference/index.js";
 import { compileHelpers, compilesAhead, type GpuContext } from "./device.js";
-import { compileAhead, type AheadReport } from "./compile-ahead.js";
+import { aheadKernels, compileAhead, type AheadReport } from "./compile-ahead.js";
 import { PipelineCache } from "./pipelines.js";
 import { settle } from "./settle.js";
 import { KernelTimer } from "./profiler.js";
@@ -113,8 +113,7 @@ export class GraphExecutor {
     // on a driver that compiles at first dispatch, every pipeline is compiled now, in parallel
     let ahead: AheadReport | undefined;
     if (compilesAhead(ctx)) {
-      const list = kernels.map((k, i) => ({ code: k.source.code, label: labels[i], storageBindings: bindingPlaces(k, plan).length, ...(k.source.uniforms?.length ? { uniform: k.source.uniforms } : {}) }));
-      ahead = await compileAhead(pipelines, await compileHelpers(ctx), list);
+      ahead = await compileAhead(pipelines, await compileHelpers(ctx), aheadKernels(program, labels));
     }
 
     const sources = new Map<string, SourceNode>();
