@@ -9,6 +9,7 @@ import { hasErrors, type Diagnostic } from "./diagnostics/diagnostic.js";
 import type { Graph } from "./ir/types.js";
 import { lowerModel } from "./passes/lower/lower.js";
 import { fuseNormActivations } from "./passes/lower/fuse-norm-act.js";
+import { mergeCommonSubexpressions } from "./passes/merge-common.js";
 import { addLoopState, buildTrainStep, emaTargets, lossForTask, type LossKind, type OptimizerKind } from "./passes/step/index.js";
 import { scheduleGraph } from "./passes/schedule/schedule.js";
 import { memoryReport, planMemory } from "./passes/memory-plan.js";
@@ -58,6 +59,8 @@ export interface GraphOptions extends Target {
 
 export interface CompileOptions extends GraphOptions {
   readonly batch: number;
+  /** Equal op nodes of the forward graph as one (passes/merge-common.ts; default: on from opt 1). */
+  readonly mergeCommon?: boolean;
   /** eval: inference (BatchNorm running statistics); train: the forward in training mode; step: forward, loss, backward, optimizer. */
   readonly mode: CompileMode;
   /** step: "adam" (default) or "adamw". */
@@ -86,7 +89,9 @@ export function buildGraph(model: ModelGraph, o: CompileOptions): Graph {
   const fusedBatchNorm = o.fuseBatchNorm ?? (o.opt ?? 1) >= 1;
   const fusedLayerNorm = o.fuseLayerNorm ?? (o.opt ?? 1) >= 1;
   const lowered = lowerModel(model, { batch: o.batch, mode: o.mode === "eval" ? "eval" : "train", fusedAttention, fusedBatchNorm, fusedLayerNorm });
-  const forward = fusedBatchNorm ? fuseNormActivations(lowered) : lowered;
+  const fused = fusedBatchNorm ? fuseNormActivations(lowered) : lowered;
+  // before the training step is built, so that a merged value's gradient is one sum, not several
+  const forward = (o.mergeCommon ?? (o.opt ?? 1) >= 1) ? mergeCommonSubexpressions(fused) : fused;
   if (o.mode !== "step") return forward;
   const step = buildTrainStep(forward, { optimizer: o.optimizer ?? "adam", loss: o.loss ?? lossForTask(modelTask(model)), fuseDecayedGrad: o.fuseDecayedGrad ?? (o.opt ?? 1) >= 1 });
   return addLoopState(step, { lossSum: o.lossSum ?? false, ema: o.ema ? emaTargets(model) : [] });
