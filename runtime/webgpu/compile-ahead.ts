@@ -5,8 +5,8 @@
 // queue thread, so a cold first step compiled its ~84 pipelines one after another (~6 s of config
 // S's first step, one core busy, the other idle). Here each distinct pipeline is dispatched once,
 // one workgroup on placeholder buffers, before the program runs: the main device takes them from
-// the front of the program, helper devices (device.ts compileHelpers: each has its own queue
-// thread) from the back, until they meet. A helper's compiled shader reaches the main device
+// the front of the program, helper devices (compileHelpers: one per other core, each with its
+// own queue thread) from the back, until they meet. A helper's compiled shader reaches the main device
 // through Mesa's on-disk shader cache, which llvmpipe consults before running LLVM; the main
 // device's own warm-up compiles the very pipeline objects the program dispatches.
 //
@@ -14,7 +14,9 @@
 // and WebGPU clamps out-of-bounds accesses, so one workgroup computes garbage into them and
 // touches nothing of the program's. The kernel's real uniform words are bound, so its loops run
 // their real trip counts, at most one workgroup's share of a dispatch.
+import { availableParallelism } from "node:os";
 import { bindingPlaces, type Program } from "../../compiler/wgsl/program.js";
+import { openSiblingDevice, type GpuContext } from "./device.js";
 import { PipelineCache } from "./pipelines.js";
 import { settle } from "./settle.js";
 
@@ -33,6 +35,52 @@ export interface AheadReport {
   helpers: number;
   /** Helper devices used. */
   devices: number;
+}
+
+/**
+ * Whether the executor compiles every pipeline before the first step: on a software adapter,
+ * whose driver would compile at each pipeline's first dispatch, unless UNETC_COMPILE_AHEAD=0
+ * (bench/cold-start.ts's baseline). Hardware drivers compile at creation.
+ */
+export function compilesAhead(ctx: GpuContext, env: NodeJS.ProcessEnv = process.env): boolean {
+  return ctx.adapterInfo.isSoftware && !isOff(env.UNETC_COMPILE_AHEAD);
+}
+
+/** The most helper devices compileHelpers opens, whatever the core count. */
+const MAX_COMPILE_HELPERS = 7;
+
+/** How many helpers compileHelpers opens for `ctx` on a machine of `cores`: none where Mesa's shader cache, their way to the main device, is off. */
+export function compileHelperCount(ctx: GpuContext, env: NodeJS.ProcessEnv = process.env, cores = availableParallelism()): number {
+  if (!compilesAhead(ctx, env) || isOn(env.MESA_SHADER_CACHE_DISABLE)) return 0;
+  return Math.max(0, Math.min(cores - 1, MAX_COMPILE_HELPERS));
+}
+
+const isOn = (v: string | undefined) => v !== undefined && /^(1|true|yes|on)$/i.test(v.trim());
+const isOff = (v: string | undefined) => v !== undefined && /^(0|false|no|off)$/i.test(v.trim());
+
+const helpers = new WeakMap<GpuContext, Promise<GPUDevice[]>>();
+
+/**
+ * The helper devices of `ctx` (compileHelperCount of them), opened once per process. One that
+ * cannot be opened is left out: helpers only save time.
+ */
+export function compileHelpers(ctx: GpuContext): Promise<GPUDevice[]> {
+  let p = helpers.get(ctx);
+  if (!p) {
+    p = openHelpers(ctx, compileHelperCount(ctx));
+    helpers.set(ctx, p);
+  }
+  return p;
+}
+
+async function openHelpers(ctx: GpuContext, count: number): Promise<GPUDevice[]> {
+  const opened: GPUDevice[] = [];
+  while (opened.length < count) {
+    const device = await openSiblingDevice(ctx).catch(() => undefined);
+    if (!device) break;
+    opened.push(device);
+  }
+  return opened;
 }
 
 /** A program's kernels as compileAhead takes them, in dispatch order (`labels`: each kernel's, default its op's). */

@@ -2,7 +2,6 @@
 // requests the adapter's real limits and the features unetc can use, and turns every failure
 // into a DeviceError that says what is missing and how to fix it.
 import { existsSync, mkdirSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import type { DeviceLimits } from "../../compiler/wgsl/program.js";
 import { UserError } from "../../compiler/diagnostics/user-error.js";
 import type { KernelLimits } from "../../compiler/wgsl/kernel.js";
@@ -113,67 +112,22 @@ async function requestWanted(adapter: GPUAdapter): Promise<{ device: GPUDevice; 
   return { device: await adapter.requestDevice({ requiredFeatures: features, requiredLimits }), features };
 }
 
-/** The most helper devices compileHelpers opens, whatever the core count. */
-const MAX_COMPILE_HELPERS = 7;
-
-const helpers = new WeakMap<GpuContext, Promise<GPUDevice[]>>();
-
-/**
- * Whether the executor compiles every pipeline before the first step (compile-ahead.ts): on a
- * software adapter, whose driver would compile at each pipeline's first dispatch, unless
- * UNETC_COMPILE_AHEAD=0 (a benchmark's baseline). Hardware drivers compile at creation.
- */
-export function compilesAhead(ctx: GpuContext, env: NodeJS.ProcessEnv = process.env): boolean {
-  return ctx.adapterInfo.isSoftware && !isOff(env.UNETC_COMPILE_AHEAD);
-}
-
-/**
- * Devices that compile pipelines beside `ctx`'s own where it compiles ahead: one per core but
- * the one the main device's queue thread compiles on, opened once per process. A helper's work
- * reaches the main device through Mesa's disk cache, so there are none where the cache is
- * turned off (MESA_SHADER_CACHE_DISABLE). A helper that cannot be opened is left out: helpers
- * only save time.
- */
-export function compileHelpers(ctx: GpuContext): Promise<GPUDevice[]> {
-  let p = helpers.get(ctx);
-  if (!p) {
-    p = openHelpers(ctx, compileHelperCount(ctx));
-    helpers.set(ctx, p);
-  }
-  return p;
-}
-
-const isOn = (v: string | undefined) => v !== undefined && /^(1|true|yes|on)$/i.test(v.trim());
-const isOff = (v: string | undefined) => v !== undefined && /^(0|false|no|off)$/i.test(v.trim());
-
-/** How many helpers compileHelpers opens for `ctx` on a machine of `cores`. */
-export function compileHelperCount(ctx: GpuContext, env: NodeJS.ProcessEnv = process.env, cores = availableParallelism()): number {
-  if (!compilesAhead(ctx, env) || isOn(env.MESA_SHADER_CACHE_DISABLE)) return 0;
-  return Math.max(0, Math.min(cores - 1, MAX_COMPILE_HELPERS));
-}
-
 const keptAdapters: GPUAdapter[] = [];
 
 const sameAdapter = (info: GPUAdapterInfo, a: AdapterSummary) => (info.vendor || "unknown") === a.vendor && (info.architecture || "unknown") === a.architecture && (info.device || "") === a.device && (info.description || "") === a.description;
 
-async function openHelpers(ctx: GpuContext, count: number): Promise<GPUDevice[]> {
-  const gpu = ctx.keepAlive[0] as GPU;
-  const opened: GPUDevice[] = [];
-  for (let i = count; i > 0; i--) {
-    try {
-      // a device of its own adapter: Dawn lets an adapter make one device
-      const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
-      if (!adapter || !sameAdapter(adapter.info, ctx.adapterInfo)) break;
-      const { device } = await requestWanted(adapter);
-      keptAdapters.push(adapter); // see GpuContext.keepAlive
-      // its errors are a warm-up's, never the program's: the main device reports the program's own
-      device.addEventListener("uncapturederror", (ev) => ev.preventDefault());
-      opened.push(device);
-    } catch {
-      break;
-    }
-  }
-  return opened;
+/**
+ * Another device of `ctx`'s driver, with the same features and limits, from an adapter of its
+ * own (Dawn lets an adapter make one device); undefined where the instance gives another
+ * adapter or none. Its uncaptured errors are dropped: it never runs the program.
+ */
+export async function openSiblingDevice(ctx: GpuContext): Promise<GPUDevice | undefined> {
+  const adapter = await (ctx.keepAlive[0] as GPU).requestAdapter({ powerPreference: "high-performance" });
+  if (!adapter || !sameAdapter(adapter.info, ctx.adapterInfo)) return undefined;
+  const { device } = await requestWanted(adapter);
+  keptAdapters.push(adapter); // see GpuContext.keepAlive
+  device.addEventListener("uncapturederror", (ev) => ev.preventDefault());
+  return device;
 }
 
 export function describeAdapter(ctx: GpuContext): string {
