@@ -1,6 +1,7 @@
 // npm run bench: time the compiled training step of a model on this machine's WebGPU adapter
-// and on a baseline measured in the same run (the reference interpreter by default; PyTorch on
-// a GPU machine, see bench/gpu-run.sh). Prints ms/step, images/s, achieved FLOP/s and the
+// and on a baseline measured in the same run (the reference interpreter by default; on a GPU
+// machine, `--baseline none` beside bench/torch_step.py in the same session: bench/RESULTS.md's
+// first section, and scripts/pack-gpu-bundle.sh). Prints ms/step, images/s, achieved FLOP/s and the
 // memory plan. The same step compiled with --opt 0 (every optimization off) is timed in the same
 // run too, so a compiler optimization shows as a ratio, and so is the same model written with
 // TensorFlow.js ops (bench/tfjs) on TF.js's WebGPU backend on the same Dawn adapter, a baseline
