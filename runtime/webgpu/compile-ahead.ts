@@ -98,7 +98,7 @@ const PLACEHOLDER_BYTES = 256;
 
 /** Codes already compiled ahead for a pipeline cache's device (a later program skips them). */
 const done = new WeakMap<PipelineCache, Set<string>>();
-/** Each helper's pipelines, kept: a later program's pipeline already compiled there is not dispatched again. */
+/** Each helper's pipelines, kept: a later program's pipeline compiled there before is one dispatch again, not LLVM again. */
 const helperPipelines = new WeakMap<GPUDevice, PipelineCache>();
 const placeholders = new WeakMap<GPUDevice, GPUBuffer[]>();
 
