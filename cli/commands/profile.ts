@@ -17,7 +17,7 @@ export function addProfileCommand(program: Command, setExit: SetExit): void {
   )
     .option("--batch <n>", "batch size", numberArg("positive-int"), 8)
     .option("--steps <n>", "profiled steps (each kernel's median over them)", numberArg("positive-int"), 3)
-    .option("--warmup <n>", "unprofiled steps first (the first compiles the shaders)", numberArg("nonnegative-int"), 1)
+    .option("--warmup <n>", "unprofiled steps first (a first step is slower: its memory is touched for the first time, and a driver that compiles late compiles then)", numberArg("nonnegative-int"), 1)
     .addOption(numberOption("--seed <n>", "seed of the initialisation and the data", RULES.seed, 0))
     .addOption(optimizerOption("optimizer"))
     .option("--lr <x>", "learning rate", numberArg("positive"), 1e-3)

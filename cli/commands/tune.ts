@@ -28,7 +28,7 @@ export function addTuneCommand(program: Command, setExit: SetExit): void {
   )
     .option("--batch <n>", "batch size (tune at the batch you train with)", numberArg("positive-int"), 32)
     .option("--steps <n>", "profiled steps per configuration (each kernel's median over them)", numberArg("positive-int"), 2)
-    .option("--warmup <n>", "unprofiled steps before each profile (at least 1: the first compiles the shaders)", numberArg("positive-int"), 1)
+    .option("--warmup <n>", "unprofiled steps before each profile (at least 1: a first step is slower)", numberArg("positive-int"), 1)
     .addOption(numberOption("--seed <n>", "seed of the initialisation and the data", RULES.seed, 0))
     .addOption(optimizerOption("optimizer"))
     .option("--margin <x>", "how much faster than the default a candidate must be to replace it", numberArg("nonnegative"), 0.05)

@@ -16,7 +16,7 @@ export interface ProfileOptions {
   batch: number;
   /** Profiled steps (each kernel's median over them). */
   steps: number;
-  /** Unprofiled steps first: the first compiles the shaders on lavapipe. */
+  /** Unprofiled steps first: a first step is slower (memory touched for the first time; shaders, where the driver compiles late). */
   warmup: number;
   seed: number;
   optimizer: OptimizerKind;

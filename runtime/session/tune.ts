@@ -19,7 +19,7 @@ export interface TuneOptions {
   readonly batch: number;
   readonly seed: number;
   readonly optimizer: OptimizerKind;
-  /** Unprofiled steps before each profile (the first compiles the shaders). */
+  /** Unprofiled steps before each profile (a first step is slower). */
   readonly warmup: number;
   /** Profiled steps per configuration (each kernel's median over them). */
   readonly steps: number;
