@@ -29,7 +29,7 @@
 // first element (the shifted-data algorithm): one pass, without the cancellation of a plain
 // sum of squares.
 import { numel } from "../ir/shape.js";
-import type { ValueType } from "../ir/types.js";
+import type { OpNodeOf, ValueType } from "../ir/types.js";
 import { Dims } from "../wgsl/dims.js";
 import type { KernelLimits, KernelSource } from "../wgsl/kernel.js";
 import { bindings, flatDims, flatKernel, grid, opaqueBound } from "../wgsl/wgsl.js";
@@ -80,6 +80,7 @@ export function channelSums(
   limits: KernelLimits,
   parts: { setup: string; accumulate: (a1: string, a2: string) => string; finish: string },
   dims: Dims,
+  extraOuts: readonly ValueType[] = [],
 ): KernelSource {
   const N = dims.u("n", g.n);
   const C = dims.u("c", g.c);
@@ -126,8 +127,8 @@ ${parts.finish}
     for (var k = 1u; k < ${opaqueBound(wg)}; k++) { t1 += p1[k]; t2 += p2[k]; }
 ${parts.finish}
   }`;
-  const code = `${bindings(inputs, out)}
-${dims.declare(inputs.length + 1)}
+  const code = `${bindings(inputs, out, extraOuts)}
+${dims.declare(inputs.length + 1 + extraOuts.length)}
 var<workgroup> p1: array<f32, ${wg}>;
 var<workgroup> p2: array<f32, ${wg}>;
 @compute @workgroup_size(${wg})
@@ -147,7 +148,12 @@ ${fold}
   return { code, workgroups: grid(g.c, limits, 1), ...(dims.empty ? {} : { uniforms: dims.words() }) };
 }
 
-function statsKernel(x: ValueType, out: ValueType, g: Geometry, limits: KernelLimits): KernelSource {
+/**
+ * batchnorm_stats; `rows` (each 0, the mean, or 1, the variance) are also stored alone, one
+ * extra output each, in order: the rows that slices of the statistics would copy out one kernel
+ * each (the running statistics' updates read them, stacked), written where they are computed.
+ */
+function statsKernel(x: ValueType, out: ValueType, g: Geometry, limits: KernelLimits, rows: readonly (0 | 1)[] = []): KernelSource {
   const dims = new Dims();
   const C = dims.u("c", g.c);
   const S = dims.u("s", g.s);
@@ -159,9 +165,27 @@ function statsKernel(x: ValueType, out: ValueType, g: Geometry, limits: KernelLi
     ${a1} += d;
     ${a2} += d * d;`,
     finish: `    let m = t1 / ${count};
-    out[ch] = shift + m;
-    out[${C} + ch] = max(t2 / ${count} - m * m, 0.0);`,
-  }, dims);
+    let r0 = shift + m;
+    let r1 = max(t2 / ${count} - m * m, 0.0);
+    out[ch] = r0;
+    out[${C} + ch] = r1;${rowStores(rows)}`,
+  }, dims, rows.map(() => rowType(g)));
+}
+
+/** A row of [2, C] statistics stored alone. */
+const rowType = (g: Geometry): ValueType => ({ shape: [1, g.c], dtype: "f32" });
+/** `finish` code storing rows `rows` (r0 or r1) in the extra outputs out1, out2, in that order. */
+const rowStores = (rows: readonly (0 | 1)[]): string => rows.map((r, j) => `\n    out${j + 1}[ch] = r${r};`).join("");
+
+/**
+ * The kernel of a batchnorm_stats or batchnorm_grad_stats node that also stores `rows` of its
+ * [2, C] result alone, as extra outputs in that order: the rows that slices would otherwise copy
+ * out one kernel each (the running statistics' updates; the weight's and bias's gradients), both
+ * read by stacked kernels.
+ */
+export function statsWithRowsKernel(node: OpNodeOf<"batchnorm_stats"> | OpNodeOf<"batchnorm_grad_stats">, inputs: readonly ValueType[], rows: readonly (0 | 1)[], limits: KernelLimits): KernelSource {
+  const g = geometry(node.op, inputs[0]);
+  return node.op === "batchnorm_stats" ? statsKernel(inputs[0], node, g, limits, rows) : gradStatsKernel(inputs, node, g, node.params, limits, rows);
 }
 
 /**
@@ -176,7 +200,7 @@ function dyAt(act: BatchNormParams["act"], o: string, dh: string, weight: string
     let dy = ${dh}[${o}] * sg * (1.0 + y * (1.0 - sg));`;
 }
 
-function gradStatsKernel(inputs: readonly ValueType[], out: ValueType, g: Geometry, p: BatchNormParams, limits: KernelLimits): KernelSource {
+function gradStatsKernel(inputs: readonly ValueType[], out: ValueType, g: Geometry, p: BatchNormParams, limits: KernelLimits, rows: readonly (0 | 1)[] = []): KernelSource {
   const dims = new Dims();
   const C = dims.u("c", g.c);
   return channelSums(inputs, out, g, limits, {
@@ -185,9 +209,11 @@ function gradStatsKernel(inputs: readonly ValueType[], out: ValueType, g: Geomet
     accumulate: (a1, a2) => `    ${dyAt(p.act, "o", "in1", "w", "bias")}
     ${a1} += dy;
     ${a2} += dy * (in0[o] - mean);`,
-    finish: `    out[ch] = t1;
-    out[${C} + ch] = t2 * rstd;`,
-  }, dims);
+    finish: `    let r0 = t1;
+    let r1 = t2 * rstd;
+    out[ch] = r0;
+    out[${C} + ch] = r1;${rowStores(rows)}`,
+  }, dims, rows.map(() => rowType(g)));
 }
 
 /** A flat kernel over x's elements with `ch`, the element's channel, and the channel's rstd. */

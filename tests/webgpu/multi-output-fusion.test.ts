@@ -2,7 +2,8 @@
 // chain whose readers all lie in one later chain joins that chain's kernel, and is stored from
 // there where the graph outputs it. The schedule shows one kernel writing every such value, each
 // in a buffer of its own; on the device every output equals the reference interpreter's; without
-// the bindings for it, or at fuse: false (--opt 0), the chains stay apart.
+// the bindings for it, or at fuse: false (--opt 0), the chains stay apart. Likewise a whole row
+// of BatchNorm's statistics sliced out is stored by the statistics' kernel.
 import { describe, expect, it } from "vitest";
 import { GraphBuilder } from "../../compiler/graph/builder.js";
 import { compileGraph, type CompiledGraph } from "../../compiler/compile.js";
@@ -47,7 +48,39 @@ function normSilu(): { graph: Graph; feeds: Record<string, Tensor> } {
   return { graph: b.build(), feeds: { x: tensor([2, 4, 6, 6], 10), scale: tensor([1, 4, 1, 1], 11), shift: tensor([1, 4, 1, 1], 12) } };
 }
 
+/**
+ * BatchNorm's statistics and their gradient, each row of both sliced out and output (as the
+ * running statistics' update and the weight's and bias's gradients read them).
+ */
+function statsRows(): { graph: Graph; feeds: Record<string, Tensor> } {
+  const b = new GraphBuilder();
+  const x = b.input("x", [3, 4, 5, 5]);
+  const dh = b.input("dh", [3, 4, 5, 5]);
+  const stats = b.op("batchnorm_stats", [x], {});
+  const grads = b.op("batchnorm_grad_stats", [x, dh, stats], { eps: 1e-5 });
+  for (const [name, t] of [["stats", stats], ["grads", grads]] as const) {
+    b.output(`${name}.mean`, b.sliceAxis(t, 0, 0, 1));
+    b.output(`${name}.var`, b.sliceAxis(t, 0, 1, 2));
+  }
+  b.output("both", b.add(stats, grads)); // the [2, C] results are read whole too
+  return { graph: b.build(), feeds: { x: tensor([3, 4, 5, 5], 20), dh: tensor([3, 4, 5, 5], 21) } };
+}
+
 describe("multi-output fusion in the schedule", () => {
+  it("stores whole rows of BatchNorm's statistics from their kernel: both of the statistics', one of the gradient's", () => {
+    const c = compileGraph(statsRows().graph, { hardware: false });
+    expect(c.kernels.map((k) => k.label).filter((l) => l.startsWith("batchnorm"))).toEqual(["batchnorm_stats+slice", "batchnorm_grad_stats+slice"]);
+    const [stats, grads] = c.kernels.filter((k) => k.label.startsWith("batchnorm"));
+    expect(stats.extraOutputs).toHaveLength(2);
+    // the optimizer keeps every gradient in one run, which a kernel may bind writable only once
+    expect(grads.extraOutputs).toHaveLength(1);
+    expect(c.kernels.filter((k) => k.label === "slice")).toHaveLength(1);
+    expect(stats.source.code).toContain("out2[ch] = r1;");
+    const plain = compileGraph(statsRows().graph, { hardware: false, fuse: false });
+    expect(plain.kernels.filter((k) => k.label === "slice")).toHaveLength(4);
+  });
+
+
   it("computes Adam's moments in the parameter update's kernel and stores all three from it", () => {
     const { graph } = adamLike();
     const c = compileGraph(graph, { hardware: false, limits: WIDE });
@@ -86,5 +119,12 @@ describe.skipIf(typeof gpu === "string")("multi-output kernels on the device", (
     const { graph, feeds } = make();
     const fused = (c: CompiledGraph) => expect(c.kernels.some((k) => k.nodes.length > 3)).toBe(true);
     await expectGraphMatchesReference(gpu, graph, feeds, { hardware: false, inspect: fused });
+  });
+
+  it.each([false, true])("BatchNorm's statistics stored with their rows equal the reference interpreter in every output (hardware tiles: %s)", async (hardware) => {
+    if (typeof gpu === "string") return;
+    const { graph, feeds } = statsRows();
+    const rows = (c: CompiledGraph) => expect(c.kernels.filter((k) => k.label.endsWith("+slice"))).toHaveLength(2);
+    await expectGraphMatchesReference(gpu, graph, feeds, { hardware, inspect: rows, atol: 1e-4 });
   });
 });

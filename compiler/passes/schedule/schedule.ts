@@ -21,6 +21,7 @@ import type { ScheduledKernel } from "../../wgsl/program.js";
 import { boundInputs, kernelFor, type View } from "./kernel-for.js";
 import { epilogueFor, EPILOGUE_OPS, fusedKernel, isElementwise } from "./chain.js";
 import { attentionWithLseKernel } from "../../ops/attention-wgsl.js";
+import { statsWithRowsKernel } from "../../ops/batchnorm.js";
 import { isHostValue } from "../storage.js";
 import { stackStateUpdates } from "./stack.js";
 
@@ -129,9 +130,30 @@ export function scheduleGraph(graph: Graph, limits: KernelLimits, opts: Schedule
     }
   }
   const lseInForward = new Set(lseOf.values());
+  // A slice of one whole row of BatchNorm's statistics (the mean or the variance, read by the
+  // running statistics' update) or of its gradient's (the weight's and the bias's gradients) is
+  // stored by that kernel, not copied out by one of its own.
+  const rowsOf = new Map<ValueId, Array<{ row: 0 | 1; value: ValueId }>>();
+  if (opts.fuse) {
+    for (const n of graph.nodes) {
+      if (isSource(n) || (n.op !== "batchnorm_stats" && n.op !== "batchnorm_grad_stats")) continue;
+      // The gradient's rows go to the optimizer's stacked update, which keeps every gradient in
+      // one run, and a kernel may bind a run writable only once (stack.ts): one row stored here.
+      const most = n.op === "batchnorm_stats" ? 2 : 1;
+      const found: Array<{ row: 0 | 1; value: ValueId }> = [];
+      for (const r of readerNodes.get(n.id) ?? []) {
+        const row = wholeRow(r, n);
+        if (row !== undefined && !found.some((x) => x.row === row)) found.push({ row, value: r.id });
+      }
+      // in row order, so that every such kernel of a step has the same code (one pipeline)
+      const rows = found.sort((a, b) => a.row - b.row).slice(0, most);
+      if (rows.length) rowsOf.set(n.id, rows);
+    }
+  }
+  const rowInStats = new Set([...rowsOf.values()].flatMap((rows) => rows.map((r) => r.value)));
 
   for (const n of graph.nodes) {
-    if (isHostValue(n) || absorbed.has(n.id) || merged.has(n.id) || folded.has(n.id) || transposeOf.has(n.id) || lseInForward.has(n.id) || n.op === "reshape") continue;
+    if (isHostValue(n) || absorbed.has(n.id) || merged.has(n.id) || folded.has(n.id) || transposeOf.has(n.id) || lseInForward.has(n.id) || rowInStats.has(n.id) || n.op === "reshape") continue;
     const op = n as OpNode;
     const group = groups.get(n.id);
     const gemm = epilogues.get(n.id);
@@ -160,7 +182,12 @@ export function scheduleGraph(graph: Graph, limits: KernelLimits, opts: Schedule
     } else {
       const t = storesTransposed.get(n.id);
       const lse = lseOf.get(n.id);
-      if (lse !== undefined) {
+      const rows = rowsOf.get(n.id);
+      if (rows && (op.op === "batchnorm_stats" || op.op === "batchnorm_grad_stats")) {
+        const source = statsWithRowsKernel(op, op.inputs.map((i) => graph.nodes[i]), rows.map((r) => r.row), limits);
+        const values = rows.map((r) => r.value);
+        kernels.push({ output: n.id, extraOutputs: values, inputs: op.inputs, source, nodes: [n.id, ...values], label: `${op.op}+slice` });
+      } else if (lse !== undefined) {
         const source = attentionWithLseKernel(graph.nodes[op.inputs[0]], op, graph.nodes[lse], (op.params as { heads: number }).heads, limits);
         kernels.push({ output: n.id, extraOutputs: [lse], inputs: op.inputs, source, nodes: [n.id, lse], label: "attention+lse" });
       } else if (t !== undefined) {
@@ -169,6 +196,15 @@ export function scheduleGraph(graph: Graph, limits: KernelLimits, opts: Schedule
     }
   }
   return opts.stack ? stackStateUpdates(graph, kernels, { alignment: opts.alignment, maxRunBytes: opts.maxRunBytes, limits }) : kernels;
+}
+
+/** Which row (0 or 1) of the [2, C] statistics `stats` the node `r` slices out whole, if it is such a slice. */
+function wholeRow(r: OpNode, stats: Node): 0 | 1 | undefined {
+  if (r.op !== "slice") return undefined;
+  const { starts, ends } = r.params as { starts: readonly number[]; ends: readonly number[] };
+  const c = stats.shape[1];
+  if (starts[1] !== 0 || ends[1] !== c || ends[0] - starts[0] !== 1) return undefined;
+  return starts[0] === 0 ? 0 : starts[0] === 1 ? 1 : undefined;
 }
 
 /**
