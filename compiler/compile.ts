@@ -10,6 +10,7 @@ import type { Graph } from "./ir/types.js";
 import { lowerModel } from "./passes/lower/lower.js";
 import { fuseNormActivations } from "./passes/lower/fuse-norm-act.js";
 import { mergeCommonSubexpressions } from "./passes/merge-common.js";
+import { joinComplementaryPads } from "./passes/join-pads.js";
 import { addLoopState, buildTrainStep, emaTargets, lossForTask, type LossKind, type OptimizerKind } from "./passes/step/index.js";
 import { scheduleGraph } from "./passes/schedule/schedule.js";
 import { memoryReport, planMemory } from "./passes/memory-plan.js";
@@ -61,6 +62,8 @@ export interface CompileOptions extends GraphOptions {
   readonly batch: number;
   /** Equal op nodes of the forward graph as one (passes/merge-common.ts; default: on from opt 1). */
   readonly mergeCommon?: boolean;
+  /** step: a sum of two pads that place their values side by side as a concat (passes/join-pads.ts; default: on from opt 1). */
+  readonly joinPads?: boolean;
   /** eval: inference (BatchNorm running statistics); train: the forward in training mode; step: forward, loss, backward, optimizer. */
   readonly mode: CompileMode;
   /** step: "adam" (default) or "adamw". */
@@ -93,7 +96,8 @@ export function buildGraph(model: ModelGraph, o: CompileOptions): Graph {
   // before the training step is built, so that a merged value's gradient is one sum, not several
   const forward = (o.mergeCommon ?? (o.opt ?? 1) >= 1) ? mergeCommonSubexpressions(fused) : fused;
   if (o.mode !== "step") return forward;
-  const step = buildTrainStep(forward, { optimizer: o.optimizer ?? "adam", loss: o.loss ?? lossForTask(modelTask(model)), fuseDecayedGrad: o.fuseDecayedGrad ?? (o.opt ?? 1) >= 1 });
+  const built = buildTrainStep(forward, { optimizer: o.optimizer ?? "adam", loss: o.loss ?? lossForTask(modelTask(model)), fuseDecayedGrad: o.fuseDecayedGrad ?? (o.opt ?? 1) >= 1 });
+  const step = (o.joinPads ?? (o.opt ?? 1) >= 1) ? joinComplementaryPads(built) : built;
   return addLoopState(step, { lossSum: o.lossSum ?? false, ema: o.ema ? emaTargets(model) : [] });
 }
 
