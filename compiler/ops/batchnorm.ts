@@ -70,8 +70,10 @@ const rstdOf = (stats: ArrayLike<number>, g: Geometry, ch: number, eps: number):
  * A kernel with one workgroup per channel that folds two sums over the channel's elements
  * (also layernorm.ts's column sums, with x read as [R, D, 1]).
  * `setup` runs once per workgroup (may read `ch`, the channel); `accumulate(a1, a2)` adds the
- * element at offset `o` into the two accumulators; `finish` writes out[ch] and out[C + ch]
- * from the totals `t1`, `t2`.
+ * element at offset `o` into the two accumulators; `finish` computes `r0` and `r1` from the
+ * totals `t1`, `t2`, which the kernel stores at out[ch] and out[C + ch]. `rows` (each 0 or 1)
+ * are stored alone too, as extra outputs out1, out2 in that order: the rows that slices of the
+ * [2, C] result would copy out one kernel each (the schedule's statsWithRowsKernel).
  */
 export function channelSums(
   inputs: readonly ValueType[],
@@ -80,7 +82,7 @@ export function channelSums(
   limits: KernelLimits,
   parts: { setup: string; accumulate: (a1: string, a2: string) => string; finish: string },
   dims: Dims,
-  extraOuts: readonly ValueType[] = [],
+  rows: readonly (0 | 1)[] = [],
 ): KernelSource {
   const N = dims.u("n", g.n);
   const C = dims.u("c", g.c);
@@ -111,6 +113,9 @@ ${parts.accumulate("b1", "b2").replace(/^/gm, "    ")}
       a2 += b2;
     }
   }`;
+  const finish = `${parts.finish}
+    out[ch] = r0;
+    out[${C} + ch] = r1;${rows.map((r, j) => `\n    out${j + 1}[ch] = r${r};`).join("")}`;
   const fold = hardware
     ? `  for (var h = ${opaqueBound(wg >> 1)}; h > 0u; h = h >> 1u) {
     if (lid < h) { p1[lid] += p1[lid + h]; p2[lid] += p2[lid + h]; }
@@ -119,16 +124,17 @@ ${parts.accumulate("b1", "b2").replace(/^/gm, "    ")}
   if (lid == 0u) {
     let t1 = p1[0];
     let t2 = p2[0];
-${parts.finish}
+${finish}
   }`
     : `  if (lid == 0u) {
     var t1 = p1[0];
     var t2 = p2[0];
     for (var k = 1u; k < ${opaqueBound(wg)}; k++) { t1 += p1[k]; t2 += p2[k]; }
-${parts.finish}
+${finish}
   }`;
-  const code = `${bindings(inputs, out, extraOuts)}
-${dims.declare(inputs.length + 1 + extraOuts.length)}
+  const rowOut: ValueType = { shape: [1, g.c], dtype: "f32" };
+  const code = `${bindings(inputs, out, rows.map(() => rowOut))}
+${dims.declare(inputs.length + 1 + rows.length)}
 var<workgroup> p1: array<f32, ${wg}>;
 var<workgroup> p2: array<f32, ${wg}>;
 @compute @workgroup_size(${wg})
@@ -155,7 +161,6 @@ ${fold}
  */
 function statsKernel(x: ValueType, out: ValueType, g: Geometry, limits: KernelLimits, rows: readonly (0 | 1)[] = []): KernelSource {
   const dims = new Dims();
-  const C = dims.u("c", g.c);
   const S = dims.u("s", g.s);
   const count = dims.f("countf", g.n * g.s);
   return channelSums([x], out, g, limits, {
@@ -166,16 +171,9 @@ function statsKernel(x: ValueType, out: ValueType, g: Geometry, limits: KernelLi
     ${a2} += d * d;`,
     finish: `    let m = t1 / ${count};
     let r0 = shift + m;
-    let r1 = max(t2 / ${count} - m * m, 0.0);
-    out[ch] = r0;
-    out[${C} + ch] = r1;${rowStores(rows)}`,
-  }, dims, rows.map(() => rowType(g)));
+    let r1 = max(t2 / ${count} - m * m, 0.0);`,
+  }, dims, rows);
 }
-
-/** A row of [2, C] statistics stored alone. */
-const rowType = (g: Geometry): ValueType => ({ shape: [1, g.c], dtype: "f32" });
-/** `finish` code storing rows `rows` (r0 or r1) in the extra outputs out1, out2, in that order. */
-const rowStores = (rows: readonly (0 | 1)[]): string => rows.map((r, j) => `\n    out${j + 1}[ch] = r${r};`).join("");
 
 /**
  * The kernel of a batchnorm_stats or batchnorm_grad_stats node that also stores `rows` of its
@@ -210,10 +208,8 @@ function gradStatsKernel(inputs: readonly ValueType[], out: ValueType, g: Geomet
     ${a1} += dy;
     ${a2} += dy * (in0[o] - mean);`,
     finish: `    let r0 = t1;
-    let r1 = t2 * rstd;
-    out[ch] = r0;
-    out[${C} + ch] = r1;${rowStores(rows)}`,
-  }, dims, rows.map(() => rowType(g)));
+    let r1 = t2 * rstd;`,
+  }, dims, rows);
 }
 
 /** A flat kernel over x's elements with `ch`, the element's channel, and the channel's rstd. */

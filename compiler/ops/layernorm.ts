@@ -87,8 +87,8 @@ function paramGradKernel(inputs: readonly ValueType[], out: ValueType, g: Geomet
     let dy = in1[o];
     ${a1} += dy;
     ${a2} += dy * (in0[o] - in2[2u * row]) * in2[2u * row + 1u];`,
-    finish: `    out[ch] = t1;
-    out[${dims.u("c", g.d)} + ch] = t2;`,
+    finish: `    let r0 = t1;
+    let r1 = t2;`,
   }, dims);
 }
 
