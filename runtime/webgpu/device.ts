@@ -92,10 +92,7 @@ async function createDevice(): Promise<GpuContext> {
   });
   const info = adapter.info;
   const summary: AdapterSummary = {
-    vendor: info.vendor || "unknown",
-    architecture: info.architecture || "unknown",
-    device: info.device || "",
-    description: info.description || "",
+    ...adapterNames(info),
     backend: "vulkan",
     isSoftware: isSoftwareAdapter(info),
     subgroupMinSize: features.includes("subgroups") ? ((info as GPUAdapterInfo & { subgroupMinSize?: number }).subgroupMinSize ?? 0) : 0,
@@ -114,7 +111,15 @@ async function requestWanted(adapter: GPUAdapter): Promise<{ device: GPUDevice; 
 
 const keptAdapters: GPUAdapter[] = [];
 
-const sameAdapter = (info: GPUAdapterInfo, a: AdapterSummary) => (info.vendor || "unknown") === a.vendor && (info.architecture || "unknown") === a.architecture && (info.device || "") === a.device && (info.description || "") === a.description;
+/** An adapter's names as its AdapterSummary holds them (an unnamed vendor or architecture "unknown"). */
+function adapterNames(info: GPUAdapterInfo): Pick<AdapterSummary, "vendor" | "architecture" | "device" | "description"> {
+  return { vendor: info.vendor || "unknown", architecture: info.architecture || "unknown", device: info.device || "", description: info.description || "" };
+}
+
+const sameAdapter = (info: GPUAdapterInfo, a: AdapterSummary) => {
+  const names = adapterNames(info);
+  return names.vendor === a.vendor && names.architecture === a.architecture && names.device === a.device && names.description === a.description;
+};
 
 /**
  * Another device of `ctx`'s driver, with the same features and limits, from an adapter of its

@@ -201,7 +201,7 @@ export function scheduleGraph(graph: Graph, limits: KernelLimits, opts: Schedule
 /** Which row (0 or 1) of the [2, C] statistics `stats` the node `r` slices out whole, if it is such a slice. */
 function wholeRow(r: OpNode, stats: Node): 0 | 1 | undefined {
   if (r.op !== "slice") return undefined;
-  const { starts, ends } = r.params as { starts: readonly number[]; ends: readonly number[] };
+  const { starts, ends } = r.params;
   const c = stats.shape[1];
   if (starts[1] !== 0 || ends[1] !== c || ends[0] - starts[0] !== 1) return undefined;
   return starts[0] === 0 ? 0 : starts[0] === 1 ? 1 : undefined;
